@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EstatesConfig(AppConfig):
+    name = "estates"
+    verbose_name = _("美好家园小区库")
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,38 @@
+from .campaigns import ActivityRequirement, Campaign, Criterion
+from .estates import Estate, PropertyCompany
+from .nominations import (
+    ActivityEvidence,
+    CriterionEvidence,
+    Nomination,
+    NominationTransition,
+    Objection,
+    Review,
+    ReviewScore,
+)
+from .profile import Activity, Honor, KeyFigure, Mechanism, MechanismType, Metric, MetricType, Photo
+from .regions import City, Province
+
+__all__ = [
+    "Activity",
+    "ActivityEvidence",
+    "ActivityRequirement",
+    "Campaign",
+    "City",
+    "Criterion",
+    "CriterionEvidence",
+    "Estate",
+    "Honor",
+    "KeyFigure",
+    "Mechanism",
+    "MechanismType",
+    "Metric",
+    "MetricType",
+    "Nomination",
+    "NominationTransition",
+    "Objection",
+    "Photo",
+    "PropertyCompany",
+    "Province",
+    "Review",
+    "ReviewScore",
+]

@@ -1,0 +1,188 @@
+"""Campaigns (评选活动) and what they judge by: criteria and required activities."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..enums import RESULTS_PUBLIC_PHASES, CampaignLevel, CampaignPhase
+from ..validators import percentage_validators
+from .constraints import year_not_in_future
+from .regions import City, Province
+
+
+class CampaignManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Campaign(models.Model):
+    title = models.CharField(_("活动名称"), max_length=150)
+    slug = models.SlugField(_("网址标识"), max_length=80, unique=True)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    level = models.CharField(_("级别"), max_length=20, choices=CampaignLevel.choices)
+    province = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("省份"),
+        help_text=_("省级和市级活动填写；全国活动留空。"),
+    )
+    city = models.ForeignKey(
+        City,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("城市"),
+        help_text=_("仅市级活动填写。"),
+    )
+    organizer = models.CharField(
+        _("主办单位"), max_length=100, blank=True, help_text=_("如：住房和城乡建设部")
+    )
+    document_number = models.CharField(
+        _("文号"), max_length=50, blank=True, help_text=_("如：建办房函〔2021〕xxx号")
+    )
+    description = models.TextField(_("活动说明"), blank=True)
+    quota = models.PositiveIntegerField(
+        _("入选名额"), null=True, blank=True, help_text=_("留空表示不限。")
+    )
+    phase = models.CharField(
+        _("阶段"), max_length=20, choices=CampaignPhase.choices, default=CampaignPhase.DRAFT
+    )
+    notice_starts_on = models.DateField(_("公示开始日期"), null=True, blank=True)
+    notice_ends_on = models.DateField(_("公示结束日期"), null=True, blank=True)
+    results_published_at = models.DateTimeField(_("结果发布时间"), null=True, blank=True)
+
+    objects = CampaignManager()
+
+    class Meta:
+        verbose_name = _("评选活动")
+        verbose_name_plural = _("评选活动")
+        ordering = ["-year", "level", "slug"]
+        constraints = [
+            year_not_in_future("year", "campaign_year_not_in_future"),
+            models.CheckConstraint(
+                condition=models.Q(notice_starts_on__isnull=True)
+                | models.Q(notice_ends_on__isnull=True)
+                | models.Q(notice_ends_on__gte=models.F("notice_starts_on")),
+                name="campaign_notice_ends_after_start",
+                violation_error_message=_("公示结束日期不能早于开始日期。"),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(level=CampaignLevel.NATIONAL, province__isnull=True, city__isnull=True)
+                    | models.Q(
+                        level=CampaignLevel.PROVINCIAL, province__isnull=False, city__isnull=True
+                    )
+                    | models.Q(
+                        level=CampaignLevel.MUNICIPAL, province__isnull=False, city__isnull=False
+                    )
+                ),
+                name="campaign_region_matches_level",
+                violation_error_message=_(
+                    "全国活动不填省份和城市；省级活动只填省份；市级活动填省份和城市。"
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(phase__in=sorted(RESULTS_PUBLIC_PHASES))
+                | models.Q(results_published_at__isnull=False),
+                name="campaign_published_has_date",
+                violation_error_message=_("结果已发布的活动必须有发布时间。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def clean(self):
+        super().clean()
+        if self.city_id and self.province_id and self.city.province_id != self.province_id:
+            raise ValidationError({"city": _("所选城市不属于所选省份。")})
+
+    @property
+    def results_are_public(self):
+        return self.phase in RESULTS_PUBLIC_PHASES
+
+
+class Criterion(models.Model):
+    """A principle requirement (原则要求) of a campaign, e.g. "发挥党建引领物业管理作用"."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("评选活动")
+    )
+    number = models.PositiveSmallIntegerField(_("序号"))
+    title = models.CharField(_("要求"), max_length=100)
+    description = models.TextField(_("说明"), blank=True)
+    weight = models.DecimalField(
+        _("权重（%）"),
+        max_digits=5,
+        decimal_places=2,
+        validators=percentage_validators,
+        help_text=_("评审总分中所占百分比；同一活动各项权重之和应为 100。"),
+    )
+
+    class Meta:
+        verbose_name = _("原则要求")
+        verbose_name_plural = _("原则要求")
+        ordering = ["campaign", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "number"],
+                name="criterion_unique_number_per_campaign",
+                violation_error_message=_("该活动已有相同序号的原则要求。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=0, weight__lte=100),
+                name="criterion_weight_percentage",
+                violation_error_code="percentage_range",
+                violation_error_message=_("百分比必须在 0 到 100 之间。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"（{chinese_numeral(self.number)}）{self.title}"
+
+
+class ActivityRequirement(models.Model):
+    """One of a campaign's required activities (8个“一”), e.g. "组织一次业主满意度调查"."""
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="activity_requirements",
+        verbose_name=_("评选活动"),
+    )
+    number = models.PositiveSmallIntegerField(_("序号"))
+    title = models.CharField(_("活动要求"), max_length=100)
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("规定活动")
+        verbose_name_plural = _("规定活动")
+        ordering = ["campaign", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "number"],
+                name="requirement_unique_number_per_campaign",
+                violation_error_message=_("该活动已有相同序号的规定活动。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"（{chinese_numeral(self.number)}）{self.title}"
+
+
+_NUMERALS = "零一二三四五六七八九"
+
+
+def chinese_numeral(number):
+    """1 → 一, 9 → 九, 10 → 十, 12 → 十二, 20 → 二十 (enough for numbering sections)."""
+    if number < 10:
+        return _NUMERALS[number]
+    tens, ones = divmod(number, 10)
+    return ("" if tens == 1 else _NUMERALS[tens]) + "十" + (_NUMERALS[ones] if ones else "")

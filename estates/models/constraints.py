@@ -1,0 +1,52 @@
+"""Builders for the check constraints that keep impossible values out of the database.
+
+Each gives the constraint a stable name and a Chinese message, which ``full_clean()`` shows
+next to the field; the database enforces the same rule for anything that skips the forms.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .expressions import LatestAllowedDate, LatestAllowedYear
+
+
+def percentage_between_0_and_100(field, name):
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__isnull": True})
+        | models.Q(**{f"{field}__gte": 0, f"{field}__lte": 100}),
+        name=name,
+        violation_error_code="percentage_range",
+        violation_error_message=_("百分比必须在 0 到 100 之间。"),
+    )
+
+
+def not_negative(field, name):
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__isnull": True}) | models.Q(**{f"{field}__gte": 0}),
+        name=name,
+        violation_error_code="negative",
+        violation_error_message=_("数值不能为负数。"),
+    )
+
+
+EARLIEST_YEAR = 1800
+
+
+def year_not_in_future(field, name):
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__isnull": True})
+        | models.Q(**{f"{field}__gte": EARLIEST_YEAR, f"{field}__lte": LatestAllowedYear()}),
+        name=name,
+        violation_error_code="year_range",
+        violation_error_message=_("年份不能早于 1800 年，也不能是将来的年份。"),
+    )
+
+
+def date_not_in_future(field, name):
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__isnull": True})
+        | models.Q(**{f"{field}__lte": LatestAllowedDate()}),
+        name=name,
+        violation_error_code="future_date",
+        violation_error_message=_("日期不能晚于今天。"),
+    )

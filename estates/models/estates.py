@@ -1,0 +1,238 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ..enums import RESULTS_PUBLIC_PHASES, EstateType, NominationState
+from ..pinyin import full_pinyin, pinyin_initials, pinyin_slug
+from ..validators import percentage_validators, validate_credit_code, validate_not_future_year
+from .constraints import not_negative, percentage_between_0_and_100, year_not_in_future
+from .regions import City, Province
+
+# 1 亩 = 10000/15 平方米 ≈ 666.67 m²; kept as a fraction so conversions stay exact.
+MU_PER_SQUARE_METRE = Decimal(15) / Decimal(10000)
+
+
+class PropertyCompany(models.Model):
+    """A property service company (物业服务企业)."""
+
+    name = models.CharField(_("企业名称"), max_length=100, unique=True)
+    credit_code = models.CharField(
+        _("统一社会信用代码"),
+        max_length=18,
+        blank=True,
+        validators=[validate_credit_code],
+        help_text=_("18 位，选填；不清楚时留空。"),
+    )
+
+    class Meta:
+        verbose_name = _("物业服务企业")
+        verbose_name_plural = _("物业服务企业")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=~models.Q(credit_code=""),
+                name="company_unique_credit_code",
+                violation_error_message=_("已有企业使用该统一社会信用代码。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class EstateQuerySet(models.QuerySet):
+    def published(self):
+        """Estates the public may see: selected in a campaign whose results are published.
+
+        Public pages read estates only through this method.
+        """
+        from .nominations import Nomination
+
+        return self.filter(
+            models.Exists(
+                Nomination.objects.filter(
+                    estate=models.OuterRef("pk"),
+                    state=NominationState.SELECTED,
+                    campaign__phase__in=RESULTS_PUBLIC_PHASES,
+                )
+            )
+        )
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Estate(models.Model):
+    """A residential estate (小区), with the facts its sources give; unknown numbers are NULL."""
+
+    name = models.CharField(_("小区名称"), max_length=100)
+    slug = models.SlugField(
+        _("拼音标识"),
+        max_length=80,
+        unique=True,
+        blank=True,
+        help_text=_("网址中使用的小区名称拼音；留空时按名称自动生成。"),
+    )
+    name_pinyin = models.CharField(_("名称全拼"), max_length=300, blank=True, editable=False)
+    name_initials = models.CharField(
+        _("名称拼音首字母"), max_length=100, blank=True, editable=False
+    )
+
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="estates", verbose_name=_("省份")
+    )
+    city = models.ForeignKey(
+        City, on_delete=models.PROTECT, related_name="estates", verbose_name=_("城市")
+    )
+    district = models.CharField(_("区/县"), max_length=50, blank=True, help_text=_("如：西城区"))
+    subdistrict = models.CharField(
+        _("街道/镇"), max_length=50, blank=True, help_text=_("如：德胜街道、永定镇")
+    )
+    community = models.CharField(_("社区"), max_length=50, blank=True, help_text=_("如：北广社区"))
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+
+    estate_type = models.CharField(
+        _("小区类型"), max_length=20, choices=EstateType.choices, blank=True
+    )
+    year_built = models.PositiveSmallIntegerField(
+        _("建成年份"),
+        null=True,
+        blank=True,
+        validators=[validate_not_future_year],
+        help_text=_("只知道年代时留空，填写下方的建成年代。"),
+    )
+    construction_period = models.CharField(
+        _("建成年代"),
+        max_length=50,
+        blank=True,
+        help_text=_("来源只给出年代时填写，如“上世纪70年代”。"),
+    )
+    buildings = models.PositiveIntegerField(_("楼栋数（栋）"), null=True, blank=True)
+    building_note = models.CharField(
+        _("楼栋说明"),
+        max_length=100,
+        blank=True,
+        help_text=_("如“6栋叠加别墅和47栋电梯花园洋房”。"),
+    )
+    units = models.PositiveIntegerField(_("单元数"), null=True, blank=True)
+    households = models.PositiveIntegerField(_("户数（户）"), null=True, blank=True)
+    residents = models.PositiveIntegerField(_("居住人数（人）"), null=True, blank=True)
+    land_area = models.DecimalField(
+        _("占地面积（平方米）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    land_area_in_mu = models.BooleanField(
+        _("占地面积以亩显示"),
+        default=False,
+        help_text=_("来源以“亩”给出占地面积时勾选；数值仍按平方米保存（1 亩 ≈ 666.67 平方米）。"),
+    )
+    floor_area = models.DecimalField(
+        _("总建筑面积（平方米）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    floor_area_is_approximate = models.BooleanField(
+        _("建筑面积为约数"), default=False, help_text=_("来源写作“约……”时勾选。")
+    )
+    plot_ratio = models.DecimalField(
+        _("容积率"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    green_coverage = models.DecimalField(
+        _("绿化覆盖率（%）"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=percentage_validators,
+        help_text=_("0 到 100 之间，如 39 表示 39%。"),
+    )
+    property_company = models.ForeignKey(
+        PropertyCompany,
+        on_delete=models.PROTECT,
+        related_name="estates",
+        null=True,
+        blank=True,
+        verbose_name=_("物业服务企业"),
+    )
+
+    tagline = models.CharField(
+        _("标题语"),
+        max_length=100,
+        blank=True,
+        help_text=_("展示页标题中的一句话，如“以党建引领，让老旧小区换新颜”。"),
+    )
+    overview = models.TextField(_("概况"), blank=True, help_text=_("小区基本情况，每段一行。"))
+    highlights = models.TextField(_("亮点"), blank=True, help_text=_("治理做法与成效，每段一行。"))
+    source_note = models.CharField(
+        _("资料来源"),
+        max_length=300,
+        blank=True,
+        help_text=_("如：中国物业管理协会《全国百家“美好家园” 北京篇》，2022年3月18日。"),
+    )
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    objects = EstateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("小区")
+        verbose_name_plural = _("小区")
+        ordering = ["name_pinyin"]
+        constraints = [
+            year_not_in_future("year_built", "estate_year_built_not_in_future"),
+            not_negative("buildings", "estate_buildings_not_negative"),
+            not_negative("units", "estate_units_not_negative"),
+            not_negative("households", "estate_households_not_negative"),
+            not_negative("residents", "estate_residents_not_negative"),
+            not_negative("land_area", "estate_land_area_not_negative"),
+            not_negative("floor_area", "estate_floor_area_not_negative"),
+            not_negative("plot_ratio", "estate_plot_ratio_not_negative"),
+            percentage_between_0_and_100("green_coverage", "estate_green_coverage_percentage"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_pinyin = full_pinyin(self.name)
+        self.name_initials = pinyin_initials(self.name)
+        if not self.slug:
+            self.slug = self._unique_slug()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("showcase:estate_detail", kwargs={"slug": self.slug})
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def clean(self):
+        super().clean()
+        if self.city_id and self.province_id and self.city.province_id != self.province_id:
+            raise ValidationError(
+                {"city": _("所选城市不属于%(province)s。") % {"province": self.province}}
+            )
+
+    def _unique_slug(self):
+        base = pinyin_slug(self.name, max_length=70) or "xiaoqu"
+        taken = set(
+            Estate.objects.filter(slug__startswith=base)
+            .exclude(pk=self.pk)
+            .values_list("slug", flat=True)
+        )
+        if base not in taken:
+            return base
+        # Same name elsewhere: add the city, then a number.
+        with_city = f"{base}-{self.city.slug}"[:76] if self.city_id else base
+        candidate, n = with_city, 2
+        while candidate in taken:
+            candidate, n = f"{with_city}-{n}", n + 1
+        return candidate
+
+    @property
+    def land_area_mu(self):
+        if self.land_area is None:
+            return None
+        return (self.land_area * MU_PER_SQUARE_METRE).quantize(Decimal("0.01"))

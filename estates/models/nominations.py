@@ -1,0 +1,282 @@
+"""Nominations (推荐), their evidence, reviews and objections (异议)."""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..enums import NominationState, ObjectionState
+from .campaigns import ActivityRequirement, Campaign, Criterion
+from .estates import Estate
+
+
+class Nomination(models.Model):
+    """An estate put forward to a campaign; its state changes only through the workflow."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="nominations", verbose_name=_("评选活动")
+    )
+    estate = models.ForeignKey(
+        Estate, on_delete=models.PROTECT, related_name="nominations", verbose_name=_("小区")
+    )
+    nominating_authority = models.CharField(
+        _("推荐单位"), max_length=100, blank=True, help_text=_("如：北京市住房和城乡建设委员会")
+    )
+    province_sequence = models.PositiveSmallIntegerField(
+        _("省内序号"),
+        null=True,
+        blank=True,
+        help_text=_("在本省专题中的排列序号（01、02……）。"),
+    )
+    state = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=NominationState.choices,
+        default=NominationState.DRAFT,
+    )
+    statement = models.TextField(_("推荐理由"), blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("推荐")
+        verbose_name_plural = _("推荐")
+        ordering = ["campaign", "estate__province__display_order", "province_sequence", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "estate"],
+                name="nomination_one_per_estate_and_campaign",
+                violation_error_message=_("该小区已被推荐参加本次评选活动，不能重复推荐。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.estate} · {self.campaign}"
+
+
+class CriterionEvidence(models.Model):
+    """The nomination's text for one principle requirement: section (一)…(九) of a report."""
+
+    nomination = models.ForeignKey(
+        Nomination,
+        on_delete=models.CASCADE,
+        related_name="criterion_evidence",
+        verbose_name=_("推荐"),
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("原则要求")
+    )
+    text = models.TextField(_("落实情况"), blank=True)
+
+    class Meta:
+        verbose_name = _("原则要求落实情况")
+        verbose_name_plural = _("原则要求落实情况")
+        ordering = ["nomination", "criterion__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nomination", "criterion"],
+                name="criterion_evidence_one_per_criterion",
+                violation_error_message=_("每项原则要求只填写一段落实情况。"),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.criterion)
+
+    def clean(self):
+        super().clean()
+        if (
+            self.nomination_id
+            and self.criterion_id
+            and self.criterion.campaign_id != self.nomination.campaign_id
+        ):
+            raise ValidationError({"criterion": _("这项原则要求不属于该推荐的评选活动。")})
+
+
+class ActivityEvidence(models.Model):
+    """The nomination's text for one required activity (8个“一”)."""
+
+    nomination = models.ForeignKey(
+        Nomination,
+        on_delete=models.CASCADE,
+        related_name="activity_evidence",
+        verbose_name=_("推荐"),
+    )
+    requirement = models.ForeignKey(
+        ActivityRequirement,
+        on_delete=models.PROTECT,
+        related_name="evidence",
+        verbose_name=_("规定活动"),
+    )
+    text = models.TextField(_("开展情况"), blank=True)
+
+    class Meta:
+        verbose_name = _("规定活动开展情况")
+        verbose_name_plural = _("规定活动开展情况")
+        ordering = ["nomination", "requirement__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nomination", "requirement"],
+                name="activity_evidence_one_per_requirement",
+                violation_error_message=_("每项规定活动只填写一段开展情况。"),
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.requirement)
+
+    def clean(self):
+        super().clean()
+        if (
+            self.nomination_id
+            and self.requirement_id
+            and self.requirement.campaign_id != self.nomination.campaign_id
+        ):
+            raise ValidationError({"requirement": _("这项规定活动不属于该推荐的评选活动。")})
+
+
+class NominationTransition(models.Model):
+    """One state change of a nomination: who, when, from, to and why."""
+
+    nomination = models.ForeignKey(
+        Nomination, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("推荐")
+    )
+    from_state = models.CharField(
+        _("原状态"), max_length=20, choices=NominationState.choices, blank=True
+    )
+    to_state = models.CharField(_("新状态"), max_length=20, choices=NominationState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    reason = models.TextField(_("理由"), blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("推荐状态变更")
+        verbose_name_plural = _("推荐状态变更")
+        ordering = ["nomination", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_from_state_display() or '—'} → {self.get_to_state_display()}"
+
+
+class Review(models.Model):
+    """One reviewer's assessment of one nomination."""
+
+    nomination = models.ForeignKey(
+        Nomination, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("推荐")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="reviews",
+        verbose_name=_("评审专家"),
+    )
+    comment = models.TextField(_("总体意见"), blank=True)
+    assigned_at = models.DateTimeField(_("分配时间"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评审")
+        verbose_name_plural = _("评审")
+        ordering = ["nomination", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nomination", "reviewer"],
+                name="review_one_per_reviewer",
+                violation_error_message=_("该专家已被分配评审这项推荐。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.nomination} · {self.reviewer}"
+
+
+class ReviewScore(models.Model):
+    """A reviewer's score, 0–100, for one criterion."""
+
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="scores", verbose_name=_("评审")
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="scores", verbose_name=_("原则要求")
+    )
+    score = models.DecimalField(
+        _("得分"), max_digits=5, decimal_places=2, help_text=_("0 到 100 分。")
+    )
+    comment = models.TextField(_("评语"), blank=True)
+
+    class Meta:
+        verbose_name = _("评审得分")
+        verbose_name_plural = _("评审得分")
+        ordering = ["review", "criterion__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "criterion"],
+                name="review_score_one_per_criterion",
+                violation_error_message=_("每项原则要求只打一个分。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=100),
+                name="review_score_between_0_and_100",
+                violation_error_code="score_range",
+                violation_error_message=_("得分必须在 0 到 100 之间。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion}：{self.score}"
+
+
+def new_objection_reference():
+    """A reference the sender can quote, e.g. "YY-7K3F9Q2M" (no 0/O or 1/I to misread)."""
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return "YY-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Objection(models.Model):
+    """An objection (异议) raised by the public during the notice period. Never public."""
+
+    nomination = models.ForeignKey(
+        Nomination, on_delete=models.PROTECT, related_name="objections", verbose_name=_("推荐")
+    )
+    reference = models.CharField(
+        _("受理编号"), max_length=20, unique=True, default=new_objection_reference, editable=False
+    )
+    text = models.TextField(_("异议内容"), max_length=2000)
+    contact = models.CharField(
+        _("联系方式"), max_length=100, blank=True, help_text=_("选填，仅供核查人员联系，不公开。")
+    )
+    received_at = models.DateTimeField(_("收到时间"), auto_now_add=True)
+    state = models.CharField(
+        _("处理状态"),
+        max_length=20,
+        choices=ObjectionState.choices,
+        default=ObjectionState.RECEIVED,
+    )
+    response = models.TextField(_("处理意见"), blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("处理人"),
+    )
+    handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+        ordering = ["-received_at", "pk"]
+
+    def __str__(self):
+        return self.reference

@@ -1,0 +1,314 @@
+"""What an estate's profile shows: mechanisms, metrics, key figures, activities, honors, photos."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..enums import ActivityCategory, Approximation, DatePrecision, HonorLevel
+from ..validators import validate_not_future_date, validate_not_future_year
+from .constraints import date_not_in_future, not_negative, year_not_in_future
+from .estates import Estate
+
+
+class ApproximateDate(models.Model):
+    """A date of which the source may give only the year or the month."""
+
+    date = models.DateField(
+        _("日期"),
+        null=True,
+        blank=True,
+        validators=[validate_not_future_date],
+        help_text=_("只知道年份或月份时，填该年或该月的任一日，并在“日期精度”中注明。"),
+    )
+    date_precision = models.CharField(
+        _("日期精度"), max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    period_label = models.CharField(
+        _("时间说明"),
+        max_length=50,
+        blank=True,
+        help_text=_("没有确切日期时的说明，如“制度实施前”“每年4—11月”。"),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class MechanismTypeManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class MechanismType(models.Model):
+    """A kind of governance practice (治理机制类别): 党建引领, 诉求联办, 开放日 …"""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    slug = models.SlugField(_("拼音标识"), max_length=80, unique=True)
+    description = models.TextField(_("说明"), blank=True)
+    display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
+
+    objects = MechanismTypeManager()
+
+    class Meta:
+        verbose_name = _("治理机制类别")
+        verbose_name_plural = _("治理机制类别")
+        ordering = ["display_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Mechanism(models.Model):
+    """One estate's governance practice, e.g. "1+5 诉求联办机制" or "红黄绿三色工作法"."""
+
+    estate = models.ForeignKey(
+        Estate, on_delete=models.CASCADE, related_name="mechanisms", verbose_name=_("小区")
+    )
+    mechanism_type = models.ForeignKey(
+        MechanismType,
+        on_delete=models.PROTECT,
+        related_name="mechanisms",
+        verbose_name=_("机制类别"),
+    )
+    title = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("做法"), blank=True)
+    display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("治理机制")
+        verbose_name_plural = _("治理机制")
+        ordering = ["estate", "display_order", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class MetricTypeManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class MetricType(models.Model):
+    """A measured indicator (指标): satisfaction, fee collection rate, complaint rate …"""
+
+    code = models.SlugField(
+        _("代码"),
+        max_length=40,
+        unique=True,
+        help_text=_("开放数据中使用的英文代码，如 satisfaction。"),
+    )
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    unit = models.CharField(_("单位"), max_length=10, help_text=_("如 %、分钟"))
+    is_percentage = models.BooleanField(
+        _("百分比指标"), default=True, help_text=_("百分比指标的数值必须在 0 到 100 之间。")
+    )
+    higher_is_better = models.BooleanField(_("数值越高越好"), default=True)
+    description = models.TextField(_("说明"), blank=True)
+    display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
+
+    objects = MetricTypeManager()
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["display_order", "code"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Metrics copy the flag so the database can check their range; keep the copies true.
+        self.metrics.exclude(is_percentage=self.is_percentage).update(
+            is_percentage=self.is_percentage
+        )
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class Metric(ApproximateDate):
+    """One value of one indicator for one estate; two at two dates are a before/after pair."""
+
+    estate = models.ForeignKey(
+        Estate, on_delete=models.CASCADE, related_name="metrics", verbose_name=_("小区")
+    )
+    metric_type = models.ForeignKey(
+        MetricType, on_delete=models.PROTECT, related_name="metrics", verbose_name=_("指标")
+    )
+    value = models.DecimalField(_("数值"), max_digits=12, decimal_places=2)
+    # Copied from the metric type on save: a check constraint cannot look across tables.
+    is_percentage = models.BooleanField(_("百分比指标"), default=True, editable=False)
+    sequence = models.PositiveSmallIntegerField(
+        _("先后次序"),
+        default=0,
+        help_text=_("没有日期的前后对比（如“由4.38%降至1.17%”）按此排序：先 1 后 2。"),
+    )
+    source_note = models.CharField(
+        _("数据说明"), max_length=200, blank=True, help_text=_("如“发放调查问卷200余份”。")
+    )
+
+    class Meta:
+        verbose_name = _("指标数据")
+        verbose_name_plural = _("指标数据")
+        ordering = ["estate", "metric_type__display_order", "date", "sequence", "pk"]
+        constraints = [
+            not_negative("value", "metric_value_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(is_percentage=False) | models.Q(value__lte=100),
+                name="metric_percentage_at_most_100",
+                violation_error_code="percentage_range",
+                violation_error_message=_("百分比必须在 0 到 100 之间。"),
+            ),
+            date_not_in_future("date", "metric_date_not_in_future"),
+        ]
+
+    def __str__(self):
+        return f"{self.metric_type}：{self.value}{self.metric_type.unit}"
+
+    def save(self, *args, **kwargs):
+        self.is_percentage = self.metric_type.is_percentage
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if (
+            self.metric_type_id
+            and self.metric_type.is_percentage
+            and self.value is not None
+            and not 0 <= self.value <= 100
+        ):
+            raise ValidationError({"value": _("百分比必须在 0 到 100 之间。")})
+
+
+class KeyFigure(models.Model):
+    """A counted result (成效数据): "监控摄像 739 台", "新增电动车棚 5 个"."""
+
+    estate = models.ForeignKey(
+        Estate, on_delete=models.CASCADE, related_name="key_figures", verbose_name=_("小区")
+    )
+    label = models.CharField(_("名称"), max_length=100, help_text=_("如“监控摄像”"))
+    quantity = models.DecimalField(_("数量"), max_digits=14, decimal_places=2)
+    approximation = models.CharField(
+        _("约数"),
+        max_length=10,
+        choices=Approximation.choices,
+        default=Approximation.EXACT,
+        blank=True,
+        help_text=_("来源写作“约1000”选“约”，写作“10余次”“2000多名”选“余/多”。"),
+    )
+    unit = models.CharField(_("单位"), max_length=10, help_text=_("如“台”“个”“平方米”"))
+    year = models.PositiveSmallIntegerField(
+        _("年份"), null=True, blank=True, validators=[validate_not_future_year]
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("成效数据")
+        verbose_name_plural = _("成效数据")
+        ordering = ["estate", "display_order", "pk"]
+        constraints = [
+            not_negative("quantity", "key_figure_quantity_not_negative"),
+            year_not_in_future("year", "key_figure_year_not_in_future"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} {self.quantity.normalize():f}{self.unit}"
+
+
+class Activity(ApproximateDate):
+    """Something the estate organised: a festival, a volunteer service, a residents' meeting."""
+
+    estate = models.ForeignKey(
+        Estate, on_delete=models.CASCADE, related_name="activities", verbose_name=_("小区")
+    )
+    title = models.CharField(_("活动名称"), max_length=100)
+    category = models.CharField(_("类别"), max_length=20, choices=ActivityCategory.choices)
+    description = models.TextField(_("内容"), blank=True)
+    participants = models.PositiveIntegerField(_("参与人数"), null=True, blank=True)
+    requirement = models.ForeignKey(
+        "estates.ActivityRequirement",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("对应的规定活动"),
+        help_text=_("该活动落实了哪一项 8个“一” 活动（可不填）。"),
+    )
+    display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("活动")
+        verbose_name_plural = _("活动")
+        ordering = ["estate", "display_order", "pk"]
+        constraints = [
+            not_negative("participants", "activity_participants_not_negative"),
+            date_not_in_future("date", "activity_date_not_in_future"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Honor(models.Model):
+    """An honor the estate or its property service received."""
+
+    estate = models.ForeignKey(
+        Estate, on_delete=models.CASCADE, related_name="honors", verbose_name=_("小区")
+    )
+    title = models.CharField(_("荣誉名称"), max_length=100)
+    level = models.CharField(_("级别"), max_length=20, choices=HonorLevel.choices)
+    year = models.PositiveSmallIntegerField(
+        _("年份"), null=True, blank=True, validators=[validate_not_future_year]
+    )
+    issuer = models.CharField(_("授予单位"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("荣誉")
+        verbose_name_plural = _("荣誉")
+        ordering = ["estate", "-year", "pk"]
+        constraints = [year_not_in_future("year", "honor_year_not_in_future")]
+
+    def __str__(self):
+        return self.title
+
+
+def photo_upload_to(instance, filename):
+    return f"photos/{instance.estate.slug}/{filename}"
+
+
+class Photo(models.Model):
+    estate = models.ForeignKey(
+        Estate, on_delete=models.CASCADE, related_name="photos", verbose_name=_("小区")
+    )
+    image = models.ImageField(
+        _("图片"), upload_to=photo_upload_to, width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(_("宽度（像素）"), null=True, editable=False)
+    height = models.PositiveIntegerField(_("高度（像素）"), null=True, editable=False)
+    caption = models.CharField(
+        _("图片说明"), max_length=200, help_text=_("说明照片内容，也供读屏软件朗读。")
+    )
+    display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
+    is_cover = models.BooleanField(_("封面"), default=False)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("照片")
+        verbose_name_plural = _("照片")
+        ordering = ["estate", "display_order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["estate"],
+                condition=models.Q(is_cover=True),
+                name="photo_one_cover_per_estate",
+                violation_error_message=_("每个小区只能有一张封面照片。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.caption

@@ -1,0 +1,79 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProvinceManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Province(models.Model):
+    """A provincial-level division (省级行政区), identified by its GB/T 2260 code."""
+
+    code = models.CharField(
+        _("行政区划代码"),
+        max_length=6,
+        unique=True,
+        help_text=_("GB/T 2260 六位代码，如北京市为 110000。"),
+    )
+    name = models.CharField(_("名称"), max_length=30, unique=True, help_text=_("如：北京市"))
+    short_name = models.CharField(_("简称"), max_length=10, help_text=_("如：北京"))
+    slug = models.SlugField(_("拼音标识"), max_length=40, unique=True)
+    display_order = models.PositiveSmallIntegerField(
+        _("排列顺序"), unique=True, help_text=_("按国家公布的省份顺序排列。")
+    )
+
+    objects = ProvinceManager()
+
+    class Meta:
+        verbose_name = _("省份")
+        verbose_name_plural = _("省份")
+        ordering = ["display_order"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class CityManager(models.Manager):
+    def get_by_natural_key(self, province_code, slug):
+        return self.get(province__code=province_code, slug=slug)
+
+
+class City(models.Model):
+    """A prefecture-level city; for a municipality such as 北京市 the city is the municipality."""
+
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="cities", verbose_name=_("省份")
+    )
+    name = models.CharField(_("名称"), max_length=30, help_text=_("如：临沂市"))
+    slug = models.SlugField(_("拼音标识"), max_length=40)
+
+    objects = CityManager()
+
+    class Meta:
+        verbose_name = _("城市")
+        verbose_name_plural = _("城市")
+        ordering = ["province__display_order", "slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "slug"],
+                name="city_unique_slug_per_province",
+                violation_error_message=_("该省份已有相同拼音标识的城市。"),
+            ),
+            models.UniqueConstraint(
+                fields=["province", "name"],
+                name="city_unique_name_per_province",
+                violation_error_message=_("该省份已有同名城市。"),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.province.code, self.slug)
+
+    natural_key.dependencies = ["estates.province"]

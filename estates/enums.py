@@ -31,7 +31,8 @@ class Approximation(models.TextChoices):
 
     EXACT = "", _("精确")
     ABOUT = "about", _("约")
-    MORE_THAN = "more_than", _("余/多")
+    MORE_THAN = "more_than", _("余")
+    MORE = "more", _("多")
 
 
 class ActivityCategory(models.TextChoices):
@@ -46,6 +47,8 @@ class ActivityCategory(models.TextChoices):
     PRACTICAL = "practical", _("为民办实事")
     DISCLOSURE = "disclosure", _("公示公开")
     CULTURE = "culture", _("文明创建与文化活动")
+    SAFETY = "safety", _("安全宣传")
+    GOVERNANCE = "governance", _("社区治理")
     OTHER = "other", _("其他")
 
 

@@ -2,7 +2,9 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from ..enums import ActivityCategory, Approximation, DatePrecision, HonorLevel
 from ..validators import validate_not_future_date, validate_not_future_year
@@ -32,6 +34,17 @@ class ApproximateDate(models.Model):
 
     class Meta:
         abstract = True
+
+    def date_display(self):
+        """The date as precisely as the source gave it, else the period label, else ""."""
+        if self.date is None:
+            return self.period_label
+        formats = {
+            DatePrecision.YEAR: pgettext("year only", "Y年"),
+            DatePrecision.MONTH: pgettext("year and month", "Y年n月"),
+            DatePrecision.DAY: pgettext("full date", "Y年n月j日"),
+        }
+        return dateformat.format(self.date, formats[self.date_precision])
 
 
 class MechanismTypeManager(models.Manager):
@@ -198,7 +211,7 @@ class KeyFigure(models.Model):
         choices=Approximation.choices,
         default=Approximation.EXACT,
         blank=True,
-        help_text=_("来源写作“约1000”选“约”，写作“10余次”“2000多名”选“余/多”。"),
+        help_text=_("来源写作“约1000”选“约”，“10余次”选“余”，“2000多名”选“多”。"),
     )
     unit = models.CharField(_("单位"), max_length=10, help_text=_("如“台”“个”“平方米”"))
     year = models.PositiveSmallIntegerField(

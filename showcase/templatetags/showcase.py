@@ -1,0 +1,49 @@
+"""Display helpers for public pages: exact numbers, and unknown shown as unknown."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from estates.enums import Approximation
+
+register = template.Library()
+
+
+def plain_number(value):
+    """Decimal('96.550') → '96.55', Decimal('100.00') → '100', 1599 → '1599'."""
+    if isinstance(value, Decimal):
+        value = value.normalize()
+        # normalize() turns 1000 into 1E+3; format with 'f' to keep plain digits.
+        return f"{value:f}"
+    return str(value)
+
+
+@register.filter
+def num(value):
+    """An exact number without trailing zeros; unknown (None) as the word 未知."""
+    if value is None or value == "":
+        return format_html('<span class="unknown">{}</span>', _("未知"))
+    return plain_number(value)
+
+
+@register.simple_tag
+def quantity(value, unit="", approximation=""):
+    """'739台', '10余次', '约1000平方米', '2000多名'; unknown as 未知."""
+    if value is None:
+        return format_html('<span class="unknown">{}</span>', _("未知"))
+    number = plain_number(value)
+    if approximation == Approximation.ABOUT:
+        return _("约%(number)s%(unit)s") % {"number": number, "unit": unit}
+    if approximation == Approximation.MORE_THAN:
+        return _("%(number)s余%(unit)s") % {"number": number, "unit": unit}
+    if approximation == Approximation.MORE:
+        return _("%(number)s多%(unit)s") % {"number": number, "unit": unit}
+    return f"{number}{unit}"
+
+
+@register.filter
+def paragraphs(text):
+    """Split stored text into paragraphs, one per line, skipping blank lines."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]

@@ -142,7 +142,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Production serves the collected, hashed files from STATIC_ROOT (collectstatic at deploy);
+# development serves straight from the source folders.
+STATIC_ROOT = None if DEBUG else BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = DEBUG
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 MEDIA_URL = "media/"

@@ -188,6 +188,9 @@ class Metric(ApproximateDate):
 
     def clean(self):
         super().clean()
+        if self.metric_type_id:
+            # Constraint validation after clean() reads the copied flag.
+            self.is_percentage = self.metric_type.is_percentage
         if (
             self.metric_type_id
             and self.metric_type.is_percentage
@@ -298,9 +301,9 @@ class Photo(models.Model):
     estate = models.ForeignKey(
         Estate, on_delete=models.CASCADE, related_name="photos", verbose_name=_("小区")
     )
-    image = models.ImageField(
-        _("图片"), upload_to=photo_upload_to, width_field="width", height_field="height"
-    )
+    # Dimensions are recorded when an upload is processed, not read back from the file
+    # each time a photo is loaded (ImageField's width_field would open every file).
+    image = models.ImageField(_("图片"), upload_to=photo_upload_to)
     width = models.PositiveIntegerField(_("宽度（像素）"), null=True, editable=False)
     height = models.PositiveIntegerField(_("高度（像素）"), null=True, editable=False)
     caption = models.CharField(

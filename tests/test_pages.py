@@ -1,0 +1,255 @@
+"""The public pages show each seed estate exactly as its source gives it."""
+
+import pytest
+from django.urls import reverse
+
+from estates.models import Estate, Metric, MetricType
+
+from .builders import make_estate, nominate
+from .html import parse
+
+pytestmark = pytest.mark.django_db
+
+
+def profile(client, slug):
+    response = client.get(reverse("showcase:estate_detail", kwargs={"slug": slug}))
+    assert response.status_code == 200
+    return parse(response.content)
+
+
+def facts(page):
+    panel = page.find("dl", class_="facts")
+    return {
+        row.find("dt").clean_text(): row.find("dd").clean_text() for row in panel.find_all("div")
+    }
+
+
+def metrics(page):
+    return {
+        item.find("h3").clean_text(): [s.clean_text() for s in item.find_all("strong")]
+        for item in page.find("ul", class_="metrics").find_all("li")
+    }
+
+
+def key_figures(page):
+    return {
+        item.find("span").clean_text(): item.find("strong").clean_text()
+        for item in page.find("ul", class_="figures").find_all("li")
+    }
+
+
+def titles(page, list_class, tag="h3"):
+    return [node.clean_text() for node in page.find("ul", class_=list_class).find_all(tag)]
+
+
+UNKNOWN = "未知"
+
+
+def test_shuangqigandongli_profile_matches_the_article(client):
+    page = profile(client, "shuangqigandongli")
+    assert page.find("h1").clean_text() == "双旗杆东里"
+    assert page.find("p", class_="tagline").clean_text() == "以党建引领，让老旧小区换新颜"
+    assert facts(page) == {
+        "所在地区": "北京市西城区德胜街道",
+        "社区": "北广社区",
+        "地址": UNKNOWN,
+        "小区类型": "老旧小区",
+        "建成时间": "上世纪70年代",
+        "楼栋数": "9栋（多层住宅楼）",
+        "单元数": UNKNOWN,
+        "户数": "407户",
+        "居住人数": UNKNOWN,
+        "占地面积": UNKNOWN,
+        "总建筑面积": UNKNOWN,
+        "容积率": UNKNOWN,
+        "绿化覆盖率": UNKNOWN,
+        "物业服务企业": UNKNOWN,
+    }
+    assert metrics(page) == {"业主满意度": ["90%"]}
+    assert key_figures(page) == {"业主口头表扬": "10余次", "锦旗": "6面", "感谢信": "2封"}
+    assert "社区组织工作人员发放调查问卷200余份" in page.find("ul", class_="metrics").clean_text()
+    assert "2019年6月，该小区作为非经资产由原产权单位移交" in page.text()
+
+
+def test_changwajie7haoyuan_profile_matches_the_article(client):
+    page = profile(client, "changwajie7haoyuan")
+    assert page.find("p", class_="tagline").clean_text() == "推进社区伙伴，打造美好家园"
+    shown = facts(page)
+    assert shown["所在地区"] == "北京市海淀区紫竹院街道"
+    assert shown["社区"] == "厂洼第一社区"
+    assert shown["建成时间"] == "1996年"
+    assert shown["单元数"] == "29个"
+    assert shown["户数"] == "368户"
+    assert shown["居住人数"] == "1332人"
+    assert shown["楼栋数"] == UNKNOWN
+    assert titles(page, "mechanisms") == [
+        "“党建+社区治理”与社区伙伴行动计划 党建引领",
+        "物业到社区报到机制 物业到社区报到",
+        "多方议事协商机制 多方议事协商",
+        "“1+5”居民诉求联办机制 诉求联办",
+        "社区开放日机制 开放日",
+        "牡丹亭议事平台 多方议事协商",
+    ]
+    assert page.find("section", **{"aria-labelledby": "metrics"}).find("p").clean_text() == (
+        "来源未给出指标数据。"
+    )
+
+
+def test_lijingchangan_profile_matches_the_article(client):
+    page = profile(client, "lijingchangan")
+    shown = facts(page)
+    assert shown["所在地区"] == "北京市门头沟区永定镇"
+    assert shown["建成时间"] == "2013年"
+    assert shown["户数"] == "1599户"
+    assert metrics(page) == {
+        "物业费收缴率": ["100%"],
+        "公共区域报修率": ["4.38%", "1.17%"],
+        "业主投诉率": ["1.05%", "0.76%"],
+    }
+    assert titles(page, "honors", tag="strong") == ["北京文明示范小区", "首都环境样板单位"]
+    assert "每年3月15日" in page.text()
+    assert "“吹哨报到”" in page.text()
+
+
+def test_xichanganyihao_profile_matches_the_article(client):
+    page = profile(client, "xichanganyihao")
+    shown = facts(page)
+    assert shown["所在地区"] == "北京市门头沟区永定镇"
+    assert shown["地址"] == "曹各庄南路"
+    assert shown["户数"] == "759户"
+    assert metrics(page) == {"业主满意度": ["96%"]}
+    assert key_figures(page) == {
+        "保洁人员和垃圾分类指导员": "15名",
+        "主动收集民情民意": "90余条",
+        "业主口头及电话表扬（2021年）": "200余次",
+        "表扬信（2021年）": "10封",
+        "业主锦旗（2021年）": "5面",
+    }
+    assert "实现“4个100%”，即：100%专人接听" in page.text()
+    assert "“15分钟内及时响应，30分钟着手解决”" in page.text()
+
+
+def test_aozhengchengyuannanqu_profile_matches_the_report(client):
+    page = profile(client, "aozhengchengyuannanqu")
+    assert facts(page) == {
+        "所在地区": "山东省临沂市河东区九曲街道",
+        "社区": "奥正社区",
+        "地址": UNKNOWN,
+        "小区类型": "商品住宅",
+        "建成时间": UNKNOWN,
+        "楼栋数": "53栋（6栋叠加别墅和47栋电梯花园洋房）",
+        "单元数": UNKNOWN,
+        "户数": "1250户",
+        "居住人数": UNKNOWN,
+        "占地面积": "299亩（约19.93万平方米）",
+        "总建筑面积": "约34万平方米",
+        "容积率": "1.16",
+        "绿化覆盖率": "39%",
+        "物业服务企业": "正直物业",
+    }
+    assert metrics(page) == {
+        "业主满意度": ["96.55%"],
+        "物业费收缴率": ["98.63%"],
+        "问题整改率": ["99.18%"],
+    }
+    dates = [s.clean_text() for s in page.find("ul", class_="metrics").find_all("small")]
+    assert dates == ["2022年12月31日", "2021年12月31日"]
+    assert key_figures(page) == {
+        "乔灌木": "11000余株",
+        "监控摄像": "739台",
+        "人脸识别": "32台",
+        "车辆识别": "17台",
+        "单元门禁": "223台",
+        "“海豚计划”游泳培训": "4届",
+        "累计培养“小海豚”": "2000多名",
+        "补种草皮": "约1000平方米",
+        "修补地砖": "约90平方米",
+        "新增亮化": "550处",
+        "新增电动车棚": "5个",
+        "新增儿童游乐园": "2个",
+    }
+    honors = page.find("ul", class_="honors").clean_text()
+    assert honors == "“质量标杆”项目 省级 2021年 · 山东省住房和城乡建设厅"
+    badge = page.find("p", class_="badge").clean_text()
+    assert badge == "入选 2023 年山东省“加强物业管理 共建美好家园”活动典型案例"
+    activity_meta = page.find("ul", class_="activities").find("p", class_="meta").clean_text()
+    assert activity_meta == "议事会议 · 落实 8个“一”：（一）召开一次社区物业党建联席会"
+
+
+def test_profile_never_shows_zero_for_unknown(client):
+    for estate in Estate.objects.published():
+        values = facts(profile(client, estate.slug)).values()
+        assert "0" not in values
+        assert not any(value.startswith("0") for value in values)
+
+
+def test_profile_without_photos_shows_empty_state(client):
+    page = profile(client, "lijingchangan")
+    section = page.find("section", **{"aria-labelledby": "photos"})
+    assert section.find("p", class_="empty").clean_text() == "暂无照片。"
+
+
+def test_estate_list_shows_the_five_published_estates_in_province_order(client):
+    page = parse(client.get(reverse("showcase:estate_list")).content)
+    names = [h.clean_text() for h in page.find("ul", class_="estate-cards").find_all("h3")]
+    assert names == ["厂洼街7号院", "丽景长安", "双旗杆东里", "西长安壹号", "奥正诚园南区"]
+    assert page.find("p", class_="lead").clean_text() == "共 5 个入选小区"
+
+
+def test_home_links_to_published_estates(client):
+    page = parse(client.get(reverse("showcase:home")).content)
+    links = {a.attrs["href"] for a in page.find("ul", class_="estate-cards").find_all("a")}
+    assert "/estates/aozhengchengyuannanqu/" in links
+    assert len(links) == 5
+
+
+def test_user_text_is_escaped(client):
+    estate = make_estate(
+        name="<script>alert(1)</script>小区", tagline='"><img src=x onerror=alert(1)>'
+    )
+    nominate(estate)
+    content = client.get(estate.get_absolute_url()).content.decode()
+    assert "<script>alert(1)</script>" not in content
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;小区" in content
+    assert "<img src=x onerror" not in content
+
+
+def test_healthz_answers_when_database_does(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def grow_data(extra_estates):
+    satisfaction = MetricType.objects.get(code="satisfaction")
+    for _ in range(extra_estates):
+        estate = make_estate(households=100)
+        nominate(estate)
+        Metric.objects.create(estate=estate, metric_type=satisfaction, value=90)
+    target = Estate.objects.get(slug="lijingchangan")
+    for value in range(10):
+        Metric.objects.create(estate=target, metric_type=satisfaction, value=80 + value)
+
+
+@pytest.mark.parametrize("extra_estates", [0, 30])
+def test_profile_query_count_is_fixed(client, django_assert_num_queries, extra_estates):
+    grow_data(extra_estates)
+    url = reverse("showcase:estate_detail", kwargs={"slug": "lijingchangan"})
+    # estate with its region and company; mechanisms, metrics, activities, key figures,
+    # honors, photos, and the campaigns it was selected in.
+    with django_assert_num_queries(8):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("extra_estates", [0, 30])
+def test_estate_list_query_count_is_fixed(client, django_assert_num_queries, extra_estates):
+    grow_data(extra_estates)
+    with django_assert_num_queries(2):  # the count for paging, then the page
+        assert client.get(reverse("showcase:estate_list")).status_code == 200
+
+
+@pytest.mark.parametrize("extra_estates", [0, 30])
+def test_home_query_count_is_fixed(client, django_assert_num_queries, extra_estates):
+    grow_data(extra_estates)
+    with django_assert_num_queries(1):
+        assert client.get(reverse("showcase:home")).status_code == 200

@@ -270,6 +270,22 @@ class NominationAdmin(admin.ModelAdmin):
     inlines = [CriterionEvidenceInline, ActivityEvidenceInline, TransitionInline]
 
 
+@admin.register(models.CriterionEvidence)
+class CriterionEvidenceAdmin(admin.ModelAdmin):
+    list_display = ["nomination", "criterion"]
+    list_filter = ["criterion__campaign"]
+    list_select_related = ["nomination__estate", "nomination__campaign", "criterion"]
+    search_fields = ["nomination__estate__name", "text"]
+
+
+@admin.register(models.ActivityEvidence)
+class ActivityEvidenceAdmin(admin.ModelAdmin):
+    list_display = ["nomination", "requirement"]
+    list_filter = ["requirement__campaign"]
+    list_select_related = ["nomination__estate", "nomination__campaign", "requirement"]
+    search_fields = ["nomination__estate__name", "text"]
+
+
 @admin.register(models.NominationTransition)
 class NominationTransitionAdmin(admin.ModelAdmin):
     list_display = ["nomination", "from_state", "to_state", "actor", "at"]

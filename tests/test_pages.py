@@ -66,7 +66,12 @@ def test_shuangqigandongli_profile_matches_the_article(client):
         "物业服务企业": UNKNOWN,
     }
     assert metrics(page) == {"业主满意度": ["90%"]}
-    assert key_figures(page) == {"业主口头表扬": "10余次", "锦旗": "6面", "感谢信": "2封"}
+    assert key_figures(page) == {
+        "发放调查问卷": "200余份",
+        "业主口头表扬": "10余次",
+        "锦旗": "6面",
+        "感谢信": "2封",
+    }
     assert "社区组织工作人员发放调查问卷200余份" in page.find("ul", class_="metrics").clean_text()
     assert "2019年6月，该小区作为非经资产由原产权单位移交" in page.text()
 
@@ -88,6 +93,7 @@ def test_changwajie7haoyuan_profile_matches_the_article(client):
         "多方议事协商机制 多方议事协商",
         "“1+5”居民诉求联办机制 诉求联办",
         "社区开放日机制 开放日",
+        "突发事件应急协商机制 应急预案",
         "牡丹亭议事平台 多方议事协商",
     ]
     assert page.find("section", **{"aria-labelledby": "metrics"}).find("p").clean_text() == (
@@ -117,7 +123,7 @@ def test_xichanganyihao_profile_matches_the_article(client):
     assert shown["所在地区"] == "北京市门头沟区永定镇"
     assert shown["地址"] == "曹各庄南路"
     assert shown["户数"] == "759户"
-    assert metrics(page) == {"业主满意度": ["96%"]}
+    assert metrics(page) == {"业主满意度": ["96%"], "维修响应时间": ["15分钟"]}
     assert key_figures(page) == {
         "保洁人员和垃圾分类指导员": "15名",
         "主动收集民情民意": "90余条",

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from ..enums import RESULTS_PUBLIC_PHASES, CampaignLevel, CampaignPhase
 from ..validators import percentage_validators
 from .constraints import year_not_in_future
-from .regions import City, Province
+from .regions import City, Province, localized
 
 
 class CampaignManager(models.Manager):
@@ -17,6 +17,7 @@ class CampaignManager(models.Manager):
 
 class Campaign(models.Model):
     title = models.CharField(_("活动名称"), max_length=150)
+    title_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     slug = models.SlugField(_("网址标识"), max_length=80, unique=True)
     year = models.PositiveSmallIntegerField(_("年度"))
     level = models.CharField(_("级别"), max_length=20, choices=CampaignLevel.choices)
@@ -103,6 +104,9 @@ class Campaign(models.Model):
         super().clean()
         if self.city_id and self.province_id and self.city.province_id != self.province_id:
             raise ValidationError({"city": _("所选城市不属于所选省份。")})
+
+    def display_title(self):
+        return localized(self.title, self.title_en)
 
     @property
     def results_are_public(self):

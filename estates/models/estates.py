@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,10 @@ from .regions import City, Province
 
 # 1 亩 = 10000/15 平方米 ≈ 666.67 m²; kept as a fraction so conversions stay exact.
 MU_PER_SQUARE_METRE = Decimal(15) / Decimal(10000)
+
+
+ASCII_QUERY = re.compile(r"[A-Za-z0-9 ']+")
+ASCII_LETTERS_AND_DIGITS = re.compile(r"[^a-z0-9]")
 
 
 class PropertyCompany(models.Model):
@@ -61,6 +66,68 @@ class EstateQuerySet(models.QuerySet):
                 )
             )
         )
+
+    def selected_in(self, campaign):
+        """Estates selected in this campaign, when its results are published."""
+        from .nominations import Nomination
+
+        return self.filter(
+            models.Exists(
+                Nomination.objects.filter(
+                    estate=models.OuterRef("pk"),
+                    campaign=campaign,
+                    state=NominationState.SELECTED,
+                    campaign__phase__in=RESULTS_PUBLIC_PHASES,
+                )
+            )
+        )
+
+    def using_mechanism(self, mechanism_type):
+        from .profile import Mechanism
+
+        return self.filter(
+            models.Exists(
+                Mechanism.objects.filter(
+                    estate=models.OuterRef("pk"), mechanism_type=mechanism_type
+                )
+            )
+        )
+
+    def search(self, query):
+        """Match a name, its full pinyin or its initials (shuangqigan, sqg → 双旗杆东里), or
+        the district, subdistrict, community, city or property company."""
+        query = " ".join((query or "").split())[:100]
+        if not query:
+            return self
+        condition = (
+            models.Q(name__icontains=query)
+            | models.Q(district__icontains=query)
+            | models.Q(subdistrict__icontains=query)
+            | models.Q(community__icontains=query)
+            | models.Q(city__name__icontains=query)
+            | models.Q(property_company__name__icontains=query)
+        )
+        letters = ASCII_LETTERS_AND_DIGITS.sub("", query.lower())
+        if letters and ASCII_QUERY.fullmatch(query):
+            condition |= models.Q(name_pinyin__contains=letters) | models.Q(
+                name_initials__startswith=letters
+            )
+        return self.filter(condition)
+
+    def published_since(self):
+        """Annotate each estate with when it first became public (its campaign's publication)."""
+        from .nominations import Nomination
+
+        first = (
+            Nomination.objects.filter(
+                estate=models.OuterRef("pk"),
+                state=NominationState.SELECTED,
+                campaign__phase__in=RESULTS_PUBLIC_PHASES,
+            )
+            .order_by("campaign__results_published_at")
+            .values("campaign__results_published_at")[:1]
+        )
+        return self.annotate(published_at=models.Subquery(first))
 
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
@@ -170,6 +237,9 @@ class Estate(models.Model):
         blank=True,
         help_text=_("如：中国物业管理协会《全国百家“美好家园” 北京篇》，2022年3月18日。"),
     )
+
+    # Incremented with a single UPDATE … SET view_count = view_count + 1 per counted view.
+    view_count = models.PositiveBigIntegerField(_("查看次数"), default=0, editable=False)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)

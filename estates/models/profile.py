@@ -10,6 +10,7 @@ from ..enums import ActivityCategory, Approximation, DatePrecision, HonorLevel
 from ..validators import validate_not_future_date, validate_not_future_year
 from .constraints import date_not_in_future, not_negative, year_not_in_future
 from .estates import Estate
+from .regions import localized
 
 
 class ApproximateDate(models.Model):
@@ -56,6 +57,7 @@ class MechanismType(models.Model):
     """A kind of governance practice (治理机制类别): 党建引领, 诉求联办, 开放日 …"""
 
     name = models.CharField(_("名称"), max_length=50, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
     slug = models.SlugField(_("拼音标识"), max_length=80, unique=True)
     description = models.TextField(_("说明"), blank=True)
     display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
@@ -72,6 +74,9 @@ class MechanismType(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    def display_name(self):
+        return localized(self.name, self.name_en)
 
 
 class Mechanism(models.Model):
@@ -114,6 +119,7 @@ class MetricType(models.Model):
         help_text=_("开放数据中使用的英文代码，如 satisfaction。"),
     )
     name = models.CharField(_("名称"), max_length=50, unique=True)
+    name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
     unit = models.CharField(_("单位"), max_length=10, help_text=_("如 %、分钟"))
     is_percentage = models.BooleanField(
         _("百分比指标"), default=True, help_text=_("百分比指标的数值必须在 0 到 100 之间。")
@@ -141,6 +147,9 @@ class MetricType(models.Model):
 
     def natural_key(self):
         return (self.code,)
+
+    def display_name(self):
+        return localized(self.name, self.name_en)
 
 
 class Metric(ApproximateDate):

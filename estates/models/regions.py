@@ -1,5 +1,12 @@
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+def localized(chinese, english):
+    """Reference data carries an English name; pages in English show it when there is one."""
+    language = get_language() or ""
+    return english if english and language.startswith("en") else chinese
 
 
 class ProvinceManager(models.Manager):
@@ -18,6 +25,7 @@ class Province(models.Model):
     )
     name = models.CharField(_("名称"), max_length=30, unique=True, help_text=_("如：北京市"))
     short_name = models.CharField(_("简称"), max_length=10, help_text=_("如：北京"))
+    name_en = models.CharField(_("英文名称"), max_length=50, blank=True, help_text=_("如：Beijing"))
     slug = models.SlugField(_("拼音标识"), max_length=40, unique=True)
     display_order = models.PositiveSmallIntegerField(
         _("排列顺序"), unique=True, help_text=_("按国家公布的省份顺序排列。")
@@ -35,6 +43,13 @@ class Province(models.Model):
 
     def natural_key(self):
         return (self.code,)
+
+    def display_name(self):
+        """The name in the active language: 北京市, or Beijing on English pages."""
+        return localized(self.name, self.name_en)
+
+    def display_short_name(self):
+        return localized(self.short_name, self.name_en)
 
 
 class CityManager(models.Manager):

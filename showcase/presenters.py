@@ -1,0 +1,114 @@
+"""Turn estates into what pages show: fact lists, metric series, latest values."""
+
+from decimal import Decimal
+from itertools import groupby
+
+from django.db.models import F, OuterRef, Subquery
+from django.utils.translation import gettext as _
+
+from estates.models import Metric, MetricType
+
+from .templatetags.showcase import plain_number
+
+
+def _plain(value):
+    return None if value is None else plain_number(value)
+
+
+def _with_unit(value, unit, note=""):
+    if value is None:
+        return None
+    text = _("%(value)s%(unit)s") % {"value": _plain(value), "unit": unit}
+    return f"{text}（{note}）" if note else text
+
+
+def location_text(estate):
+    province = estate.province.display_name()
+    parts = [province]
+    if estate.city.name != estate.province.name:
+        parts.append(estate.city.name)
+    parts += [estate.district, estate.subdistrict]
+    return "".join(part for part in parts if part)
+
+
+def built_text(estate):
+    if estate.year_built is not None:
+        return _("%(year)s年") % {"year": estate.year_built}
+    return estate.construction_period or None
+
+
+def area_text(square_metres, approximate=False):
+    """'约34万平方米' as the sources write large areas; exact digits when 万 would round."""
+    if square_metres >= 10000 and (approximate or square_metres % 100 == 0):
+        value = (square_metres / 10000).quantize(Decimal("0.01"))
+        text = _("%(value)s万平方米") % {"value": plain_number(value)}
+    else:
+        text = _("%(value)s平方米") % {"value": plain_number(square_metres)}
+    return _("约%(text)s") % {"text": text} if approximate else text
+
+
+def land_area_text(estate):
+    if estate.land_area is None:
+        return None
+    if estate.land_area_in_mu:
+        return _("%(mu)s亩（%(area)s）") % {
+            "mu": plain_number(estate.land_area_mu),
+            "area": area_text(estate.land_area, approximate=True),
+        }
+    return area_text(estate.land_area)
+
+
+def floor_area_text(estate):
+    if estate.floor_area is None:
+        return None
+    return area_text(estate.floor_area, approximate=estate.floor_area_is_approximate)
+
+
+def estate_facts(estate):
+    """The facts panel as (label, value) pairs; a value of None reads as unknown."""
+    return [
+        (_("所在地区"), location_text(estate)),
+        (_("社区"), estate.community or None),
+        (_("地址"), estate.address or None),
+        (_("小区类型"), estate.get_estate_type_display() or None),
+        (_("建成时间"), built_text(estate)),
+        (_("楼栋数"), _with_unit(estate.buildings, _("栋"), estate.building_note)),
+        (_("单元数"), _with_unit(estate.units, _("个"))),
+        (_("户数"), _with_unit(estate.households, _("户"))),
+        (_("居住人数"), _with_unit(estate.residents, _("人"))),
+        (_("占地面积"), land_area_text(estate)),
+        (_("总建筑面积"), floor_area_text(estate)),
+        (_("容积率"), _plain(estate.plot_ratio)),
+        (_("绿化覆盖率"), _with_unit(estate.green_coverage, "%")),
+        (_("物业服务企业"), estate.property_company.name if estate.property_company else None),
+    ]
+
+
+def metric_order_key(metric):
+    # Undated values (a before/after pair) order by sequence, before any dated ones.
+    return (metric.date is not None, metric.date or 0, metric.sequence, metric.pk)
+
+
+def metric_series(metrics):
+    """Metrics grouped by type, each group in time order: [(metric_type, [metric, …]), …]."""
+    ordered = sorted(
+        metrics,
+        key=lambda m: (m.metric_type.display_order, m.metric_type_id, *metric_order_key(m)),
+    )
+    return [(kind, list(group)) for kind, group in groupby(ordered, key=lambda m: m.metric_type)]
+
+
+def latest_metric_subquery(metric_type):
+    """The latest value of one metric type for the estate in the outer query (None if none)."""
+    return Subquery(
+        Metric.objects.filter(estate=OuterRef("pk"), metric_type=metric_type)
+        .order_by(F("date").desc(nulls_last=True), "-sequence", "-pk")
+        .values("value")[:1]
+    )
+
+
+def with_latest_metrics(estates, metric_types=None):
+    """Annotate `latest_<code>` for each metric type; returns (queryset, metric_types)."""
+    metric_types = list(metric_types if metric_types is not None else MetricType.objects.all())
+    annotations = {f"latest_{kind.code}": latest_metric_subquery(kind) for kind in metric_types}
+    return estates.annotate(**annotations), metric_types

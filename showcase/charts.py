@@ -13,6 +13,11 @@ def _fmt(value):
     return plain_number(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
+def _n(number):
+    """A coordinate with one decimal: format_html escapes its arguments to text first."""
+    return f"{number:.1f}"
+
+
 def line_chart(points, unit="", label=""):
     """Values over time: points is [(caption, value), …] in order; two or more points."""
     width, height, pad_x, pad_top, pad_bottom = 320, 150, 36, 28, 34
@@ -29,11 +34,11 @@ def line_chart(points, unit="", label=""):
     path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{yy:.1f}" for i, (x, yy) in enumerate(coords))
     dots = format_html_join(
         "",
-        '<circle cx="{:.1f}" cy="{:.1f}" r="4"/>'
-        '<text x="{:.1f}" y="{:.1f}" text-anchor="middle" class="value">{}{}</text>'
-        '<text x="{:.1f}" y="{}" text-anchor="middle" class="caption">{}</text>',
+        '<circle cx="{}" cy="{}" r="4"/>'
+        '<text x="{}" y="{}" text-anchor="middle" class="value">{}{}</text>'
+        '<text x="{}" y="{}" text-anchor="middle" class="caption">{}</text>',
         (
-            (x, yy, x, yy - 9, _fmt(v), unit, x, height - 10, caption)
+            (_n(x), _n(yy), _n(x), _n(yy - 9), _fmt(v), unit, _n(x), height - 10, caption)
             for (x, yy), (caption, v) in zip(coords, points, strict=True)
         ),
     )
@@ -66,20 +71,20 @@ def bar_chart(rows, unit="", label=""):
     height = len(rows) * (bar_height + gap)
     bars = format_html_join(
         "",
-        '<text x="{}" y="{:.1f}" text-anchor="end" class="caption">{}</text>'
-        '<rect x="{}" y="{}" width="{:.1f}" height="{}" rx="3"/>'
-        '<text x="{:.1f}" y="{:.1f}" class="value">{}{}</text>',
+        '<text x="{}" y="{}" text-anchor="end" class="caption">{}</text>'
+        '<rect x="{}" y="{}" width="{}" height="{}" rx="3"/>'
+        '<text x="{}" y="{}" class="value">{}{}</text>',
         (
             (
                 label_width - 8,
-                i * (bar_height + gap) + bar_height * 0.7,
+                _n(i * (bar_height + gap) + bar_height * 0.7),
                 caption,
                 label_width,
                 i * (bar_height + gap),
-                max(2.0, float(v) / top * room),
+                _n(max(2.0, float(v) / top * room)),
                 bar_height,
-                label_width + max(2.0, float(v) / top * room) + 6,
-                i * (bar_height + gap) + bar_height * 0.7,
+                _n(label_width + max(2.0, float(v) / top * room) + 6),
+                _n(i * (bar_height + gap) + bar_height * 0.7),
                 _fmt(v),
                 unit,
             )

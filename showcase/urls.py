@@ -1,7 +1,16 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from . import views
+from .sitemaps import SITEMAPS
+
+# Chinese pages live at the contract's URLs (/estates/…); English ones under /en/.
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("showcase.public_urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    *i18n_patterns(path("", include("showcase.public_urls")), prefix_default_language=False),
 ]

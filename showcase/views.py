@@ -1,42 +1,193 @@
 """Public pages. Every estate they show comes through Estate.objects.published()."""
 
-from decimal import Decimal
+import re
 from itertools import groupby
 
+from django import forms
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Prefetch
-from django.http import JsonResponse
+from django.db.models import Count, F, Prefetch, Q, Sum
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
 
-from estates.enums import RESULTS_PUBLIC_PHASES, NominationState
-from estates.models import Activity, Estate, Mechanism, Metric, Nomination
+from estates.enums import RESULTS_PUBLIC_PHASES, CampaignLevel, EstateType, NominationState
+from estates.models import (
+    Activity,
+    Campaign,
+    Estate,
+    Mechanism,
+    MechanismType,
+    Metric,
+    MetricType,
+    Nomination,
+    Photo,
+    Province,
+)
 
-from .templatetags.showcase import plain_number
+from . import charts
+from .cache import cached_page
+from .presenters import estate_facts, exact, metric_series, with_latest_metrics
 
 ESTATES_PER_PAGE = 20
+# Crawlers and link previews do not count as views.
+BOT_AGENTS = re.compile(r"bot|crawl|spider|slurp|preview|facebookexternalhit|monitor", re.I)
 
 
 def published_estates():
     return Estate.objects.published().select_related("province", "city")
 
 
-def home(request):
-    estates = published_estates().order_by("province__display_order", "name_pinyin")
-    return render(request, "showcase/home.html", {"estates": estates[:12]})
+def public_campaigns():
+    return Campaign.objects.filter(phase__in=RESULTS_PUBLIC_PHASES)
 
 
-def estate_list(request):
-    estates = published_estates().order_by("province__display_order", "name_pinyin")
-    page = Paginator(estates, ESTATES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "showcase/estate_list.html", {"page": page})
-
-
-def estate_detail(request, slug):
-    selected_in = Nomination.objects.filter(
+def selected_nominations():
+    return Nomination.objects.filter(
         state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
-    ).select_related("campaign")
+    )
+
+
+def cover_photos():
+    return Prefetch("photos", queryset=Photo.objects.filter(is_cover=True), to_attr="covers")
+
+
+LEVEL_ORDER = {CampaignLevel.NATIONAL: 0, CampaignLevel.PROVINCIAL: 1, CampaignLevel.MUNICIPAL: 2}
+
+
+@require_safe
+@cached_page
+def home(request):
+    campaigns = sorted(
+        public_campaigns().select_related("province"),
+        key=lambda c: (LEVEL_ORDER[c.level], -c.year, c.slug),
+    )
+    current = campaigns[0] if campaigns else None
+    published = Estate.objects.published()
+    figures = published.aggregate(
+        estates=Count("pk"),
+        provinces=Count("province", distinct=True),
+        households=Sum("households"),
+    )
+    provinces = (
+        Province.objects.annotate(
+            estate_count=Count("estates", filter=Q(estates__in=published.values("pk")))
+        )
+        .filter(estate_count__gt=0)
+        .order_by("display_order")
+    )
+    featured = published_estates().prefetch_related(cover_photos())
+    if current is not None:
+        featured = featured.selected_in(current)
+    featured = featured.order_by("province__display_order", "name_pinyin")[:6]
+    return render(
+        request,
+        "showcase/home.html",
+        {
+            "current_campaign": current,
+            "figures": figures,
+            "campaign_count": len(campaigns),
+            "provinces": provinces,
+            "featured": featured,
+        },
+    )
+
+
+class EstateFilterForm(forms.Form):
+    """The list page's search and filters; invalid values are ignored, never an error page."""
+
+    q = forms.CharField(label=gettext_lazy("搜索"), required=False, max_length=100)
+    province = forms.ModelChoiceField(
+        label=gettext_lazy("省份"),
+        queryset=Province.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label=gettext_lazy("全部省份"),
+    )
+    campaign = forms.ModelChoiceField(
+        label=gettext_lazy("评选活动"),
+        queryset=public_campaigns(),
+        to_field_name="slug",
+        required=False,
+        empty_label=gettext_lazy("全部活动"),
+    )
+    type = forms.ChoiceField(
+        label=gettext_lazy("小区类型"),
+        choices=[("", gettext_lazy("全部类型")), *EstateType.choices],
+        required=False,
+    )
+    mechanism = forms.ModelChoiceField(
+        label=gettext_lazy("治理机制"),
+        queryset=MechanismType.objects.all(),
+        to_field_name="slug",
+        required=False,
+        empty_label=gettext_lazy("全部机制"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["province"].label_from_instance = lambda p: p.display_name()
+        self.fields["campaign"].label_from_instance = lambda c: f"{c.year} {c.display_title()}"
+        self.fields["mechanism"].label_from_instance = lambda m: m.display_name()
+
+    def filter(self, estates):
+        # cleaned_data holds only the valid fields: a broken parameter is simply ignored.
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("q"):
+            estates = estates.search(data["q"])
+        if data.get("province"):
+            estates = estates.filter(province=data["province"])
+        if data.get("campaign"):
+            estates = estates.selected_in(data["campaign"])
+        if data.get("type"):
+            estates = estates.filter(estate_type=data["type"])
+        if data.get("mechanism"):
+            estates = estates.using_mechanism(data["mechanism"])
+        return estates
+
+
+@require_safe
+@cached_page
+def estate_list(request):
+    form = EstateFilterForm(request.GET)
+    estates = form.filter(published_estates()).order_by("province__display_order", "name_pinyin")
+    page = Paginator(estates.prefetch_related(cover_photos()), ESTATES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "showcase/estate_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query_string": query.urlencode(),
+            "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
+        },
+    )
+
+
+def count_view(request, slug):
+    """Count one view of a published estate with a single atomic UPDATE; False if none."""
+    if BOT_AGENTS.search(request.headers.get("User-Agent", "")):
+        return Estate.objects.published().filter(slug=slug).exists()
+    return bool(Estate.objects.published().filter(slug=slug).update(view_count=F("view_count") + 1))
+
+
+@require_safe
+def estate_detail(request, slug):
+    if request.method == "GET" and not count_view(request, slug):
+        raise Http404
+    return _estate_profile(request, slug)
+
+
+@cached_page
+def _estate_profile(request, slug):
     estate = get_object_or_404(
         published_estates()
         .select_related("property_company")
@@ -47,110 +198,233 @@ def estate_detail(request, slug):
             "key_figures",
             "honors",
             "photos",
-            Prefetch("nominations", queryset=selected_in, to_attr="public_nominations"),
+            Prefetch(
+                "nominations",
+                queryset=selected_nominations().select_related("campaign"),
+                to_attr="public_nominations",
+            ),
         ),
         slug=slug,
     )
+    series = []
+    for kind, values in metric_series(estate.metrics.all()):
+        chart = None
+        if len(values) >= 2:
+            points = [(m.date_display() or f"#{i}", m.value) for i, m in enumerate(values, 1)]
+            chart = charts.line_chart(points, kind.unit, kind.display_name())
+        series.append((kind, values, chart))
+    photos = list(estate.photos.all())
+    cover = next((p for p in photos if p.is_cover), photos[0] if photos else None)
     return render(
         request,
         "showcase/estate_detail.html",
         {
             "estate": estate,
             "facts": estate_facts(estate),
-            "metric_series": metric_series(estate.metrics.all()),
+            "metric_series": series,
+            "photos": photos,
+            "share_image": cover.image.url if cover else None,
         },
     )
 
 
-def estate_facts(estate):
-    """The facts panel as (label, value) pairs; a value of None reads as unknown."""
-    location = "".join(
-        part
-        for part in [
-            estate.province.name,
-            "" if estate.city.name == estate.province.name else estate.city.name,
-            estate.district,
-            estate.subdistrict,
-        ]
-        if part
+@require_safe
+@cached_page
+def campaign_list(request):
+    campaigns = public_campaigns().select_related("province", "city")
+    campaigns = campaigns.annotate(
+        selected_count=Count("nominations", filter=Q(nominations__state=NominationState.SELECTED))
     )
-    if estate.year_built is not None:
-        built = _("%(year)s年") % {"year": estate.year_built}
-    else:
-        built = estate.construction_period or None
-    return [
-        (_("所在地区"), location),
-        (_("社区"), estate.community or None),
-        (_("地址"), estate.address or None),
-        (_("小区类型"), estate.get_estate_type_display() or None),
-        (_("建成时间"), built),
-        (_("楼栋数"), _with_unit(estate.buildings, _("栋"), estate.building_note)),
-        (_("单元数"), _with_unit(estate.units, _("个"))),
-        (_("户数"), _with_unit(estate.households, _("户"))),
-        (_("居住人数"), _with_unit(estate.residents, _("人"))),
-        (_("占地面积"), land_area_text(estate)),
-        (_("总建筑面积"), floor_area_text(estate)),
-        (_("容积率"), _plain(estate.plot_ratio)),
-        (_("绿化覆盖率"), _with_unit(estate.green_coverage, "%")),
-        (_("物业服务企业"), estate.property_company.name if estate.property_company else None),
+    ordered = sorted(campaigns, key=lambda c: (LEVEL_ORDER[c.level], -c.year, c.slug))
+    groups = [
+        (level, list(items))
+        for level, items in groupby(ordered, key=lambda c: c.get_level_display())
     ]
+    return render(request, "showcase/campaign_list.html", {"groups": groups})
 
 
-def _plain(value):
-    return None if value is None else plain_number(value)
+def get_public_campaign(slug):
+    return get_object_or_404(public_campaigns().select_related("province", "city"), slug=slug)
 
 
-def _with_unit(value, unit, note=""):
-    if value is None:
-        return None
-    text = f"{_plain(value)}{unit}"
-    return f"{text}（{note}）" if note else text
-
-
-def area_text(square_metres, approximate=False):
-    """'约34万平方米' as the sources write large areas; exact digits when 万 would round."""
-    if square_metres >= 10000 and (approximate or square_metres % 100 == 0):
-        value = (square_metres / 10000).quantize(Decimal("0.01"))
-        text = _("%(value)s万平方米") % {"value": plain_number(value)}
-    else:
-        text = _("%(value)s平方米") % {"value": plain_number(square_metres)}
-    return _("约%(text)s") % {"text": text} if approximate else text
-
-
-def land_area_text(estate):
-    if estate.land_area is None:
-        return None
-    if estate.land_area_in_mu:
-        return _("%(mu)s亩（%(area)s）") % {
-            "mu": plain_number(estate.land_area_mu),
-            "area": area_text(estate.land_area, approximate=True),
-        }
-    return area_text(estate.land_area)
-
-
-def floor_area_text(estate):
-    if estate.floor_area is None:
-        return None
-    return area_text(estate.floor_area, approximate=estate.floor_area_is_approximate)
-
-
-def metric_series(metrics):
-    """Metrics grouped by type, each group in time order: [(metric_type, [metric, …]), …]."""
+def numbered(nominations):
+    """Number a province's selected estates 01, 02 … by their sequence, then by name."""
     ordered = sorted(
-        metrics,
-        # Undated values (a before/after pair) order by sequence; dated ones by date.
-        key=lambda m: (
-            m.metric_type.display_order,
-            m.metric_type_id,
-            m.date is not None,
-            m.date or 0,
-            m.sequence,
-            m.pk,
-        ),
+        nominations,
+        key=lambda n: (n.province_sequence is None, n.province_sequence or 0, n.estate.name_pinyin),
     )
-    return [(kind, list(group)) for kind, group in groupby(ordered, key=lambda m: m.metric_type)]
+    return [(f"{i:02d}", n) for i, n in enumerate(ordered, 1)]
 
 
+@require_safe
+@cached_page
+def campaign_detail(request, slug):
+    campaign = get_public_campaign(slug)
+    nominations = (
+        selected_nominations()
+        .filter(campaign=campaign)
+        .select_related("estate__province", "estate__city")
+        .order_by("estate__province__display_order")
+    )
+    provinces = [
+        (province, numbered(items))
+        for province, items in groupby(nominations, key=lambda n: n.estate.province)
+    ]
+    return render(
+        request,
+        "showcase/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "provinces": provinces,
+            "total": sum(len(items) for _, items in provinces),
+        },
+    )
+
+
+@require_safe
+@cached_page
+def province_feature(request, slug, province_slug):
+    campaign = get_public_campaign(slug)
+    province = get_object_or_404(Province, slug=province_slug)
+    nominations = list(
+        selected_nominations()
+        .filter(campaign=campaign, estate__province=province)
+        .select_related("estate__city", "estate__property_company", "estate__province")
+        .prefetch_related(
+            Prefetch("estate__metrics", queryset=Metric.objects.select_related("metric_type")),
+            "estate__key_figures",
+            Prefetch(
+                "estate__photos", queryset=Photo.objects.filter(is_cover=True), to_attr="covers"
+            ),
+        )
+    )
+    if not nominations:
+        raise Http404
+    entries = [
+        (number, nomination.estate, metric_series(nomination.estate.metrics.all()))
+        for number, nomination in numbered(nominations)
+    ]
+    return render(
+        request,
+        "showcase/province_feature.html",
+        {"campaign": campaign, "province": province, "entries": entries},
+    )
+
+
+@require_safe
+@cached_page
+def mechanism_list(request):
+    published = Estate.objects.published().values("pk")
+    kinds = MechanismType.objects.annotate(
+        estate_count=Count(
+            "mechanisms__estate", filter=Q(mechanisms__estate__in=published), distinct=True
+        )
+    ).order_by("display_order", "name")
+    return render(request, "showcase/mechanism_list.html", {"kinds": kinds})
+
+
+@require_safe
+@cached_page
+def mechanism_detail(request, slug):
+    kind = get_object_or_404(MechanismType, slug=slug)
+    mechanisms = (
+        Mechanism.objects.filter(
+            mechanism_type=kind, estate__in=Estate.objects.published().values("pk")
+        )
+        .select_related("estate__province", "estate__city")
+        .order_by("estate__province__display_order", "estate__name_pinyin", "display_order")
+    )
+    estates = [
+        (estate, list(items)) for estate, items in groupby(mechanisms, key=lambda m: m.estate)
+    ]
+    return render(request, "showcase/mechanism_detail.html", {"kind": kind, "estates": estates})
+
+
+def share_of(count, total):
+    return round(count * 100 / total) if total else 0
+
+
+@require_safe
+@cached_page
+def stats(request):
+    published = Estate.objects.published()
+    totals = published.aggregate(
+        estates=Count("pk"),
+        provinces=Count("province", distinct=True),
+        households_total=Sum("households"),
+        households_known=Count("households"),
+    )
+    by_province = (
+        Province.objects.annotate(n=Count("estates", filter=Q(estates__in=published.values("pk"))))
+        .filter(n__gt=0)
+        .order_by("display_order")
+    )
+    by_type = published.values("estate_type").annotate(n=Count("pk")).order_by("-n", "estate_type")
+    type_labels = dict(EstateType.choices)
+    by_mechanism = (
+        MechanismType.objects.annotate(
+            n=Count(
+                "mechanisms__estate",
+                filter=Q(mechanisms__estate__in=published.values("pk")),
+                distinct=True,
+            )
+        )
+        .filter(n__gt=0)
+        .order_by("-n", "display_order")
+    )
+    headline = list(MetricType.objects.filter(code__in=["satisfaction", "fee_collection"]))
+    latest, _kinds = with_latest_metrics(published, headline)
+    values = {kind.code: [] for kind in headline}
+    for row in latest.values(*[f"latest_{kind.code}" for kind in headline]):
+        for kind in headline:
+            value = exact(row[f"latest_{kind.code}"])
+            if value is not None:
+                values[kind.code].append(value)
+    metric_summaries = []
+    for kind in headline:
+        known = values[kind.code]
+        bands = [("≥ 98%", 98, 101), ("95–98%", 95, 98), ("90–95%", 90, 95), ("< 90%", 0, 90)]
+        rows = [(label, sum(1 for v in known if lo <= v < hi)) for label, lo, hi in bands]
+        metric_summaries.append(
+            {
+                "kind": kind,
+                "known": len(known),
+                "unknown": totals["estates"] - len(known),
+                "average": exact(sum(known) / len(known)) if known else None,
+                "chart": charts.bar_chart(rows, _("个"), kind.display_name()) if known else None,
+            }
+        )
+    return render(
+        request,
+        "showcase/stats.html",
+        {
+            "totals": totals,
+            "province_chart": charts.bar_chart(
+                [(p.display_short_name(), p.n) for p in by_province], _("个"), _("各省份入选小区数")
+            ),
+            "type_chart": charts.bar_chart(
+                [(type_labels.get(row["estate_type"]) or _("未注明"), row["n"]) for row in by_type],
+                _("个"),
+                _("小区类型"),
+            ),
+            "mechanism_chart": charts.bar_chart(
+                [(m.display_name(), m.n) for m in by_mechanism],
+                _("个"),
+                _("采用各类治理机制的小区数"),
+            ),
+            "metric_summaries": metric_summaries,
+        },
+    )
+
+
+@require_safe
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Allow: /", f"Sitemap: {sitemap}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+@require_safe
 def healthz(request):
     """200 when the database answers; load balancers poll this."""
     try:

@@ -7,3 +7,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database starts with the seed data, as `make run` serves it."""
     with django_db_blocker.unblock():
         call_command("load_seed", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Page cache keys carry the content version, which a rolled-back test reuses."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test seed lint format migrate check clean
+.PHONY: run test seed lint format migrate check messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ format: $(VENV)/.installed-test
 check: $(VENV)/.installed-test
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Refresh the English catalogue after changing texts (needs GNU gettext), then translate
+# the new entries in locale/en/LC_MESSAGES/django.po and run this again to compile it.
+messages: $(VENV)/.installed-test
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=tests
+	msgfmt --check -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

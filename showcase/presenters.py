@@ -4,6 +4,7 @@ from decimal import Decimal
 from itertools import groupby
 
 from django.db.models import F, OuterRef, Subquery
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from estates.models import Metric, MetricType
@@ -15,20 +16,24 @@ def _plain(value):
     return None if value is None else plain_number(value)
 
 
+def _english():
+    return (get_language() or "").startswith("en")
+
+
 def _with_unit(value, unit, note=""):
     if value is None:
         return None
     text = _("%(value)s%(unit)s") % {"value": _plain(value), "unit": unit}
-    return f"{text}（{note}）" if note else text
+    return _("%(text)s（%(note)s）") % {"text": text, "note": note} if note else text
 
 
 def location_text(estate):
-    province = estate.province.display_name()
-    parts = [province]
+    parts = [estate.province.display_name()]
     if estate.city.name != estate.province.name:
         parts.append(estate.city.name)
     parts += [estate.district, estate.subdistrict]
-    return "".join(part for part in parts if part)
+    # Chinese addresses run together (北京市西城区德胜街道); English separates the parts.
+    return (", " if _english() else "").join(part for part in parts if part)
 
 
 def built_text(estate):
@@ -38,8 +43,12 @@ def built_text(estate):
 
 
 def area_text(square_metres, approximate=False):
-    """'约34万平方米' as the sources write large areas; exact digits when 万 would round."""
-    if square_metres >= 10000 and (approximate or square_metres % 100 == 0):
+    """'约34万平方米' as the sources write large areas; exact digits when 万 would round.
+    English has no 万: it shows the square metres with thousands separators."""
+    if _english():
+        digits = f"{square_metres:,.0f}" if approximate else f"{square_metres.normalize():,f}"
+        text = _("%(value)s平方米") % {"value": digits}
+    elif square_metres >= 10000 and (approximate or square_metres % 100 == 0):
         value = (square_metres / 10000).quantize(Decimal("0.01"))
         text = _("%(value)s万平方米") % {"value": plain_number(value)}
     else:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import opendata, views
+from .cache import cached_page
 from .feeds import NewEstatesFeed
 
 app_name = "showcase"
@@ -23,5 +24,5 @@ urlpatterns = [
     path("data/estates.json", opendata.estates_json, name="data_json"),
     path("data/estates.csv", opendata.estates_csv, name="data_csv"),
     path("data/estates.xlsx", opendata.estates_xlsx, name="data_xlsx"),
-    path("feed/", NewEstatesFeed(), name="feed"),
+    path("feed/", cached_page(NewEstatesFeed()), name="feed"),
 ]

@@ -123,6 +123,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Tests use a file too (not the in-memory default), so they run in WAL mode as
+            # the site does and concurrent tests exercise real locking.
+            "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
         }
     }
 

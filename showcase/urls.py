@@ -4,6 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from . import views
+from .cache import cached_page
 from .sitemaps import SITEMAPS
 
 # Chinese pages live at the contract's URLs (/estates/…); English ones under /en/.
@@ -11,6 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     *i18n_patterns(path("", include("showcase.public_urls")), prefix_default_language=False),
 ]

@@ -1,0 +1,388 @@
+"""The public site: search, filters, campaigns, features, mechanisms, stats, sharing, caching."""
+
+import pytest
+from django.urls import reverse
+
+from estates.enums import CampaignPhase, NominationState
+from estates.models import Campaign, Estate, Mechanism, MechanismType
+
+from .builders import make_campaign, make_estate, nominate
+from .growth import grow
+from .html import parse
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return parse(response.content)
+
+
+def card_names(tree):
+    cards = tree.find(class_="estate-cards")
+    return [] if cards is None else [h.clean_text() for h in cards.find_all("h3")]
+
+
+def listed(client, query=""):
+    return card_names(page(client, reverse("showcase:estate_list") + query))
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("?q=双旗杆", ["双旗杆东里"]),
+        ("?q=shuangqigan", ["双旗杆东里"]),
+        ("?q=sqg", ["双旗杆东里"]),
+        ("?q=SQGDL", ["双旗杆东里"]),
+        ("?q=changan", ["丽景长安", "西长安壹号"]),
+        ("?q=门头沟", ["丽景长安", "西长安壹号"]),
+        ("?q=正直物业", ["奥正诚园南区"]),
+        ("?q=临沂", ["奥正诚园南区"]),
+        ("?q=  德胜街道  ", ["双旗杆东里"]),
+        ("?q=不存在的小区", []),
+    ],
+)
+def test_search_by_name_pinyin_initials_district_and_company(client, query, names):
+    assert listed(client, query) == names
+
+
+def test_search_without_results_says_so(client):
+    tree = page(client, reverse("showcase:estate_list") + "?q=不存在的小区")
+    assert tree.find("p", class_="empty").clean_text() == (
+        "没有符合条件的小区。可以换个关键词，或清除部分筛选条件。"
+    )
+    assert tree.find("p", class_="lead").clean_text() == "共 0 个入选小区"
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("?province=shandong", ["奥正诚园南区"]),
+        ("?province=beijing&q=changan", ["丽景长安", "西长安壹号"]),
+        ("?campaign=shandong-2023", ["奥正诚园南区"]),
+        ("?type=old", ["双旗杆东里"]),
+        ("?mechanism=diandongchezhili", ["西长安壹号"]),
+        ("?mechanism=kaifangri&province=beijing", ["厂洼街7号院"]),
+        # Unknown values are ignored rather than answered with an error page.
+        (
+            "?province=atlantis&type=castle&page=x",
+            ["厂洼街7号院", "丽景长安", "双旗杆东里", "西长安壹号", "奥正诚园南区"],
+        ),
+    ],
+)
+def test_filters(client, query, names):
+    assert listed(client, query) == names
+
+
+def test_filter_by_unpublished_campaign_is_not_offered(client):
+    hidden = make_campaign(
+        title="评审中的活动", slug="reviewing-now", phase=CampaignPhase.REVIEWING
+    )
+    tree = page(client, reverse("showcase:estate_list"))
+    options = [
+        o.attrs.get("value") for o in tree.find("select", name="campaign").find_all("option")
+    ]
+    assert options == ["", "shandong-2023", "quanguo-2021"]
+    assert listed(client, f"?campaign={hidden.slug}") == listed(client)
+
+
+def test_paging_keeps_the_query(client):
+    grow(24)
+    tree = page(client, reverse("showcase:estate_list") + "?q=zengzhang")
+    assert len(card_names(tree)) == 20
+    next_link = tree.find("a", rel="next")
+    assert next_link.attrs["href"] == "?q=zengzhang&page=2"
+    second = page(client, reverse("showcase:estate_list") + "?q=zengzhang&page=2")
+    assert len(card_names(second)) == 4
+    assert second.find("nav", class_="pager").find("span").clean_text() == "第 2 页，共 2 页"
+
+
+def test_campaigns_national_first_then_provincial(client):
+    tree = page(client, reverse("showcase:campaign_list"))
+    headings = [h.clean_text() for h in tree.find("main").find_all("h2")]
+    assert headings == ["全国", "省级"]
+    titles = [h.clean_text() for h in tree.find("main").find_all("h3")]
+    assert titles == [
+        "2021 全国“加强物业管理 共建美好家园”活动",
+        "2023 山东省“加强物业管理 共建美好家园”活动",
+    ]
+    assert "入选 4 个小区" in tree.find("ul", class_="campaigns").clean_text()
+
+
+def test_unpublished_campaign_is_not_listed_and_has_no_page(client):
+    make_campaign(title="公示中的活动", slug="on-notice", phase=CampaignPhase.NOTICE)
+    assert "公示中的活动" not in client.get(reverse("showcase:campaign_list")).content.decode()
+    assert client.get("/campaigns/on-notice/").status_code == 404
+    assert client.get("/campaigns/on-notice/beijing/").status_code == 404
+
+
+def test_campaign_page_groups_by_province_and_numbers_estates(client):
+    tree = page(client, "/campaigns/quanguo-2021/")
+    sections = tree.find("main").find_all("section")
+    assert [s.find("h2").clean_text() for s in sections] == ["北京市 北京篇 →"]
+    numbers = [
+        (card.find("span", class_="number").clean_text(), card.find("h3").clean_text())
+        for card in sections[0].find_all("li")
+    ]
+    assert numbers == [
+        ("01", "01 双旗杆东里"),
+        ("02", "02 厂洼街7号院"),
+        ("03", "03 丽景长安"),
+        ("04", "04 西长安壹号"),
+    ]
+
+
+def test_province_feature_reads_like_the_article(client):
+    tree = page(client, "/campaigns/quanguo-2021/beijing/")
+    assert tree.find("h1").clean_text() == "北京篇"
+    assert tree.find("title").clean_text() == (
+        "全国“加强物业管理 共建美好家园”活动 北京篇 · 美好家园"
+    )
+    cases = tree.find_all("section", class_="case")
+    assert [c.find("h2").clean_text() for c in cases] == [
+        "双旗杆东里以党建引领，让老旧小区换新颜",
+        "厂洼街7号院推进社区伙伴，打造美好家园",
+        "丽景长安用心服务，温暖业主",
+        "西长安壹号探索红黄绿，让党建向基层延伸",
+    ]
+    assert [c.find("p", class_="case-number").clean_text() for c in cases] == [
+        "01",
+        "02",
+        "03",
+        "04",
+    ]
+    facts = [f.clean_text() for f in cases[2].find("ul", class_="case-facts").find_all("li")]
+    assert facts == [
+        "北京市门头沟区",
+        "1599户",
+        "物业费收缴率 100%",
+        "公共区域报修率 1.17%",
+        "业主投诉率 0.76%",
+    ]
+
+
+def test_province_without_selected_estates_has_no_feature(client):
+    assert client.get("/campaigns/quanguo-2021/shandong/").status_code == 404
+    assert client.get("/campaigns/quanguo-2021/nowhere/").status_code == 404
+
+
+def test_mechanism_catalogue_counts_published_estates(client):
+    hidden = make_estate(name="未发布小区")
+    nominate(hidden, state=NominationState.SUBMITTED)
+    Mechanism.objects.create(
+        estate=hidden,
+        mechanism_type=MechanismType.objects.get(slug="kaifangri"),
+        title="未发布的开放日",
+    )
+    tree = page(client, reverse("showcase:mechanism_list"))
+    counts = {
+        item.find("a").clean_text(): item.find("span", class_="count").clean_text()
+        for item in tree.find("ul", class_="mechanism-kinds").find_all("li")
+    }
+    assert counts["党建引领"] == "5 个小区"
+    assert counts["开放日"] == "1 个小区"
+    assert counts["电动车治理"] == "1 个小区"
+    detail = page(client, "/mechanisms/kaifangri/")
+    assert [h.clean_text() for h in detail.find("main").find_all("h3")] == ["社区开放日机制"]
+    assert "未发布的开放日" not in detail.text()
+
+
+def test_stats_count_only_known_values(client):
+    tree = page(client, reverse("showcase:stats"))
+    figures = [li.clean_text() for li in tree.find("ul", class_="figures").find_all("li")]
+    assert figures == ["5入选小区", "2覆盖省份", "4383户数合计（5 个小区已知）"]
+    satisfaction = tree.find("section", **{"aria-labelledby": "metric-satisfaction"})
+    assert satisfaction.find("p").clean_text() == "3 个小区有此数据，平均 94.18%；2 个小区未知。"
+    fee = tree.find("section", **{"aria-labelledby": "metric-fee_collection"})
+    assert fee.find("p").clean_text() == "2 个小区有此数据，平均 99.32%；3 个小区未知。"
+    chart = tree.find("section", **{"aria-labelledby": "by-province"}).find("svg")
+    assert chart.attrs["role"] == "img"
+    assert chart.attrs["aria-label"] == "各省份入选小区数：北京 4个，山东 1个"
+
+
+def test_profile_chart_for_a_metric_with_two_values(client):
+    tree = page(client, "/estates/lijingchangan/")
+    charts = tree.find("ul", class_="metrics").find_all("svg")
+    assert [c.attrs["aria-label"] for c in charts] == [
+        "公共区域报修率：巡检制度实施前 4.38%，巡检制度实施以来 1.17%",
+        "业主投诉率：巡检制度实施前 1.05%，巡检制度实施以来 0.76%",
+    ]
+
+
+def test_share_and_description_meta_on_profile(client):
+    tree = page(client, "/estates/lijingchangan/")
+    meta = {
+        m.attrs.get("property") or m.attrs.get("name"): m.attrs["content"]
+        for m in tree.find_all("meta")
+        if m.attrs.get("content")
+    }
+    assert meta["og:title"] == "丽景长安：用心服务，温暖业主"
+    assert meta["og:type"] == "article"
+    assert meta["og:url"] == "http://testserver/estates/lijingchangan/"
+    assert meta["og:image"] == "http://testserver/static/img/share.png"
+    assert meta["description"].startswith("丽景长安小区位于北京市门头沟区永定镇，建成于2013年")
+    canonical = tree.find("link", rel="canonical")
+    assert canonical.attrs["href"] == "http://testserver/estates/lijingchangan/"
+    alternates = {
+        link.attrs["hreflang"]: link.attrs["href"]
+        for link in tree.find_all("link", rel="alternate")
+        if link.attrs.get("hreflang")
+    }
+    assert alternates == {
+        "zh-Hans": "http://testserver/estates/lijingchangan/",
+        "en": "http://testserver/en/estates/lijingchangan/",
+    }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/estates/",
+        "/estates/aozhengchengyuannanqu/",
+        "/campaigns/",
+        "/campaigns/quanguo-2021/",
+        "/campaigns/quanguo-2021/beijing/",
+        "/mechanisms/",
+        "/mechanisms/dangjianyinling/",
+        "/stats/",
+        "/data/",
+    ],
+)
+def test_every_page_has_title_description_and_share_tags(client, url):
+    tree = page(client, url)
+    assert tree.find("title").clean_text()
+    names = {m.attrs.get("property") or m.attrs.get("name") for m in tree.find_all("meta")}
+    assert {"description", "og:title", "og:description", "og:image", "og:url"} <= names
+    assert tree.find("html").attrs["lang"] == "zh-Hans"
+    assert tree.find("link", rel="canonical") is not None
+
+
+def test_english_pages_live_under_en(client):
+    tree = page(client, "/en/estates/lijingchangan/")
+    assert tree.find("html").attrs["lang"] == "en"
+    switch = tree.find("nav", class_="languages")
+    assert switch.find("a").attrs["href"] == "http://testserver/estates/lijingchangan/"
+    assert tree.find("h1").clean_text() == "丽景长安"
+
+
+def test_chinese_is_the_default_whatever_the_browser_asks(client):
+    response = client.get("/estates/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert parse(response.content).find("html").attrs["lang"] == "zh-Hans"
+
+
+def test_feed_lists_published_estates_newest_first(client):
+    hidden = make_estate(name="草稿小区")
+    nominate(hidden, state=NominationState.DRAFT)
+    response = client.get("/feed/")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    tree = parse(response.content)
+    titles = [entry.find("title").clean_text() for entry in tree.find_all("entry")]
+    assert titles[0] == "奥正诚园南区：沂蒙红管家 服务三六五"
+    assert len(titles) == 5
+    assert "草稿小区" not in response.content.decode()
+
+
+def test_sitemap_has_each_public_page_in_both_languages(client):
+    hidden = make_estate(name="草稿小区", slug="caogaoxiaoqu")
+    nominate(
+        hidden, campaign=Campaign.objects.get(slug="quanguo-2021"), state=NominationState.DRAFT
+    )
+    body = client.get("/sitemap.xml").content.decode()
+    assert "http://testserver/estates/lijingchangan/" in body
+    assert "http://testserver/en/estates/lijingchangan/" in body
+    assert "http://testserver/campaigns/quanguo-2021/beijing/" in body
+    assert "caogaoxiaoqu" not in body
+    assert body.count("<url>") == 2 * (6 + 5 + 2 + 2 + MechanismType.objects.count())
+
+
+def test_robots_txt(client):
+    response = client.get("/robots.txt")
+    assert response.content.decode().splitlines() == [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Allow: /",
+        "Sitemap: http://testserver/sitemap.xml",
+    ]
+
+
+def test_healthz(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_page_cache_serves_repeat_visits_and_forgets_on_change(client):
+    url = reverse("showcase:estate_list")
+    assert client.get(url)["X-Page-Cache"] == "miss"
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    estate = Estate.objects.get(slug="lijingchangan")
+    estate.name = "丽景长安（新名）"
+    estate.save()
+    response = client.get(url)
+    assert response["X-Page-Cache"] == "miss"
+    assert "丽景长安（新名）" in card_names(parse(response.content))
+
+
+def test_counting_a_view_does_not_empty_the_cache(client):
+    url = reverse("showcase:estate_detail", kwargs={"slug": "lijingchangan"})
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+
+
+def test_profile_view_is_counted_once_per_request_but_not_for_bots(client):
+    url = reverse("showcase:estate_detail", kwargs={"slug": "xichanganyihao"})
+    client.get(url)
+    client.get(url)
+    client.get(url, HTTP_USER_AGENT="Mozilla/5.0 (compatible; Googlebot/2.1)")
+    assert Estate.objects.get(slug="xichanganyihao").view_count == 2
+
+
+def test_unpublished_profile_is_not_counted(client):
+    estate = make_estate(name="未发布小区")
+    nominate(estate, state=NominationState.SHORTLISTED)
+    assert client.get(estate.get_absolute_url()).status_code == 404
+    estate.refresh_from_db()
+    assert estate.view_count == 0
+
+
+PAGES = [
+    "/",
+    "/estates/",
+    "/estates/?q=sqg",
+    "/estates/?province=beijing&campaign=quanguo-2021&type=old&mechanism=dangjianyinling",
+    "/estates/lijingchangan/",
+    "/campaigns/",
+    "/campaigns/quanguo-2021/",
+    "/campaigns/quanguo-2021/beijing/",
+    "/mechanisms/",
+    "/mechanisms/dangjianyinling/",
+    "/stats/",
+    "/data/",
+    "/data/estates.json",
+    "/data/estates.csv",
+    "/data/estates.xlsx",
+    "/feed/",
+    "/sitemap.xml",
+]
+
+
+def query_counts(client, django_assert_max_num_queries):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for url in PAGES:
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        counts[url] = len(queries)
+    return counts
+
+
+def test_every_public_page_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    small = query_counts(client, django_assert_max_num_queries)
+    grow(30)
+    large = query_counts(client, django_assert_max_num_queries)
+    assert large == small
+    assert max(small.values()) <= 10, small

@@ -17,3 +17,15 @@ def _fresh_page_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _chinese_by_default():
+    """A request to an /en/ page leaves English active in the thread; start each test in
+    the site's default language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -386,3 +386,10 @@ def test_every_public_page_runs_a_fixed_number_of_queries(client, django_assert_
     large = query_counts(client, django_assert_max_num_queries)
     assert large == small
     assert max(small.values()) <= 10, small
+
+
+def test_a_chinese_page_after_an_english_one_is_chinese(client):
+    client.get("/en/estates/")
+    tree = page(client, "/estates/")
+    assert tree.find("html").attrs["lang"] == "zh-Hans"
+    assert tree.find("h1").clean_text() == "典型案例"

@@ -98,3 +98,11 @@ def test_registered_companies_credit_codes_are_accepted(code):
 )
 def test_chinese_numerals(n, text):
     assert chinese_numeral(n) == text
+
+
+@pytest.mark.django_db
+def test_longest_name_fits_its_pinyin():
+    estate = make_estate(name="双" * 100)
+    estate.refresh_from_db()
+    assert estate.name_pinyin == "shuang" * 100
+    assert estate.name_initials == "s" * 100

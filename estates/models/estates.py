@@ -144,7 +144,8 @@ class Estate(models.Model):
         blank=True,
         help_text=_("网址中使用的小区名称拼音；留空时按名称自动生成。"),
     )
-    name_pinyin = models.CharField(_("名称全拼"), max_length=300, blank=True, editable=False)
+    # Up to six letters per character ("zhuang"): 100 characters need 600.
+    name_pinyin = models.CharField(_("名称全拼"), max_length=600, blank=True, editable=False)
     name_initials = models.CharField(
         _("名称拼音首字母"), max_length=100, blank=True, editable=False
     )

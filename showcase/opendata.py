@@ -84,6 +84,9 @@ def rows(request):
     return kinds, records
 
 
+JSON_MARKUP_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+
+
 def _number(value):
     # Two-decimal values print exactly as stored: float repr is the shortest round trip.
     if isinstance(value, Decimal):
@@ -106,7 +109,9 @@ def estates_json(request):
     _kinds, records = rows(request)
     for record in records:
         record["metrics"] = {code: _number(v) for code, v in record["metrics"].items()}
-    body = json.dumps(records, ensure_ascii=False, indent=2)
+    # <, > and & as \u escapes (still the same JSON strings), so no text can ever be read as
+    # markup by a browser that sniffs or a page that embeds the file.
+    body = json.dumps(records, ensure_ascii=False, indent=2).translate(JSON_MARKUP_ESCAPES)
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 

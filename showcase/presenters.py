@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 
 from estates.models import Metric, MetricType
 
-from .templatetags.showcase import plain_number
+from .templatetags.showcase import display_number, plain_number
 
 
 def _plain(value):
-    return None if value is None else plain_number(value)
+    return None if value is None else display_number(value)
 
 
 def _english():

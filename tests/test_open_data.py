@@ -136,3 +136,11 @@ def test_data_page_explains_every_field(client):
     body = client.get("/data/").content.decode()
     for key in ["name", "households", "campaigns", "metrics", "metric_satisfaction"]:
         assert f"<code>{key}</code>" in body
+
+
+def test_json_escapes_markup_characters_yet_keeps_the_text(client):
+    estate = make_estate(name="<b>A&B</b>小区")
+    nominate(estate)
+    response = client.get("/data/estates.json")
+    assert b"<b>" not in response.content
+    assert "<b>A&B</b>小区" in [r["name"] for r in json.loads(response.content)]

@@ -50,7 +50,7 @@ def test_english_profile_reads_in_english(client):
         row.find("dt").clean_text(): row.find("dd").clean_text()
         for row in tree.find("dl", class_="facts").find_all("div")
     }
-    assert facts["Households"] == "1250 households"
+    assert facts["Households"] == "1,250 households"
     assert facts["Land area"] == "299 mu (about 199,333 m²)"
     assert facts["Total floor area"] == "about 340,000 m²"
     assert facts["Residents"] == "unknown"

@@ -3,11 +3,11 @@
 from decimal import Decimal
 from itertools import groupby
 
-from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from estates.models import Metric, MetricType
+from estates.models import MetricType
+from estates.models.profile import latest_metric_value
 
 from .templatetags.showcase import display_number, plain_number
 
@@ -107,15 +107,6 @@ def metric_series(metrics):
     return [(kind, list(group)) for kind, group in groupby(ordered, key=lambda m: m.metric_type)]
 
 
-def latest_metric_subquery(metric_type):
-    """The latest value of one metric type for the estate in the outer query (None if none)."""
-    return Subquery(
-        Metric.objects.filter(estate=OuterRef("pk"), metric_type=metric_type)
-        .order_by(F("date").desc(nulls_last=True), "-sequence", "-pk")
-        .values("value")[:1]
-    )
-
-
 CENTS = Decimal("0.01")
 
 
@@ -133,5 +124,5 @@ def latest_values(estate, metric_types):
 def with_latest_metrics(estates, metric_types=None):
     """Annotate `latest_<code>` for each metric type; returns (queryset, metric_types)."""
     metric_types = list(metric_types if metric_types is not None else MetricType.objects.all())
-    annotations = {f"latest_{kind.code}": latest_metric_subquery(kind) for kind in metric_types}
+    annotations = {f"latest_{kind.code}": latest_metric_value(pk=kind.pk) for kind in metric_types}
     return estates.annotate(**annotations), metric_types

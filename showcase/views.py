@@ -223,7 +223,7 @@ def _estate_profile(request, slug):
             "facts": estate_facts(estate),
             "metric_series": series,
             "photos": photos,
-            "share_image": cover.image.url if cover else None,
+            "share_image": cover.medium_url if cover else None,
         },
     )
 

@@ -11,6 +11,7 @@ from .nominations import (
 )
 from .profile import Activity, Honor, KeyFigure, Mechanism, MechanismType, Metric, MetricType, Photo
 from .regions import City, Province
+from .staff import StaffProfile
 
 __all__ = [
     "Activity",
@@ -35,4 +36,5 @@ __all__ = [
     "Province",
     "Review",
     "ReviewScore",
+    "StaffProfile",
 ]

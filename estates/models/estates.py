@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from ..enums import RESULTS_PUBLIC_PHASES, EstateType, NominationState
 from ..pinyin import full_pinyin, pinyin_initials, pinyin_slug
@@ -246,6 +247,8 @@ class Estate(models.Model):
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
     objects = EstateQuerySet.as_manager()
+
+    history = HistoricalRecords(excluded_fields=["view_count"])
 
     class Meta:
         verbose_name = _("小区")

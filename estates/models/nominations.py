@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from ..enums import NominationState, ObjectionState
 from .campaigns import ActivityRequirement, Campaign, Criterion
@@ -41,6 +42,8 @@ class Nomination(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("推荐")
         verbose_name_plural = _("推荐")
@@ -56,6 +59,20 @@ class Nomination(models.Model):
     def __str__(self):
         return f"{self.estate} · {self.campaign}"
 
+    def missing_evidence(self):
+        """Titles of the campaign's criteria and required activities with no text yet."""
+        written_criteria = {e.criterion_id for e in self.criterion_evidence.all() if e.text.strip()}
+        written_activities = {
+            e.requirement_id for e in self.activity_evidence.all() if e.text.strip()
+        }
+        missing = [str(c) for c in self.campaign.criteria.all() if c.pk not in written_criteria]
+        missing += [
+            str(r)
+            for r in self.campaign.activity_requirements.all()
+            if r.pk not in written_activities
+        ]
+        return missing
+
 
 class CriterionEvidence(models.Model):
     """The nomination's text for one principle requirement: section (一)…(九) of a report."""
@@ -70,6 +87,8 @@ class CriterionEvidence(models.Model):
         Criterion, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("原则要求")
     )
     text = models.TextField(_("落实情况"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("原则要求落实情况")
@@ -112,6 +131,8 @@ class ActivityEvidence(models.Model):
         verbose_name=_("规定活动"),
     )
     text = models.TextField(_("开展情况"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("规定活动开展情况")

@@ -1,10 +1,13 @@
 """What an estate's profile shows: mechanisms, metrics, key figures, activities, honors, photos."""
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
+from simple_history.models import HistoricalRecords
 
 from ..enums import ActivityCategory, Approximation, DatePrecision, HonorLevel
 from ..validators import validate_not_future_date, validate_not_future_year
@@ -95,6 +98,8 @@ class Mechanism(models.Model):
     description = models.TextField(_("做法"), blank=True)
     display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("治理机制")
         verbose_name_plural = _("治理机制")
@@ -173,6 +178,8 @@ class Metric(ApproximateDate):
         _("数据说明"), max_length=200, blank=True, help_text=_("如“发放调查问卷200余份”。")
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("指标数据")
         verbose_name_plural = _("指标数据")
@@ -209,6 +216,22 @@ class Metric(ApproximateDate):
             raise ValidationError({"value": _("百分比必须在 0 到 100 之间。")})
 
 
+def latest_metric_value(**metric_type):
+    """Subquery: the latest value of one metric type for the estate of the outer query.
+
+    "Latest" is the latest date; undated values (a before/after pair) come before dated ones
+    and among themselves follow their sequence, as on the profile page.
+    """
+    return models.Subquery(
+        Metric.objects.filter(
+            estate=models.OuterRef("pk"),
+            **{f"metric_type__{key}": value for key, value in metric_type.items()},
+        )
+        .order_by(models.F("date").desc(nulls_last=True), "-sequence", "-pk")
+        .values("value")[:1]
+    )
+
+
 class KeyFigure(models.Model):
     """A counted result (成效数据): "监控摄像 739 台", "新增电动车棚 5 个"."""
 
@@ -231,6 +254,8 @@ class KeyFigure(models.Model):
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("成效数据")
@@ -266,6 +291,8 @@ class Activity(ApproximateDate):
     )
     display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("活动")
         verbose_name_plural = _("活动")
@@ -292,6 +319,8 @@ class Honor(models.Model):
     )
     issuer = models.CharField(_("授予单位"), max_length=100, blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("荣誉")
         verbose_name_plural = _("荣誉")
@@ -303,6 +332,7 @@ class Honor(models.Model):
 
 
 def photo_upload_to(instance, filename):
+    # Files are named by the upload process (a random stem), never by the sender's filename.
     return f"photos/{instance.estate.slug}/{filename}"
 
 
@@ -312,7 +342,17 @@ class Photo(models.Model):
     )
     # Dimensions are recorded when an upload is processed, not read back from the file
     # each time a photo is loaded (ImageField's width_field would open every file).
-    image = models.ImageField(_("图片"), upload_to=photo_upload_to)
+    image = models.ImageField(
+        _("图片"),
+        upload_to=photo_upload_to,
+        help_text=_("JPEG、PNG 或 WebP，不超过 15 MB。上传后自动转正方向、去除定位等信息。"),
+    )
+    image_medium = models.ImageField(
+        _("中图"), upload_to=photo_upload_to, blank=True, editable=False
+    )
+    image_thumb = models.ImageField(
+        _("缩略图"), upload_to=photo_upload_to, blank=True, editable=False
+    )
     width = models.PositiveIntegerField(_("宽度（像素）"), null=True, editable=False)
     height = models.PositiveIntegerField(_("高度（像素）"), null=True, editable=False)
     caption = models.CharField(
@@ -321,6 +361,8 @@ class Photo(models.Model):
     display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
     is_cover = models.BooleanField(_("封面"), default=False)
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("照片")
@@ -337,3 +379,19 @@ class Photo(models.Model):
 
     def __str__(self):
         return self.caption
+
+    def store(self, clean):
+        """Keep a cleaned upload (estates.images.clean_photo) and its renditions."""
+        stem = uuid.uuid4().hex
+        self.image.save(f"{stem}.jpg", clean.files["full"], save=False)
+        self.image_medium.save(f"{stem}-medium.jpg", clean.files["medium"], save=False)
+        self.image_thumb.save(f"{stem}-thumb.jpg", clean.files["thumb"], save=False)
+        self.width, self.height = clean.width, clean.height
+
+    @property
+    def medium_url(self):
+        return (self.image_medium or self.image).url
+
+    @property
+    def thumb_url(self):
+        return (self.image_thumb or self.image_medium or self.image).url

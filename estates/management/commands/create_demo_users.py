@@ -1,31 +1,38 @@
+import io
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import BaseCommand, CommandError
+from django.core.management import BaseCommand, CommandError, call_command
 
-# Local demo accounts; later roles (provincial staff, reviewer, editor) are added here.
+# Local demo accounts, one per role; passwords are new on every run and printed.
 DEMO_ACCOUNTS = [
-    {"username": "admin", "description": "部级管理员（超级用户）", "superuser": True},
+    ("ministry", "ministry", None, "部级管理员"),
+    ("shandong", "provincial", "shandong", "省级填报员（山东）"),
+    ("beijing", "provincial", "beijing", "省级填报员（北京）"),
+    ("reviewer", "reviewer", "hebei", "评审专家（河北）"),
+    ("editor", "editor", None, "编辑"),
 ]
 
 
 class Command(BaseCommand):
-    help = "创建本地演示账号并在控制台打印密码；DJANGO_DEBUG=0（生产环境）时拒绝执行。"
+    help = "创建本地演示账号（每个角色一个，另有超级用户 admin）并打印密码；生产环境拒绝执行。"
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("生产环境（DJANGO_DEBUG=0）不能创建演示账号。")
-        User = get_user_model()
         self.stdout.write("本地演示账号（每次运行都会重新生成密码）：")
-        for account in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        admin, _created = get_user_model().objects.get_or_create(username="admin")
+        admin.is_staff = admin.is_superuser = admin.is_active = True
+        admin.set_password(password)
+        admin.save()
+        self.stdout.write(f"  超级用户：用户名 admin  密码 {password}")
+        for username, role, province, description in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(9)
-            user, _ = User.objects.get_or_create(username=account["username"])
-            user.is_staff = True
-            user.is_superuser = account["superuser"]
-            user.set_password(password)
-            user.save()
-            self.stdout.write(
-                f"  {account['description']}：用户名 {user.username}  密码 {password}"
-            )
+            args = [username, "--role", role, "--password", password, "--name", description]
+            if province:
+                args += ["--province", province]
+            call_command("create_staff_user", *args, stdout=io.StringIO())
+            self.stdout.write(f"  {description}：用户名 {username}  密码 {password}")
         self.stdout.write("登录地址：http://127.0.0.1:8000/admin/")

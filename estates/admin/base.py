@@ -1,0 +1,126 @@
+"""What every domain admin shares: rows narrowed by estates.access, choices narrowed the same
+way, and deletion refused for whatever a published page shows."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .. import models
+from ..access import visible
+from ..enums import RESULTS_PUBLIC_PHASES, NominationState
+from ..roles import Role, province_id_of, role_of
+
+PUBLISHED_MESSAGE = _(
+    "“%(obj)s”正在公开网站上展示，不能删除。如需下线，请由部级管理员撤销该小区的入选。"
+)
+
+
+def is_published_estate(estate):
+    return models.Nomination.objects.filter(
+        estate=estate, state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
+    ).exists()
+
+
+def estate_of(obj):
+    """The estate an estate-data row belongs to (or the estate itself)."""
+    if isinstance(obj, models.Estate):
+        return obj
+    return getattr(obj, "estate", None)
+
+
+class ScopedAdminMixin:
+    """Rows, foreign-key choices and autocompletes limited to what the user may see."""
+
+    def get_queryset(self, request):
+        return visible(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if "queryset" not in kwargs and related._meta.app_label == "estates":
+            kwargs["queryset"] = visible(related._default_manager.all(), request.user)
+        if related is models.Province and role_of(request.user) == Role.PROVINCIAL:
+            kwargs["queryset"] = models.Province.objects.filter(pk=province_id_of(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        # A province filter means nothing to staff who see one province only.
+        filters = super().get_list_filter(request)
+        if role_of(request.user) == Role.PROVINCIAL:
+            filters = [f for f in filters if not (isinstance(f, str) and "province" in f)]
+        return filters
+
+
+class PublishedProtectionMixin:
+    """Refuse to delete anything a published page shows, and say why."""
+
+    def deletion_blocked(self, obj):
+        estate = estate_of(obj)
+        return estate is not None and estate.pk is not None and is_published_estate(estate)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and self.deletion_blocked(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if (
+            obj is not None
+            and self.deletion_blocked(obj)
+            and self.has_view_permission(request, obj)
+        ):
+            self.message_user(request, PUBLISHED_MESSAGE % {"obj": obj}, messages.ERROR)
+            return HttpResponseRedirect(request.path.rsplit("/delete/", 1)[0] + "/change/")
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_queryset(self, request, queryset):
+        blocked = [obj for obj in queryset if self.deletion_blocked(obj)]
+        if blocked:
+            raise PermissionDenied(PUBLISHED_MESSAGE % {"obj": blocked[0]})
+        super().delete_queryset(request, queryset)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _function, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (guarded_delete_selected, name, description)
+        return actions
+
+
+def guarded_delete_selected(modeladmin, request, queryset):
+    """Django's bulk delete, refused with a message when a selected row is on show."""
+    blocked = [obj for obj in queryset if modeladmin.deletion_blocked(obj)]
+    if blocked:
+        modeladmin.message_user(request, PUBLISHED_MESSAGE % {"obj": blocked[0]}, messages.ERROR)
+        return None
+    return delete_selected(modeladmin, request, queryset)
+
+
+class DomainAdmin(ScopedAdminMixin, PublishedProtectionMixin, SimpleHistoryAdmin):
+    """Admin for estate and nomination data: scoped, protected, with history and revert."""
+
+    history_list_display = ["history_change_reason"]
+
+
+class ReferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Admin for shared reference data (provinces, catalogues, campaigns)."""
+
+
+class ScopedInlineMixin:
+    def get_queryset(self, request):
+        return visible(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if "queryset" not in kwargs and related._meta.app_label == "estates":
+            kwargs["queryset"] = visible(related._default_manager.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        # obj is the parent estate: rows of a published estate stay.
+        if obj is not None and estate_of(obj) is not None and is_published_estate(estate_of(obj)):
+            return False
+        return super().has_delete_permission(request, obj)

@@ -1,0 +1,363 @@
+"""Estates and everything their profile shows, laid out like a nomination report."""
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .. import models
+from ..enums import RESULTS_PUBLIC_PHASES, NominationState
+from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet
+from ..models.profile import latest_metric_value
+from ..roles import Role, province_id_of, role_of
+from .base import DomainAdmin, ScopedInlineMixin, is_published_estate
+
+EDITOR_TEXT_FIELDS = {"tagline", "overview", "highlights", "source_note"}
+
+
+def latest_nomination_state():
+    return Subquery(
+        models.Nomination.objects.filter(estate=OuterRef("pk"))
+        .order_by("-campaign__year", "-pk")
+        .values("state")[:1]
+    )
+
+
+class EstateInline(ScopedInlineMixin):
+    extra = 0
+
+    def has_change_permission(self, request, obj=None):
+        if role_of(request.user) == Role.EDITOR:
+            return False  # editors change texts and photos only
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        if role_of(request.user) == Role.EDITOR:
+            return False
+        return super().has_add_permission(request, obj)
+
+
+class MechanismInline(EstateInline, admin.StackedInline):
+    model = models.Mechanism
+    fields = [("mechanism_type", "title", "display_order"), "description"]
+    verbose_name_plural = _("二、治理机制（对照原则要求）")
+
+
+class MetricInline(EstateInline, admin.TabularInline):
+    model = models.Metric
+    fields = [
+        "metric_type",
+        "value",
+        "date",
+        "date_precision",
+        "period_label",
+        "sequence",
+        "source_note",
+    ]
+    verbose_name_plural = _("指标数据（满意度、物业费收缴率等）")
+
+
+class KeyFigureInline(EstateInline, admin.TabularInline):
+    model = models.KeyFigure
+    fields = ["label", "quantity", "approximation", "unit", "year", "note", "display_order"]
+    verbose_name_plural = _("四、工作成效（成效数据）")
+
+
+class ActivityInline(EstateInline, admin.StackedInline):
+    model = models.Activity
+    fields = [
+        ("title", "category", "requirement"),
+        ("date", "date_precision", "period_label", "participants"),
+        "description",
+        "display_order",
+    ]
+    verbose_name_plural = _("三、活动开展情况（含8个“一”）")
+
+
+class HonorInline(EstateInline, admin.TabularInline):
+    model = models.Honor
+    fields = ["title", "level", "year", "issuer"]
+    verbose_name_plural = _("荣誉")
+
+
+class PhotoInline(ScopedInlineMixin, admin.TabularInline):
+    model = models.Photo
+    form = PhotoForm
+    formset = PhotoInlineFormSet
+    extra = 0
+    fields = ["thumbnail", "image", "caption", "display_order", "is_cover"]
+    readonly_fields = ["thumbnail"]
+    verbose_name_plural = _("照片（按排列顺序展示；勾选一张作为封面）")
+
+    @admin.display(description=_("预览"))
+    def thumbnail(self, photo):
+        if not photo.pk or not photo.image:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" style="max-height:80px;max-width:120px">',
+            photo.thumb_url,
+            photo.caption,
+        )
+
+
+class CampaignFilter(admin.SimpleListFilter):
+    title = _("评选活动")
+    parameter_name = "campaign"
+
+    def lookups(self, request, model_admin):
+        from ..access import visible
+
+        campaigns = visible(models.Campaign.objects.all(), request.user)
+        return [(str(c.pk), f"{c.year} {c}") for c in campaigns]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                Exists(
+                    models.Nomination.objects.filter(
+                        estate=OuterRef("pk"), campaign_id=self.value()
+                    )
+                )
+            )
+        return queryset
+
+
+class NominationStateFilter(admin.SimpleListFilter):
+    title = _("推荐状态")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return NominationState.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(latest_state=self.value())
+        return queryset
+
+
+@admin.register(models.Estate)
+class EstateAdmin(DomainAdmin):
+    form = EstateAdminForm
+    list_display = [
+        "name",
+        "province",
+        "city",
+        "households",
+        "satisfaction",
+        "fee_collection",
+        "nomination_state",
+        "is_published",
+    ]
+    list_filter = ["province", CampaignFilter, NominationStateFilter, "estate_type"]
+    list_select_related = ["province", "city"]
+    list_per_page = 50
+    search_fields = ["name"]  # widened to pinyin, initials, district, company below
+    search_help_text = _("可按小区名称、拼音、拼音首字母、区县、街道或物业企业搜索")
+    autocomplete_fields = ["city", "property_company"]
+    readonly_fields = ["name_pinyin", "name_initials", "view_count", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            _("一、基本情况：名称与位置"),
+            {
+                "fields": [
+                    "name",
+                    "confirm_not_duplicate",
+                    "slug",
+                    ("province", "city"),
+                    ("district", "subdistrict", "community"),
+                    "address",
+                ]
+            },
+        ),
+        (
+            _("一、基本情况：规模与物业"),
+            {
+                "fields": [
+                    ("estate_type", "property_company"),
+                    ("year_built", "construction_period"),
+                    ("buildings", "building_note"),
+                    ("units", "households", "residents"),
+                    ("land_area", "land_area_in_mu"),
+                    ("floor_area", "floor_area_is_approximate"),
+                    ("plot_ratio", "green_coverage"),
+                ]
+            },
+        ),
+        (
+            _("展示文字：标题语、概况及亮点"),
+            {"fields": ["tagline", "overview", "highlights", "source_note"]},
+        ),
+        (
+            _("记录"),
+            {
+                "fields": [
+                    "name_pinyin",
+                    "name_initials",
+                    "view_count",
+                    "created_at",
+                    "updated_at",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+    ]
+    inlines = [
+        MechanismInline,
+        MetricInline,
+        ActivityInline,
+        KeyFigureInline,
+        HonorInline,
+        PhotoInline,
+    ]
+
+    def get_queryset(self, request):
+        public = models.Nomination.objects.filter(
+            estate=OuterRef("pk"),
+            state=NominationState.SELECTED,
+            campaign__phase__in=RESULTS_PUBLIC_PHASES,
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                published=Exists(public),
+                latest_satisfaction=latest_metric_value(code="satisfaction"),
+                latest_fee_collection=latest_metric_value(code="fee_collection"),
+                latest_state=latest_nomination_state(),
+            )
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.search(search_term), False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        role = role_of(request.user)
+        if role == Role.PROVINCIAL and obj is not None:
+            fields.append("province")  # estates never move to another province
+        if role == Role.EDITOR:
+            editable = EDITOR_TEXT_FIELDS
+            fields += [
+                f.name
+                for f in models.Estate._meta.fields
+                if f.editable and f.name not in editable and f.name not in fields
+            ]
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if role_of(request.user) == Role.EDITOR or not self.has_change_permission(request, obj):
+            # Only people who can save need the duplicate confirmation box.
+            fieldsets = [
+                (
+                    name,
+                    {
+                        **options,
+                        "fields": [f for f in options["fields"] if f != "confirm_not_duplicate"],
+                    },
+                )
+                for name, options in fieldsets
+            ]
+        return fieldsets
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if allowed and obj is not None and role_of(request.user) == Role.EDITOR:
+            return obj in self.get_queryset(request)
+        return allowed
+
+    def save_model(self, request, obj, form, change):
+        if role_of(request.user) == Role.PROVINCIAL:
+            obj.province_id = province_id_of(request.user)
+        super().save_model(request, obj, form, change)
+
+    def view_on_site(self, obj):
+        return obj.get_absolute_url() if is_published_estate(obj) else None
+
+    @admin.display(description=_("满意度"), ordering="latest_satisfaction")
+    def satisfaction(self, estate):
+        return _percent(estate.latest_satisfaction)
+
+    @admin.display(description=_("物业费收缴率"), ordering="latest_fee_collection")
+    def fee_collection(self, estate):
+        return _percent(estate.latest_fee_collection)
+
+    @admin.display(description=_("推荐状态"), ordering="latest_state")
+    def nomination_state(self, estate):
+        return NominationState(estate.latest_state).label if estate.latest_state else "—"
+
+    @admin.display(boolean=True, description=_("已公开"), ordering="published")
+    def is_published(self, estate):
+        return estate.published
+
+
+def _percent(value):
+    from showcase.presenters import exact
+    from showcase.templatetags.showcase import plain_number
+
+    return "—" if value is None else f"{plain_number(exact(value))}%"
+
+
+class EstateDataAdmin(DomainAdmin):
+    """The related rows have their own lists too, for history and revert of each row."""
+
+    list_select_related = ["estate", "estate__province"]
+    autocomplete_fields = ["estate"]
+    search_fields = ["estate__name", "estate__name_pinyin"]
+
+
+@admin.register(models.Mechanism)
+class MechanismAdmin(EstateDataAdmin):
+    list_display = ["title", "estate", "mechanism_type"]
+    list_filter = ["mechanism_type", "estate__province"]
+    list_select_related = ["estate", "mechanism_type"]
+    search_fields = ["title", "estate__name"]
+
+
+@admin.register(models.Metric)
+class MetricAdmin(EstateDataAdmin):
+    list_display = ["estate", "metric_type", "value", "date", "period_label"]
+    list_filter = ["metric_type", "estate__province"]
+    list_select_related = ["estate", "metric_type"]
+
+
+@admin.register(models.KeyFigure)
+class KeyFigureAdmin(EstateDataAdmin):
+    list_display = ["label", "quantity", "unit", "estate", "year"]
+    search_fields = ["label", "estate__name"]
+
+
+@admin.register(models.Activity)
+class ActivityAdmin(EstateDataAdmin):
+    list_display = ["title", "estate", "category", "date", "period_label"]
+    list_filter = ["category", "estate__province"]
+    search_fields = ["title", "estate__name"]
+
+
+@admin.register(models.Honor)
+class HonorAdmin(EstateDataAdmin):
+    list_display = ["title", "estate", "level", "year", "issuer"]
+    list_filter = ["level"]
+    search_fields = ["title", "estate__name"]
+
+
+@admin.register(models.Photo)
+class PhotoAdmin(EstateDataAdmin):
+    form = PhotoForm
+    list_display = ["preview", "caption", "estate", "is_cover", "display_order"]
+    search_fields = ["caption", "estate__name"]
+    fields = ["estate", "image", "caption", "display_order", "is_cover"]
+
+    @admin.display(description=_("预览"))
+    def preview(self, photo):
+        return format_html(
+            '<img src="{}" alt="" style="max-height:48px;max-width:72px">', photo.thumb_url
+        )
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            form.base_fields["image"].required = False
+        return form

@@ -1,0 +1,306 @@
+"""Nominations with one evidence box per criterion and required activity, the state panel,
+reviews, objections and the transition log."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .. import models
+from ..access import can_change_nomination
+from ..roles import Role, role_of
+from ..workflow import allowed_moves, transition
+from .base import DomainAdmin, ReferenceAdmin, ScopedInlineMixin
+
+
+class EvidenceInline(ScopedInlineMixin, admin.StackedInline):
+    extra = 0
+    can_delete = False
+    fields = ["status", "text"]
+    readonly_fields = ["status"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # one box per criterion is created with the nomination
+
+    @admin.display(description=_("填写情况"))
+    def status(self, evidence):
+        length = len(evidence.text.strip())
+        if not length:
+            return format_html('<strong style="color:#b3261e">{}</strong>', _("未填写"))
+        return _("已填写（%(n)s 字）") % {"n": length}
+
+
+class CriterionEvidenceInline(EvidenceInline):
+    model = models.CriterionEvidence
+    verbose_name = _("原则要求")
+    verbose_name_plural = _("二、满足“美好家园”小区原则要求情况（每项一段）")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("criterion")
+
+
+class ActivityEvidenceInline(EvidenceInline):
+    model = models.ActivityEvidence
+    verbose_name = _("规定活动")
+    verbose_name_plural = _("三、8个“一”活动开展情况（每项一段）")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("requirement")
+
+
+class TransitionInline(ScopedInlineMixin, admin.TabularInline):
+    model = models.NominationTransition
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_state", "to_state", "actor", "reason"]
+    readonly_fields = fields
+    verbose_name_plural = _("状态变更记录")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _total(model):
+    return Coalesce(
+        Subquery(
+            model.objects.filter(campaign=OuterRef("campaign"))
+            .values("campaign")
+            .annotate(n=Count("pk"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+@admin.register(models.Nomination)
+class NominationAdmin(DomainAdmin):
+    change_form_template = "admin/estates/nomination/change_form.html"
+    list_display = [
+        "estate",
+        "province",
+        "campaign",
+        "province_sequence",
+        "state",
+        "evidence_progress",
+        "submitted_at",
+    ]
+    list_filter = ["campaign", "state", "estate__province"]
+    list_select_related = ["estate__province", "campaign"]
+    search_fields = ["estate__name"]
+    search_help_text = _("可按小区名称、拼音或拼音首字母搜索")
+    autocomplete_fields = ["estate"]
+    readonly_fields = ["state", "submitted_at", "evidence_summary"]
+    fields = [
+        "campaign",
+        "estate",
+        "nominating_authority",
+        "province_sequence",
+        "statement",
+        "state",
+        "submitted_at",
+        "evidence_summary",
+    ]
+    inlines = [CriterionEvidenceInline, ActivityEvidenceInline, TransitionInline]
+
+    def get_queryset(self, request):
+        filled = ~Q(criterion_evidence__text="")
+        filled_activities = ~Q(activity_evidence__text="")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                criteria_filled=Count("criterion_evidence", filter=filled, distinct=True),
+                activities_filled=Count(
+                    "activity_evidence", filter=filled_activities, distinct=True
+                ),
+                criteria_total=_total(models.Criterion),
+                activities_total=_total(models.ActivityRequirement),
+            )
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(estate__in=models.Estate.objects.search(search_term)), False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += ["campaign", "estate"]  # the evidence boxes belong to this pair
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if allowed and obj is not None:
+            return can_change_nomination(request.user, obj)
+        return allowed
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        create_missing_evidence(form.instance)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Straight to the change page, where the evidence boxes now wait to be filled.
+        self.message_user(request, _("推荐已创建。请逐项填写原则要求和 8个“一” 的材料，再提交。"))
+        return HttpResponseRedirect(reverse("admin:estates_nomination_change", args=[obj.pk]))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/transition/",
+                self.admin_site.admin_view(self.transition_view),
+                name="estates_nomination_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, object_id):
+        if request.method != "POST":
+            raise Http404
+        nomination = get_object_or_404(self.get_queryset(request), pk=object_id)
+        try:
+            transition(
+                nomination,
+                request.POST.get("to_state", ""),
+                request.user,
+                request.POST.get("reason"),
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        except PermissionDenied as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("“%(obj)s”现在是“%(state)s”。")
+                % {"obj": nomination, "state": nomination.get_state_display()},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:estates_nomination_change", args=[object_id]))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["moves"] = allowed_moves(obj, request.user)
+            context["missing_evidence"] = obj.missing_evidence()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description=_("省份"), ordering="estate__province__display_order")
+    def province(self, nomination):
+        return nomination.estate.province.short_name
+
+    @admin.display(description=_("材料"))
+    def evidence_progress(self, nomination):
+        filled = nomination.criteria_filled + nomination.activities_filled
+        total = nomination.criteria_total + nomination.activities_total
+        return _("已填 %(filled)s/%(total)s") % {"filled": filled, "total": total}
+
+    @admin.display(description=_("材料填写情况"))
+    def evidence_summary(self, nomination):
+        if nomination.pk is None:
+            return _("保存后显示每项原则要求和 8个“一” 的填写框。")
+        missing = nomination.missing_evidence()
+        if not missing:
+            return _("全部已填写。")
+        return _("还有 %(count)s 项未填写：%(items)s") % {
+            "count": len(missing),
+            "items": "；".join(missing),
+        }
+
+
+def create_missing_evidence(nomination):
+    """One evidence row per criterion and per required activity of the nomination's campaign."""
+    have_criteria = set(nomination.criterion_evidence.values_list("criterion_id", flat=True))
+    have_requirements = set(nomination.activity_evidence.values_list("requirement_id", flat=True))
+    models.CriterionEvidence.objects.bulk_create(
+        models.CriterionEvidence(nomination=nomination, criterion=criterion)
+        for criterion in nomination.campaign.criteria.exclude(pk__in=have_criteria)
+    )
+    models.ActivityEvidence.objects.bulk_create(
+        models.ActivityEvidence(nomination=nomination, requirement=requirement)
+        for requirement in nomination.campaign.activity_requirements.exclude(
+            pk__in=have_requirements
+        )
+    )
+
+
+class NominationDataAdmin(DomainAdmin):
+    list_select_related = ["nomination__estate", "nomination__campaign"]
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if allowed and obj is not None:
+            return can_change_nomination(request.user, obj.nomination)
+        return allowed
+
+
+@admin.register(models.CriterionEvidence)
+class CriterionEvidenceAdmin(NominationDataAdmin):
+    list_display = ["nomination", "criterion"]
+    list_filter = ["criterion__campaign"]
+    search_fields = ["nomination__estate__name", "text"]
+    readonly_fields = ["nomination", "criterion"]
+
+
+@admin.register(models.ActivityEvidence)
+class ActivityEvidenceAdmin(NominationDataAdmin):
+    list_display = ["nomination", "requirement"]
+    list_filter = ["requirement__campaign"]
+    search_fields = ["nomination__estate__name", "text"]
+    readonly_fields = ["nomination", "requirement"]
+
+
+@admin.register(models.NominationTransition)
+class NominationTransitionAdmin(ReferenceAdmin):
+    list_display = ["nomination", "from_state", "to_state", "actor", "at"]
+    list_select_related = ["nomination__estate", "nomination__campaign", "actor"]
+    readonly_fields = ["nomination", "from_state", "to_state", "actor", "reason", "at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
+    model = models.ReviewScore
+    extra = 0
+
+
+@admin.register(models.Review)
+class ReviewAdmin(ReferenceAdmin):
+    list_display = ["nomination", "reviewer", "assigned_at", "submitted_at"]
+    list_select_related = ["nomination__estate", "nomination__campaign", "reviewer"]
+    inlines = [ReviewScoreInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        if role_of(request.user) == Role.REVIEWER:
+            return ["nomination", "reviewer", "assigned_at"]
+        return ["assigned_at"]
+
+
+@admin.register(models.ReviewScore)
+class ReviewScoreAdmin(ReferenceAdmin):
+    list_display = ["review", "criterion", "score"]
+    list_select_related = ["review__nomination__estate", "review__reviewer", "criterion"]
+
+
+@admin.register(models.Objection)
+class ObjectionAdmin(ReferenceAdmin):
+    list_display = ["reference", "nomination", "state", "received_at"]
+    list_filter = ["state"]
+    list_select_related = ["nomination__estate", "nomination__campaign"]
+    search_fields = ["reference"]
+    readonly_fields = ["reference", "received_at"]

@@ -1,0 +1,77 @@
+"""Admin forms: the checks that need more than one field, with clear Chinese messages."""
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from .images import clean_photo
+from .models import Estate, Photo
+
+
+class EstateAdminForm(forms.ModelForm):
+    confirm_not_duplicate = forms.BooleanField(
+        label=_("确认不是重复录入"),
+        required=False,
+        help_text=_("同一城市已有同名小区时，核实后勾选此项才能保存。"),
+    )
+
+    class Meta:
+        model = Estate
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+
+    def clean(self):
+        cleaned = super().clean()
+        name, city = cleaned.get("name"), cleaned.get("city")
+        if name and city and not cleaned.get("confirm_not_duplicate"):
+            others = Estate.objects.filter(name=name.strip(), city=city)
+            if self.instance.pk:
+                others = others.exclude(pk=self.instance.pk)
+            if others.exists():
+                self.add_error(
+                    "name",
+                    _(
+                        "%(city)s已有名为“%(name)s”的小区，可能是重复录入。"
+                        "如确认是另一个小区，请勾选“确认不是重复录入”后再保存。"
+                    )
+                    % {"city": city, "name": name},
+                )
+        return cleaned
+
+
+class PhotoForm(forms.ModelForm):
+    image = forms.FileField(
+        label=_("图片"),
+        help_text=Photo._meta.get_field("image").help_text,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    class Meta:
+        model = Photo
+        fields = ["image", "caption", "display_order", "is_cover"]
+
+    def clean_image(self):
+        upload = self.cleaned_data.get("image")
+        self._clean_photo = None
+        if isinstance(upload, UploadedFile):
+            self._clean_photo = clean_photo(upload)
+        return upload
+
+    def save(self, commit=True):
+        photo = super().save(commit=False)
+        if getattr(self, "_clean_photo", None) is not None:
+            photo.store(self._clean_photo)
+        if commit:
+            photo.save()
+        return photo
+
+
+class PhotoInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        covers = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("is_cover") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(covers) > 1:
+            raise forms.ValidationError(_("每个小区只能有一张封面照片，请只勾选一张。"))

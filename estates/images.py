@@ -1,0 +1,92 @@
+"""Photos are people's homes: every upload is decoded in full under a pixel limit, turned
+upright, stripped of all metadata (GPS above all), re-encoded, and given the renditions the
+public site shows. Anything else is refused with a message saying why."""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo; anything larger is refused before decoding
+ALLOWED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+# (name, longest side in pixels) of each stored rendition; "full" replaces the upload.
+RENDITIONS = (("full", 2400), ("medium", 1200), ("thumb", 480))
+JPEG_QUALITY = 85
+
+
+@dataclass
+class CleanPhoto:
+    files: dict  # rendition name -> ContentFile (JPEG)
+    width: int
+    height: int
+
+
+def clean_photo(upload):
+    """Check and clean one uploaded file; raises ValidationError with a Chinese message."""
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            _("图片文件过大（%(size)s MB），请上传不超过 %(limit)s MB 的照片。"),
+            code="too_large",
+            params={"size": f"{size / 1024 / 1024:.1f}", "limit": MAX_UPLOAD_BYTES // 1024 // 1024},
+        )
+    upload.seek(0)
+    data = upload.read()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ALLOWED_FORMATS:
+                raise ValidationError(
+                    _("只接受 JPEG、PNG 或 WebP 格式的照片，这个文件是 %(format)s。"),
+                    code="format",
+                    params={"format": image.format or _("未知格式")},
+                )
+            if image.width * image.height > MAX_PIXELS:
+                raise ValidationError(
+                    _("图片像素过多（%(width)s×%(height)s），请缩小到 4000 万像素以内再上传。"),
+                    code="too_many_pixels",
+                    params={"width": image.width, "height": image.height},
+                )
+            image.load()  # decode every pixel now: a truncated file fails here, not later
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            _("图片尺寸异常巨大，疑似“解压炸弹”，已拒绝。"), code="decompression_bomb"
+        ) from None
+    except UnidentifiedImageError:
+        raise ValidationError(
+            _("无法识别为图片。只接受 JPEG、PNG 或 WebP 格式的照片。"), code="not_an_image"
+        ) from None
+    except (OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            _("图片文件已损坏或不完整，请重新导出后再上传。"), code="broken_image"
+        ) from None
+
+    upright = ImageOps.exif_transpose(image)
+    if upright.mode in ("RGBA", "LA", "P"):
+        # Flatten transparency onto white: photos are stored as JPEG.
+        rgba = upright.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        upright = background
+    elif upright.mode != "RGB":
+        upright = upright.convert("RGB")
+
+    files = {}
+    for name, longest in RENDITIONS:
+        copy = upright.copy()
+        copy.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        # A fresh image written without exif/icc/xmp arguments carries no metadata at all.
+        copy.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+        files[name] = ContentFile(buffer.getvalue())
+        if name == "full":
+            width, height = copy.size
+    return CleanPhoto(files=files, width=width, height=height)

@@ -40,3 +40,23 @@ def make_campaign(phase=CampaignPhase.PUBLISHED, **fields):
 def nominate(estate, campaign=None, state=NominationState.SELECTED, **fields):
     campaign = campaign or make_campaign()
     return Nomination.objects.create(estate=estate, campaign=campaign, state=state, **fields)
+
+
+def make_staff(role, province_slug=None, username=None):
+    """A staff user with a role (and province), as `manage.py create_staff_user` makes one."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from estates.models import StaffProfile
+    from estates.roles import GROUP_NAMES, Role
+
+    role = Role(role)
+    user = get_user_model().objects.create_user(
+        username or f"{role.value}-{province_slug or 'all'}-{next(_counter)}",
+        password="unused-in-tests",
+        is_staff=True,
+    )
+    user.groups.add(Group.objects.get(name=GROUP_NAMES[role]))
+    province = Province.objects.get(slug=province_slug) if province_slug else None
+    StaffProfile.objects.create(user=user, province=province)
+    return user

@@ -4,7 +4,7 @@ way, and deletion refused for whatever a published page shows."""
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -103,6 +103,26 @@ class DomainAdmin(ScopedAdminMixin, PublishedProtectionMixin, SimpleHistoryAdmin
     """Admin for estate and nomination data: scoped, protected, with history and revert."""
 
     history_list_display = ["history_change_reason"]
+
+    def _history_visible(self, request, object_id):
+        # The history pages fall back to historical rows when the object is not in
+        # get_queryset(); only the ministry may read the history of what it cannot see
+        # (such as deleted rows). Everyone else gets the answer for a missing id.
+        if role_of(request.user) == Role.MINISTRY:
+            return True
+        return self.get_object(request, object_id) is not None
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self._history_visible(request, object_id):
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not self._history_visible(request, object_id):
+            raise Http404
+        if not self.has_change_permission(request, self.get_object(request, object_id)):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):

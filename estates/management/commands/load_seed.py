@@ -1,3 +1,5 @@
+import io
+
 from django.core.management import BaseCommand, call_command
 from django.db import transaction
 
@@ -26,4 +28,7 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             call_command("loaddata", *SEED_FIXTURES, verbosity=options["verbosity"])
+            # Fixtures load without history; give every row its first version, so the
+            # seed state itself can be restored from the admin.
+            call_command("populate_history", auto=True, verbosity=0, stderr=io.StringIO())
         self.stdout.write(self.style.SUCCESS("种子数据已载入。"))

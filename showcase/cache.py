@@ -4,6 +4,10 @@ Pages are cached under a key that includes the content version stored in the dat
 (:class:`showcase.models.ContentVersion`). Any save or delete of a domain row bumps the version,
 so the next request renders afresh; stale entries simply expire. Queryset ``update()`` and
 ``bulk_create()`` send no signals: code that changes public data that way calls ``bump()``.
+
+The key holds the scheme and host (pages contain absolute links built from them), the language,
+and only the query parameters a page reads: any other parameter (a share tracker's
+``?from=singlemessage``, a random cache-buster) neither renders a new page nor fills the cache.
 """
 
 import hashlib
@@ -14,11 +18,14 @@ from django.core.cache import cache
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 
 from .models import ContentVersion
 
 VERSION_ROW = 1
+# Response headers worth replaying from the cache (Content-Disposition names a download).
+KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
 
 
 def current_version():
@@ -43,36 +50,47 @@ def connect_signals():
     m2m_changed.connect(_on_change, dispatch_uid="showcase-content-m2m")
 
 
-def page_key(request, version):
-    path = request.get_full_path()
-    digest = hashlib.sha256(path.encode()).hexdigest()[:32]
-    return f"page:{version}:{get_language()}:{request.method == 'HEAD'}:{digest}"
+def kept_query(request, params):
+    """The page's own query parameters, in a fixed order, as a query string ('' if none)."""
+    return urlencode(
+        [(name, value) for name in params for value in request.GET.getlist(name) if value]
+    )
 
 
-def cached_page(view):
-    """Serve a public GET page from the cache while the content version is unchanged."""
+def page_key(request, version, params):
+    address = f"{request.scheme}://{request.get_host()}{request.path}?{kept_query(request, params)}"
+    digest = hashlib.sha256(address.encode()).hexdigest()[:40]
+    return f"page:{version}:{get_language()}:{request.method}:{digest}"
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
-        key = page_key(request, current_version())
-        hit = cache.get(key)
-        if hit is not None:
-            content, content_type = hit
-            response = HttpResponse(content, content_type=content_type)
-            response["X-Page-Cache"] = "hit"
+
+def cached_page(view=None, *, params=()):
+    """Serve a public GET page from the cache while the content version is unchanged.
+
+    `params` lists the query parameters the page reads; all others are ignored."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in ("GET", "HEAD"):
+                return view(request, *args, **kwargs)
+            key = page_key(request, current_version(), params)
+            hit = cache.get(key)
+            if hit is not None:
+                content, headers = hit
+                response = HttpResponse(content)
+                for name, value in headers.items():
+                    response[name] = value
+                response["X-Page-Cache"] = "hit"
+                return response
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.streaming:
+                if callable(getattr(response, "render", None)):
+                    response.render()
+                headers = {name: response[name] for name in KEPT_HEADERS if name in response}
+                cache.set(key, (response.content, headers), settings.PUBLIC_PAGE_CACHE_SECONDS)
+                response["X-Page-Cache"] = "miss"
             return response
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming:
-            if hasattr(response, "render") and callable(response.render):
-                response.render()
-            cache.set(
-                key,
-                (response.content, response["Content-Type"]),
-                settings.PUBLIC_PAGE_CACHE_SECONDS,
-            )
-            response["X-Page-Cache"] = "miss"
-        return response
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

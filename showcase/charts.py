@@ -5,12 +5,25 @@ from decimal import Decimal
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from .templatetags.showcase import plain_number
 
 
 def _fmt(value):
     return plain_number(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+def _describe(points, unit):
+    return gettext("，").join(f"{caption} {_fmt(v)}{unit}".rstrip() for caption, v in points)
+
+
+def _titled(label, description):
+    return gettext("%(label)s：%(description)s") % {"label": label, "description": description}
+
+
+def _text_width(text, size=12):
+    return sum(size if ord(char) > 0x2E80 else size * 0.58 for char in str(text))
 
 
 def _n(number):
@@ -20,7 +33,7 @@ def _n(number):
 
 def line_chart(points, unit="", label=""):
     """Values over time: points is [(caption, value), …] in order; two or more points."""
-    width, height, pad_x, pad_top, pad_bottom = 320, 150, 36, 28, 34
+    width, height, pad_x, pad_top, pad_bottom = 320, 150, 48, 28, 34
     values = [float(v) for _, v in points]
     low, high = min(values), max(values)
     span = (high - low) or max(abs(high), 1.0)
@@ -32,17 +45,23 @@ def line_chart(points, unit="", label=""):
 
     coords = [(pad_x + i * step, y(v)) for i, v in enumerate(values)]
     path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{yy:.1f}" for i, (x, yy) in enumerate(coords))
+    last = len(points) - 1
+    # The outer captions lean inwards so that long ones ("巡检制度实施以来") are not clipped.
+    anchors = ["start" if i == 0 else "end" if i == last else "middle" for i in range(len(points))]
+    caption_x = [4 if i == 0 else width - 4 if i == last else x for i, (x, _y) in enumerate(coords)]
     dots = format_html_join(
         "",
         '<circle cx="{}" cy="{}" r="4"/>'
         '<text x="{}" y="{}" text-anchor="middle" class="value">{}{}</text>'
-        '<text x="{}" y="{}" text-anchor="middle" class="caption">{}</text>',
+        '<text x="{}" y="{}" text-anchor="{}" class="caption">{}</text>',
         (
-            (_n(x), _n(yy), _n(x), _n(yy - 9), _fmt(v), unit, _n(x), height - 10, caption)
-            for (x, yy), (caption, v) in zip(coords, points, strict=True)
+            (_n(x), _n(yy), _n(x), _n(yy - 9), _fmt(v), unit, _n(cx), height - 10, anchor, caption)
+            for (x, yy), (caption, v), cx, anchor in zip(
+                coords, points, caption_x, anchors, strict=True
+            )
         ),
     )
-    description = "，".join(f"{caption} {_fmt(v)}{unit}" for caption, v in points)
+    description = _describe(points, unit)
     return format_html(
         '<svg class="chart line-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
         "<title>{}</title>"
@@ -50,8 +69,8 @@ def line_chart(points, unit="", label=""):
         '<path d="{}" class="line"/>{}</svg>',
         width,
         height,
-        f"{label}：{description}",
-        f"{label}：{description}",
+        _titled(label, description),
+        _titled(label, description),
         pad_x / 2,
         height - pad_bottom + 6,
         width - pad_x / 2,
@@ -65,9 +84,11 @@ def bar_chart(rows, unit="", label=""):
     """Horizontal bars, one per (caption, value); reads well at phone width."""
     if not rows:
         return mark_safe("")
-    bar_height, gap, label_width, width = 22, 8, 110, 360
+    bar_height, gap, room = 22, 8, 190
+    # Room for the longest caption: CJK characters are about twice as wide as Latin ones.
+    label_width = round(min(260, max(40, max(_text_width(c) for c, _v in rows) + 10)))
+    width = label_width + room + 56
     top = max(float(v) for _, v in rows) or 1.0
-    room = width - label_width - 56
     height = len(rows) * (bar_height + gap)
     bars = format_html_join(
         "",
@@ -91,13 +112,13 @@ def bar_chart(rows, unit="", label=""):
             for i, (caption, v) in enumerate(rows)
         ),
     )
-    description = "，".join(f"{caption} {_fmt(v)}{unit}" for caption, v in rows)
+    description = _describe(rows, unit)
     return format_html(
         '<svg class="chart bar-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
         "<title>{}</title>{}</svg>",
         width,
         height,
-        f"{label}：{description}",
-        f"{label}：{description}",
+        _titled(label, description),
+        _titled(label, description),
         bars,
     )

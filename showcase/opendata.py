@@ -20,10 +20,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from estates.models import Estate, MetricType
+from estates.enums import DatePrecision
+from estates.models import Estate, Metric, MetricType
 
 from .cache import cached_page
-from .presenters import latest_values, plain_number, with_latest_metrics
+from .presenters import metric_order_key, plain_number
 from .views import selected_nominations
 
 FIELDS = [
@@ -34,7 +35,9 @@ FIELDS = [
     ("city", _("城市")),
     ("district", _("区/县")),
     ("year_built", _("建成年份")),
+    ("construction_period", _("建成年代（来源只给出年代时，如“上世纪70年代”）")),
     ("buildings", _("楼栋数（栋）")),
+    ("units", _("单元数")),
     ("households", _("户数（户）")),
     ("residents", _("居住人数（人）")),
     ("property_company", _("物业服务企业")),
@@ -45,7 +48,8 @@ FIELDS = [
 
 def rows(request):
     """(metric_types, [record, …]) for every published estate, in a fixed number of queries."""
-    estates, kinds = with_latest_metrics(
+    kinds = list(MetricType.objects.all())
+    estates = (
         Estate.objects.published()
         .select_related("province", "city", "property_company")
         .prefetch_related(
@@ -55,12 +59,14 @@ def rows(request):
                 .select_related("campaign")
                 .order_by("campaign__results_published_at", "campaign__slug"),
                 to_attr="public_nominations",
-            )
+            ),
+            Prefetch("metrics", queryset=Metric.objects.all()),
         )
-        .order_by("province__display_order", "name_pinyin")
+        .order_by("province__display_order", "name_pinyin", "pk")
     )
     records = []
     for estate in estates:
+        latest = latest_by_type(estate.metrics.all())
         records.append(
             {
                 "name": estate.name,
@@ -70,7 +76,9 @@ def rows(request):
                 "city": estate.city.name,
                 "district": estate.district or None,
                 "year_built": estate.year_built,
+                "construction_period": estate.construction_period or None,
                 "buildings": estate.buildings,
+                "units": estate.units,
                 "households": estate.households,
                 "residents": estate.residents,
                 "property_company": estate.property_company.name
@@ -78,10 +86,37 @@ def rows(request):
                 else None,
                 "tagline": estate.tagline or None,
                 "campaigns": [n.campaign.slug for n in estate.public_nominations],
-                "metrics": latest_values(estate, kinds),
+                "metrics": {
+                    kind.code: latest[kind.pk].value if kind.pk in latest else None
+                    for kind in kinds
+                },
+                "metric_dates": {
+                    kind.code: as_of(latest[kind.pk]) if kind.pk in latest else None
+                    for kind in kinds
+                },
             }
         )
     return kinds, records
+
+
+def latest_by_type(metrics):
+    """{metric_type_id: latest Metric}, latest as on the profile page."""
+    latest = {}
+    for metric in sorted(metrics, key=metric_order_key):
+        latest[metric.metric_type_id] = metric
+    return latest
+
+
+def as_of(metric):
+    """The latest value's date as precisely as the source gave it: 2021, 2021-05 or
+    2021-12-31; None when the source gave no date."""
+    if metric.date is None:
+        return None
+    if metric.date_precision == DatePrecision.YEAR:
+        return f"{metric.date:%Y}"
+    if metric.date_precision == DatePrecision.MONTH:
+        return f"{metric.date:%Y-%m}"
+    return metric.date.isoformat()
 
 
 JSON_MARKUP_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
@@ -92,6 +127,13 @@ def _number(value):
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def metric_headers(kinds):
+    headers = []
+    for kind in kinds:
+        headers += [f"metric_{kind.code}", f"metric_{kind.code}_as_of"]
+    return headers
 
 
 def filename(extension):
@@ -131,10 +173,11 @@ def estates_csv(request):
     buffer = io.StringIO()
     buffer.write("\ufeff")  # BOM: Excel then reads the file as UTF-8 and shows Chinese
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([key for key, _ in FIELDS] + [f"metric_{kind.code}" for kind in kinds])
+    writer.writerow([key for key, _ in FIELDS] + metric_headers(kinds))
     for record in records:
         cells = [record[key] for key, _ in FIELDS[:-1]] + [";".join(record["campaigns"])]
-        cells += [record["metrics"][kind.code] for kind in kinds]
+        for kind in kinds:
+            cells += [record["metrics"][kind.code], record["metric_dates"][kind.code]]
         writer.writerow([csv_cell(cell) for cell in cells])
     return attachment(
         HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"),
@@ -157,7 +200,7 @@ def estates_xlsx(request):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("estates")
     sheet.freeze_panes = "A2"
-    headers = [key for key, _ in FIELDS] + [f"metric_{kind.code}" for kind in kinds]
+    headers = [key for key, _ in FIELDS] + metric_headers(kinds)
     for index, header in enumerate(headers, 1):
         wide = header in {"name", "url", "tagline", "property_company", "campaigns"}
         sheet.column_dimensions[get_column_letter(index)].width = 30 if wide else 14
@@ -176,9 +219,9 @@ def estates_xlsx(request):
             if value is not None and kind.is_percentage:
                 value = value / 100
             cell = WriteOnlyCell(sheet, value=value)
-            if value is not None:
-                cell.number_format = "0.00%" if kind.is_percentage else "0.##"
-            cells.append(cell)
+            if value is not None and kind.is_percentage:
+                cell.number_format = "0.00%"
+            cells += [cell, _text_cell(sheet, record["metric_dates"][kind.code])]
         sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -29,8 +29,9 @@ from estates.models import (
 )
 
 from . import charts
-from .cache import cached_page
+from .cache import cached_page, kept_query
 from .presenters import estate_facts, exact, metric_series, with_latest_metrics
+from .templatetags.showcase import display_number
 
 ESTATES_PER_PAGE = 20
 # Crawlers and link previews do not count as views.
@@ -150,24 +151,29 @@ class EstateFilterForm(forms.Form):
         return estates
 
 
+LIST_PARAMS = ("q", "province", "campaign", "type", "mechanism", "page")
+
+
 @require_safe
-@cached_page
+@cached_page(params=LIST_PARAMS)
 def estate_list(request):
     form = EstateFilterForm(request.GET)
-    estates = form.filter(published_estates()).order_by("province__display_order", "name_pinyin")
+    estates = form.filter(published_estates()).order_by(
+        "province__display_order", "name_pinyin", "pk"
+    )
     page = Paginator(estates.prefetch_related(cover_photos()), ESTATES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    query = request.GET.copy()
-    query.pop("page", None)
+    filters = kept_query(request, LIST_PARAMS[:-1])
     return render(
         request,
         "showcase/estate_list.html",
         {
             "form": form,
             "page": page,
-            "query_string": query.urlencode(),
-            "is_filtered": any(v for k, v in request.GET.items() if k != "page"),
+            "query_string": filters,
+            "is_filtered": bool(filters),
+            "canonical_query": kept_query(request, LIST_PARAMS),
         },
     )
 
@@ -179,11 +185,22 @@ def count_view(request, slug):
     return bool(Estate.objects.published().filter(slug=slug).update(view_count=F("view_count") + 1))
 
 
+# Stands in for the view count in the cached page; replaced on every request.
+VIEW_COUNT_MARK = "\u2063views\u2063"
+
+
 @require_safe
 def estate_detail(request, slug):
     if request.method == "GET" and not count_view(request, slug):
         raise Http404
-    return _estate_profile(request, slug)
+    response = _estate_profile(request, slug)
+    count = getattr(response, "view_count", None)
+    if count is None:  # served from the cache: read the current count
+        count = Estate.objects.filter(slug=slug).values_list("view_count", flat=True).first()
+    response.content = response.content.replace(
+        VIEW_COUNT_MARK.encode(), display_number(count or 0).encode()
+    )
+    return response
 
 
 @cached_page
@@ -215,17 +232,22 @@ def _estate_profile(request, slug):
         series.append((kind, values, chart))
     photos = list(estate.photos.all())
     cover = next((p for p in photos if p.is_cover), photos[0] if photos else None)
-    return render(
+    facts = estate_facts(estate)
+    response = render(
         request,
         "showcase/estate_detail.html",
         {
             "estate": estate,
-            "facts": estate_facts(estate),
+            "facts": [(label, value) for label, value in facts if value is not None],
+            "unknown_facts": [label for label, value in facts if value is None],
             "metric_series": series,
             "photos": photos,
             "share_image": cover.medium_url if cover else None,
+            "view_count_mark": VIEW_COUNT_MARK,
         },
     )
+    response.view_count = estate.view_count
+    return response
 
 
 @require_safe
@@ -332,16 +354,14 @@ def mechanism_detail(request, slug):
             mechanism_type=kind, estate__in=Estate.objects.published().values("pk")
         )
         .select_related("estate__province", "estate__city")
-        .order_by("estate__province__display_order", "estate__name_pinyin", "display_order")
+        .order_by(
+            "estate__province__display_order", "estate__name_pinyin", "estate_id", "display_order"
+        )
     )
     estates = [
         (estate, list(items)) for estate, items in groupby(mechanisms, key=lambda m: m.estate)
     ]
     return render(request, "showcase/mechanism_detail.html", {"kind": kind, "estates": estates})
-
-
-def share_of(count, total):
-    return round(count * 100 / total) if total else 0
 
 
 @require_safe
@@ -359,8 +379,14 @@ def stats(request):
         .filter(n__gt=0)
         .order_by("display_order")
     )
-    by_type = published.values("estate_type").annotate(n=Count("pk")).order_by("-n", "estate_type")
+    by_type = (
+        published.exclude(estate_type="")
+        .values("estate_type")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "estate_type")
+    )
     type_labels = dict(EstateType.choices)
+    types = list(by_type)
     by_mechanism = (
         MechanismType.objects.annotate(
             n=Count(
@@ -403,10 +429,11 @@ def stats(request):
                 [(p.display_short_name(), p.n) for p in by_province], _("个"), _("各省份入选小区数")
             ),
             "type_chart": charts.bar_chart(
-                [(type_labels.get(row["estate_type"]) or _("未注明"), row["n"]) for row in by_type],
+                [(type_labels[row["estate_type"]], row["n"]) for row in types],
                 _("个"),
                 _("小区类型"),
             ),
+            "type_unknown": totals["estates"] - sum(row["n"] for row in types),
             "mechanism_chart": charts.bar_chart(
                 [(m.display_name(), m.n) for m in by_mechanism],
                 _("个"),

@@ -35,7 +35,9 @@ def test_json_lists_published_estates_with_the_designed_fields(client):
         "city": "临沂市",
         "district": "河东区",
         "year_built": None,
+        "construction_period": None,
         "buildings": 53,
+        "units": None,
         "households": 1250,
         "residents": None,
         "property_company": "正直物业",
@@ -49,7 +51,17 @@ def test_json_lists_published_estates_with_the_designed_fields(client):
             "rectification_rate": 99.18,
             "response_time": None,
         },
+        "metric_dates": {
+            "satisfaction": "2022-12-31",
+            "fee_collection": "2021-12-31",
+            "repair_rate": None,
+            "complaint_rate": None,
+            "rectification_rate": None,
+            "response_time": None,
+        },
     }
+    assert records[2]["construction_period"] == "上世纪70年代"
+    assert records[1]["metric_dates"]["fee_collection"] == "2021"
     lijing = records[1]["metrics"]
     assert (lijing["repair_rate"], lijing["complaint_rate"], lijing["fee_collection"]) == (
         1.17,
@@ -73,6 +85,7 @@ def test_csv_opens_in_excel_with_chinese_and_exact_numbers(client):
     assert aozheng["residents"] == ""
     assert aozheng["metric_satisfaction"] == "96.55"
     assert aozheng["metric_fee_collection"] == "98.63"
+    assert aozheng["metric_fee_collection_as_of"] == "2021-12-31"
     assert rows[1]["metric_repair_rate"] == "1.17"
     assert rows[1]["campaigns"] == "quanguo-2021"
 

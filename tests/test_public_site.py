@@ -157,8 +157,8 @@ def test_province_feature_reads_like_the_article(client):
         "北京市门头沟区",
         "1599户",
         "物业费收缴率 100%",
-        "公共区域报修率 1.17%",
-        "业主投诉率 0.76%",
+        "公共区域报修率 4.38% → 1.17%",
+        "业主投诉率 1.05% → 0.76%",
     ]
 
 
@@ -393,3 +393,50 @@ def test_a_chinese_page_after_an_english_one_is_chinese(client):
     tree = page(client, "/estates/")
     assert tree.find("html").attrs["lang"] == "zh-Hans"
     assert tree.find("h1").clean_text() == "典型案例"
+
+
+def test_cached_pages_keep_their_own_host(client, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+    client.get("/estates/", HTTP_HOST="other.example")
+    tree = page(client, "/estates/")
+    assert tree.find("link", rel="canonical").attrs["href"] == "http://testserver/estates/"
+
+
+@pytest.mark.parametrize("url", ["/data/estates.csv", "/data/estates.xlsx"])
+def test_downloads_keep_their_file_name_when_served_from_the_cache(client, url):
+    first = client.get(url)
+    second = client.get(url)
+    assert second["X-Page-Cache"] == "hit"
+    assert second["Content-Disposition"] == first["Content-Disposition"]
+    assert second["Content-Type"] == first["Content-Type"]
+    assert second.content == first.content
+
+
+def test_unknown_query_parameters_share_the_cached_page(client):
+    assert client.get("/stats/?x=1")["X-Page-Cache"] == "miss"
+    assert client.get("/stats/?x=2")["X-Page-Cache"] == "hit"
+    shared = page(client, "/estates/?from=singlemessage&isappinstalled=0")
+    assert shared.find("link", rel="canonical").attrs["href"] == "http://testserver/estates/"
+    assert "清除条件" not in shared.text()
+    assert shared.find("meta", name="robots") is None
+
+
+def test_filtered_list_is_not_indexed_and_keeps_its_filters_in_the_canonical(client):
+    tree = page(client, "/estates/?province=beijing&utm_source=x")
+    assert tree.find("meta", name="robots").attrs["content"] == "noindex, follow"
+    assert tree.find("link", rel="canonical").attrs["href"] == (
+        "http://testserver/estates/?province=beijing"
+    )
+
+
+def test_view_count_on_a_cached_profile_is_current(client):
+    url = "/estates/xichanganyihao/"
+    Estate.objects.filter(slug="xichanganyihao").update(view_count=0)
+    for expected in ["1", "2", "3"]:
+        tree = page(client, url)
+        assert tree.find("p", class_="views").clean_text() == f"查看：{expected}次"
+    assert client.get(url)["X-Page-Cache"] == "hit"
+
+
+def test_single_letter_is_not_a_pinyin_substring_search(client):
+    assert listed(client, "?q=a") == ["奥正诚园南区"]

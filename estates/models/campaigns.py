@@ -42,10 +42,12 @@ class Campaign(models.Model):
     organizer = models.CharField(
         _("主办单位"), max_length=100, blank=True, help_text=_("如：住房和城乡建设部")
     )
+    organizer_en = models.CharField(_("主办单位（英文）"), max_length=150, blank=True)
     document_number = models.CharField(
         _("文号"), max_length=50, blank=True, help_text=_("如：建办房函〔2021〕xxx号")
     )
     description = models.TextField(_("活动说明"), blank=True)
+    description_en = models.TextField(_("活动说明（英文）"), blank=True)
     quota = models.PositiveIntegerField(
         _("入选名额"), null=True, blank=True, help_text=_("留空表示不限。")
     )
@@ -107,6 +109,12 @@ class Campaign(models.Model):
 
     def display_title(self):
         return localized(self.title, self.title_en)
+
+    def display_organizer(self):
+        return localized(self.organizer, self.organizer_en)
+
+    def display_description(self):
+        return localized(self.description, self.description_en)
 
     @property
     def results_are_public(self):

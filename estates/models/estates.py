@@ -110,9 +110,9 @@ class EstateQuerySet(models.QuerySet):
         )
         letters = ASCII_LETTERS_AND_DIGITS.sub("", query.lower())
         if letters and ASCII_QUERY.fullmatch(query):
-            condition |= models.Q(name_pinyin__contains=letters) | models.Q(
-                name_initials__startswith=letters
-            )
+            condition |= models.Q(name_initials__startswith=letters)
+            if len(letters) >= 2:  # one letter would be inside nearly every name's pinyin
+                condition |= models.Q(name_pinyin__contains=letters)
         return self.filter(condition)
 
     def published_since(self):

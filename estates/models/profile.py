@@ -63,6 +63,7 @@ class MechanismType(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
     slug = models.SlugField(_("拼音标识"), max_length=80, unique=True)
     description = models.TextField(_("说明"), blank=True)
+    description_en = models.TextField(_("英文说明"), blank=True)
     display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
 
     objects = MechanismTypeManager()
@@ -80,6 +81,9 @@ class MechanismType(models.Model):
 
     def display_name(self):
         return localized(self.name, self.name_en)
+
+    def display_description(self):
+        return localized(self.description, self.description_en)
 
 
 class Mechanism(models.Model):
@@ -126,11 +130,13 @@ class MetricType(models.Model):
     name = models.CharField(_("名称"), max_length=50, unique=True)
     name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
     unit = models.CharField(_("单位"), max_length=10, help_text=_("如 %、分钟"))
+    unit_en = models.CharField(_("英文单位"), max_length=20, blank=True, help_text=_("如 min"))
     is_percentage = models.BooleanField(
         _("百分比指标"), default=True, help_text=_("百分比指标的数值必须在 0 到 100 之间。")
     )
     higher_is_better = models.BooleanField(_("数值越高越好"), default=True)
     description = models.TextField(_("说明"), blank=True)
+    description_en = models.TextField(_("英文说明"), blank=True)
     display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
 
     objects = MetricTypeManager()
@@ -155,6 +161,14 @@ class MetricType(models.Model):
 
     def display_name(self):
         return localized(self.name, self.name_en)
+
+    def display_description(self):
+        return localized(self.description, self.description_en)
+
+    def display_unit(self):
+        unit = localized(self.unit, self.unit_en)
+        # "15 min" reads better with a space; "96.55%" does not take one.
+        return unit if unit == "%" or unit == self.unit else f" {unit}"
 
 
 class Metric(ApproximateDate):

@@ -81,43 +81,59 @@ def line_chart(points, unit="", label=""):
 
 
 def bar_chart(rows, unit="", label=""):
-    """Horizontal bars, one per (caption, value); reads well at phone width."""
+    """Horizontal bars, one per (caption, value); reads well at phone width.
+
+    Short captions sit left of their bars; when one is too long for that (English names of
+    mechanisms), every caption goes on its own line above its bar."""
     if not rows:
         return mark_safe("")
-    bar_height, gap, room = 22, 8, 190
-    # Room for the longest caption: CJK characters are about twice as wide as Latin ones.
-    label_width = round(min(260, max(40, max(_text_width(c) for c, _v in rows) + 10)))
-    width = label_width + room + 56
+    bar_height, gap = 20, 10
+    longest = max(_text_width(caption) for caption, _v in rows)
+    stacked = longest > 150
+    if stacked:
+        label_width, room, line = 0, 260, 16
+        width = max(room + 60, round(longest) + 8)
+    else:
+        label_width, room, line = round(max(40, longest + 10)), 190, 0
+        width = label_width + room + 56
+    step = line + bar_height + gap
     top = max(float(v) for _, v in rows) or 1.0
-    height = len(rows) * (bar_height + gap)
+
+    def row(i, caption, value):
+        y = i * step
+        length = max(2.0, float(value) / top * room)
+        if stacked:
+            caption_x, caption_y, anchor = 0, y + 12, "start"
+        else:
+            caption_x, caption_y, anchor = label_width - 8, y + bar_height * 0.7, "end"
+        return (
+            caption_x,
+            _n(caption_y),
+            anchor,
+            caption,
+            label_width,
+            y + line,
+            _n(length),
+            bar_height,
+            _n(label_width + length + 6),
+            _n(y + line + bar_height * 0.7),
+            _fmt(value),
+            unit,
+        )
+
     bars = format_html_join(
         "",
-        '<text x="{}" y="{}" text-anchor="end" class="caption">{}</text>'
+        '<text x="{}" y="{}" text-anchor="{}" class="caption">{}</text>'
         '<rect x="{}" y="{}" width="{}" height="{}" rx="3"/>'
         '<text x="{}" y="{}" class="value">{}{}</text>',
-        (
-            (
-                label_width - 8,
-                _n(i * (bar_height + gap) + bar_height * 0.7),
-                caption,
-                label_width,
-                i * (bar_height + gap),
-                _n(max(2.0, float(v) / top * room)),
-                bar_height,
-                _n(label_width + max(2.0, float(v) / top * room) + 6),
-                _n(i * (bar_height + gap) + bar_height * 0.7),
-                _fmt(v),
-                unit,
-            )
-            for i, (caption, v) in enumerate(rows)
-        ),
+        (row(i, caption, value) for i, (caption, value) in enumerate(rows)),
     )
     description = _describe(rows, unit)
     return format_html(
         '<svg class="chart bar-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
         "<title>{}</title>{}</svg>",
         width,
-        height,
+        len(rows) * step,
         _titled(label, description),
         _titled(label, description),
         bars,

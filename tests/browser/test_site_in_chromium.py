@@ -22,6 +22,7 @@ PAGES = {
     "stats": "/stats/",
     "data": "/data/",
     "profile-en": "/en/estates/lijingchangan/",
+    "stats-en": "/en/stats/",
     "not-found": "/estates/no-such-estate/",
 }
 
@@ -49,6 +50,20 @@ def test_page_is_accessible_and_fits(request, site, device, name):
     assert serious_violations(page) == []
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
+    assert clipped_chart_text(page) == []
+
+
+def clipped_chart_text(page):
+    """Texts of SVG charts that stick out of their chart's drawing area."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+            const box = svg.viewBox.baseVal;
+            return [...svg.querySelectorAll('text')].filter(t => {
+                const b = t.getBBox();
+                return b.x < box.x - 0.5 || b.x + b.width > box.x + box.width + 0.5;
+            }).map(t => t.textContent);
+        })"""
+    )
 
 
 def test_search_to_profile_to_province_feature(site, phone):
@@ -60,7 +75,7 @@ def test_search_to_profile_to_province_feature(site, phone):
     phone.click("text=双旗杆东里")
     phone.wait_for_url("**/estates/shuangqigandongli/")
     assert phone.locator("h1").inner_text() == "双旗杆东里"
-    assert phone.locator(".facts dd").nth(7).inner_text() == "407户"
+    assert phone.locator(".facts div", has_text="户数").locator("dd").inner_text() == "407户"
     phone.click(".badge a")
     phone.wait_for_url("**/campaigns/quanguo-2021/beijing/")
     assert phone.locator("h1").inner_text() == "北京篇"

@@ -247,3 +247,74 @@ def test_deleting_a_published_estates_row_is_refused_with_a_reason(client):
         f"“{metric}”正在公开网站上展示，不能删除。如需下线，请由部级管理员撤销该小区的入选。"
     ]
     assert Metric.objects.filter(pk=metric.pk).exists()
+
+
+ROLES = {
+    "ministry": ("ministry", None),
+    "shandong": ("provincial", "shandong"),
+    "reviewer": ("reviewer", "hebei"),
+    "editor": ("editor", None),
+}
+INDEX = "index"  # Django's answer for an id that does not exist: back to the admin index
+CHANGE = "change"  # a refused deletion: back to the object's page, with the reason
+# (user, kind, whose estate) -> answer. LINYI is Shandong's own, BEIJING another province's.
+ESTATE_ANSWERS = {
+    ("ministry", "changelist", None): 200,
+    ("ministry", "add", None): 200,
+    ("ministry", "change", LINYI): 200,
+    ("ministry", "change", BEIJING): 200,
+    ("ministry", "history", BEIJING): 200,
+    ("ministry", "delete", BEIJING): CHANGE,
+    ("shandong", "changelist", None): 200,
+    ("shandong", "add", None): 200,
+    ("shandong", "change", LINYI): 200,
+    ("shandong", "change", BEIJING): INDEX,
+    ("shandong", "history", LINYI): 200,
+    ("shandong", "history", BEIJING): 404,
+    ("shandong", "delete", LINYI): CHANGE,
+    ("shandong", "delete", BEIJING): INDEX,
+    ("reviewer", "changelist", None): 200,
+    ("reviewer", "add", None): 403,
+    ("reviewer", "change", LINYI): INDEX,
+    ("reviewer", "change", BEIJING): INDEX,
+    ("reviewer", "history", BEIJING): 404,
+    ("reviewer", "delete", BEIJING): 403,
+    ("editor", "changelist", None): 200,
+    ("editor", "add", None): 403,
+    ("editor", "change", BEIJING): 200,
+    ("editor", "change", LINYI): 200,
+    ("editor", "delete", BEIJING): 403,
+}
+
+
+@pytest.mark.parametrize("model", [Estate, Metric], ids=["estate", "metric"])
+@pytest.mark.parametrize(("who", "kind", "whose"), list(ESTATE_ANSWERS))
+def test_role_matrix(client, model, who, kind, whose):
+    role, province = ROLES[who]
+    login(client, make_staff(role, province))
+    obj = None
+    if whose is not None:
+        obj = estate(whose) if model is Estate else Metric.objects.filter(estate__slug=whose)[0]
+    response = client.get(admin_url(model, kind, obj))
+    expected = ESTATE_ANSWERS[(who, kind, whose)]
+    if model is Metric and who == "editor" and kind == "change":
+        expected = 200  # editors view the rows of selected estates, read-only
+    if expected == INDEX:
+        assert (response.status_code, response["Location"]) == (302, reverse("admin:index"))
+    elif expected == CHANGE:
+        assert response.status_code == 302
+        assert response["Location"] == admin_url(model, "change", obj)
+    else:
+        assert response.status_code == expected
+
+
+def test_bulk_action_ignores_rows_of_another_province(client, shandong_staff):
+    login(client, shandong_staff)
+    beijing_metric = Metric.objects.filter(estate__slug=BEIJING)[0]
+    response = client.post(
+        reverse("admin:estates_metric_changelist"),
+        {"action": "delete_selected", "_selected_action": [beijing_metric.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Metric.objects.filter(pk=beijing_metric.pk).exists()

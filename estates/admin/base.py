@@ -67,11 +67,8 @@ class PublishedProtectionMixin:
 
     def delete_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, object_id)
-        if (
-            obj is not None
-            and self.deletion_blocked(obj)
-            and self.has_view_permission(request, obj)
-        ):
+        may_delete = super().has_delete_permission(request)  # the role's permission
+        if obj is not None and may_delete and self.deletion_blocked(obj):
             self.message_user(request, PUBLISHED_MESSAGE % {"obj": obj}, messages.ERROR)
             return HttpResponseRedirect(request.path.rsplit("/delete/", 1)[0] + "/change/")
         return super().delete_view(request, object_id, extra_context)

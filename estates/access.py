@@ -107,6 +107,10 @@ def _visible_estate_data(queryset, user, role, model):
     if role == Role.EDITOR:
         if model in (models.Objection, models.Review, models.ReviewScore):
             return queryset.none()
+        if model in NOMINATION_PATH:
+            # Editors work on what was selected; nominations still in process are not theirs.
+            state = _join(NOMINATION_PATH[model], "state")
+            return queryset.filter(**{state: NominationState.SELECTED})
         return queryset.filter(**{_join(path, "in"): _editable_estates()})
     return queryset.none()
 

@@ -54,7 +54,8 @@ ROLE_PERMISSIONS = {
     | _perms(REFERENCE_DATA, ["view"])
     | {"add_propertycompany", "add_city"},
     Role.REVIEWER: _perms(ESTATE_DATA + NOMINATION_DATA + REFERENCE_DATA, ["view"])
-    | _perms(["review", "reviewscore"], ["view", "add", "change"]),
+    | _perms(["review"], ["view", "change"])
+    | _perms(["reviewscore"], ["view", "add", "change"]),
     Role.EDITOR: _perms(ESTATE_DATA + NOMINATION_DATA + REFERENCE_DATA, ["view"])
     | {"change_estate", "add_photo", "change_photo", "delete_photo"},
 }

@@ -3,12 +3,20 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from estates.admin import site as admin_site
+
 from . import views
 from .cache import cached_page
 from .sitemaps import SITEMAPS
 
 # Chinese pages live at the contract's URLs (/estates/…); English ones under /en/.
 urlpatterns = [
+    # Before the admin's own route of the same address: see estates/admin/site.py.
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        admin_site.view_on_site,
+        name="safe_view_on_site",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),

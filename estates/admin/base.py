@@ -25,10 +25,23 @@ def is_published_estate(estate):
 
 
 def estate_of(obj):
-    """The estate an estate-data row belongs to (or the estate itself)."""
+    """The estate an estate-data or nomination-data row belongs to (or the estate itself)."""
     if isinstance(obj, models.Estate):
         return obj
-    return getattr(obj, "estate", None)
+    if hasattr(obj, "estate"):
+        return obj.estate
+    if hasattr(obj, "nomination"):
+        return obj.nomination.estate
+    return None
+
+
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A foreign-key filter offering only the related rows the user may see."""
+
+    def field_choices(self, field, request, model_admin):
+        related = field.related_model
+        rows = visible(related._default_manager.all(), request.user)
+        return [(obj.pk, str(obj)) for obj in rows]
 
 
 class ScopedAdminMixin:
@@ -46,11 +59,24 @@ class ScopedAdminMixin:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_list_filter(self, request):
-        # A province filter means nothing to staff who see one province only.
+        # A province filter means nothing to staff who see one province only; every other
+        # foreign-key filter offers only the rows the user may see.
         filters = super().get_list_filter(request)
         if role_of(request.user) == Role.PROVINCIAL:
             filters = [f for f in filters if not (isinstance(f, str) and "province" in f)]
-        return filters
+        return [self._scoped_filter(f) for f in filters]
+
+    def _scoped_filter(self, list_filter):
+        if not isinstance(list_filter, str):
+            return list_filter
+        field = None
+        model = self.model
+        for part in list_filter.split("__"):
+            field = model._meta.get_field(part)
+            model = field.related_model
+        if field is not None and field.is_relation and model._meta.app_label == "estates":
+            return (list_filter, ScopedRelatedFilter)
+        return list_filter
 
 
 class PublishedProtectionMixin:
@@ -119,7 +145,20 @@ class DomainAdmin(ScopedAdminMixin, PublishedProtectionMixin, SimpleHistoryAdmin
             raise Http404
         if not self.has_change_permission(request, self.get_object(request, object_id)):
             raise PermissionDenied
+        request._reverting = True
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if change and getattr(request, "_reverting", False):
+            # A revert saves a whole old version. Only what this user could edit in the form
+            # goes back; everything else (a nomination's state, an estate's province, facts an
+            # editor may not touch) keeps its current value.
+            current = type(obj)._default_manager.filter(pk=obj.pk).first()
+            if current is not None:
+                for field in obj._meta.concrete_fields:
+                    if not field.primary_key and field.name not in form.fields:
+                        setattr(obj, field.attname, getattr(current, field.attname))
+        super().save_model(request, obj, form, change)
 
 
 class ReferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .. import models
+from ..access import visible
 from ..enums import RESULTS_PUBLIC_PHASES, NominationState
 from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet
 from ..models.profile import latest_metric_value
@@ -15,9 +16,9 @@ from .base import DomainAdmin, ScopedInlineMixin, is_published_estate
 EDITOR_TEXT_FIELDS = {"tagline", "overview", "highlights", "source_note"}
 
 
-def latest_nomination_state():
+def latest_nomination_state(nominations):
     return Subquery(
-        models.Nomination.objects.filter(estate=OuterRef("pk"))
+        nominations.filter(estate=OuterRef("pk"))
         .order_by("-campaign__year", "-pk")
         .values("state")[:1]
     )
@@ -223,7 +224,10 @@ class EstateAdmin(DomainAdmin):
                 published=Exists(public),
                 latest_satisfaction=latest_metric_value(code="satisfaction"),
                 latest_fee_collection=latest_metric_value(code="fee_collection"),
-                latest_state=latest_nomination_state(),
+                # Only nominations this user may see count towards the column.
+                latest_state=latest_nomination_state(
+                    visible(models.Nomination.objects.all(), request.user)
+                ),
             )
         )
 
@@ -235,6 +239,8 @@ class EstateAdmin(DomainAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         role = role_of(request.user)
+        if role != Role.MINISTRY:
+            fields.append("slug")  # made from the name; typing one could probe others' slugs
         if role == Role.PROVINCIAL and obj is not None:
             fields.append("province")  # estates never move to another province
         if role == Role.EDITOR:

@@ -144,6 +144,12 @@ class NominationAdmin(DomainAdmin):
             return can_change_nomination(request.user, obj)
         return allowed
 
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if allowed and obj is not None:
+            return can_change_nomination(request.user, obj)
+        return allowed
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         create_missing_evidence(form.instance)
@@ -241,6 +247,13 @@ class NominationDataAdmin(DomainAdmin):
             return can_change_nomination(request.user, obj.nomination)
         return allowed
 
+    def has_delete_permission(self, request, obj=None):
+        # Evidence goes only with a nomination that may still be changed (a draft).
+        allowed = super().has_delete_permission(request, obj)
+        if allowed and obj is not None:
+            return can_change_nomination(request.user, obj.nomination)
+        return allowed
+
 
 @admin.register(models.CriterionEvidence)
 class CriterionEvidenceAdmin(NominationDataAdmin):
@@ -286,7 +299,7 @@ class ReviewAdmin(ReferenceAdmin):
     inlines = [ReviewScoreInline]
 
     def get_readonly_fields(self, request, obj=None):
-        if role_of(request.user) == Role.REVIEWER:
+        if obj is not None and role_of(request.user) == Role.REVIEWER:
             return ["nomination", "reviewer", "assigned_at"]
         return ["assigned_at"]
 

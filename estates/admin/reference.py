@@ -6,6 +6,17 @@ from .. import models
 from .base import ReferenceAdmin
 
 
+class CampaignPartAdminMixin:
+    """A campaign whose results are public keeps its criteria and required activities: the
+    published pages cite them."""
+
+    def has_delete_permission(self, request, obj=None):
+        campaign = getattr(obj, "campaign", obj)
+        if campaign is not None and campaign.results_are_public:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
 @admin.register(models.Province)
 class ProvinceAdmin(ReferenceAdmin):
     list_display = ["display_order", "name", "short_name", "name_en", "code", "slug"]
@@ -38,18 +49,18 @@ class MetricTypeAdmin(ReferenceAdmin):
     list_display = ["name", "code", "unit", "is_percentage", "higher_is_better", "display_order"]
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(CampaignPartAdminMixin, admin.TabularInline):
     model = models.Criterion
     extra = 0
 
 
-class ActivityRequirementInline(admin.TabularInline):
+class ActivityRequirementInline(CampaignPartAdminMixin, admin.TabularInline):
     model = models.ActivityRequirement
     extra = 0
 
 
 @admin.register(models.Campaign)
-class CampaignAdmin(ReferenceAdmin):
+class CampaignAdmin(CampaignPartAdminMixin, ReferenceAdmin):
     list_display = ["title", "year", "level", "province", "phase", "quota"]
     list_filter = ["level", "phase", "year"]
     list_select_related = ["province"]
@@ -58,14 +69,14 @@ class CampaignAdmin(ReferenceAdmin):
 
 
 @admin.register(models.Criterion)
-class CriterionAdmin(ReferenceAdmin):
+class CriterionAdmin(CampaignPartAdminMixin, ReferenceAdmin):
     list_display = ["__str__", "campaign", "weight"]
     list_filter = ["campaign"]
     list_select_related = ["campaign"]
 
 
 @admin.register(models.ActivityRequirement)
-class ActivityRequirementAdmin(ReferenceAdmin):
+class ActivityRequirementAdmin(CampaignPartAdminMixin, ReferenceAdmin):
     list_display = ["__str__", "campaign"]
     list_filter = ["campaign"]
     list_select_related = ["campaign"]

@@ -8,6 +8,7 @@ from django.db.models import Count
 from ..access import visible
 from ..enums import NominationState
 from ..models import Campaign, Nomination
+from ..roles import Role, role_of
 
 register = template.Library()
 
@@ -46,4 +47,9 @@ def campaign_overview(user):
                 "remaining": None if campaign.quota is None else campaign.quota - selected,
             }
         )
-    return {"overview": overview, "states": NominationState.labels}
+    # The quota is the ministry's to manage; counted over one province it would mislead.
+    return {
+        "overview": overview,
+        "states": NominationState.labels,
+        "show_quota": role_of(user) == Role.MINISTRY,
+    }

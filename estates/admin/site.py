@@ -1,0 +1,24 @@
+"""The admin's "view on site" redirect, narrowed to what the public may see.
+
+Django's built-in redirect (admin/r/<content type>/<id>/) loads any row by id and sends the
+browser to its public address, which would tell anyone with admin access that an unpublished
+estate exists, and its slug. This one redirects only to a published estate's page."""
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404, HttpResponseRedirect
+
+from ..models import Estate
+
+
+@staff_member_required
+def view_on_site(request, content_type_id, object_id):
+    content_type = ContentType.objects.filter(pk=content_type_id).first()
+    if content_type is None or content_type.model_class() is not Estate:
+        raise Http404
+    estate = (
+        Estate.objects.published().filter(pk=object_id).first() if object_id.isdigit() else None
+    )
+    if estate is None:
+        raise Http404
+    return HttpResponseRedirect(estate.get_absolute_url())

@@ -116,8 +116,11 @@ def _visible_estate_data(queryset, user, role, model):
 
 
 def can_change_nomination(user, nomination):
-    """Provinces edit a nomination only while it is a draft; the ministry always may."""
+    """Provinces edit a nomination only while it is a draft; editors only a selected one
+    (its place in the province feature); the ministry always may."""
     role = role_of(user)
     if role == Role.MINISTRY:
         return True
+    if role == Role.EDITOR:
+        return nomination.state == NominationState.SELECTED
     return role == Role.PROVINCIAL and nomination.state == NominationState.DRAFT

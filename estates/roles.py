@@ -57,7 +57,7 @@ ROLE_PERMISSIONS = {
     | _perms(["review"], ["view", "change"])
     | _perms(["reviewscore"], ["view", "add", "change"]),
     Role.EDITOR: _perms(ESTATE_DATA + NOMINATION_DATA + REFERENCE_DATA, ["view"])
-    | {"change_estate", "add_photo", "change_photo", "delete_photo"},
+    | {"change_estate", "add_photo", "change_photo", "delete_photo", "change_nomination"},
 }
 
 

@@ -1,21 +1,34 @@
-"""The one function that changes a nomination's state.
+"""The campaign process: the one function that changes a nomination's state, the campaign's
+phases, reviews, objections and the publication of results.
 
-`transition()` checks that the move is allowed from the current state, that the actor's role
-and province allow it, and that what the move needs is there (all evidence before
-submission, a reason for a refusal or revocation). It saves under a row lock, so two people
-acting at once cannot both move the same nomination, and records who, when, from, to and why.
-Nothing else writes `Nomination.state`.
+`transition()` checks that the move is allowed from the current state and in the campaign's
+current phase, that the actor's role and province allow it, and that what the move needs is
+there (all evidence before submission, a reason for a refusal, no open objection and a free
+place in the quota before selection). It saves under a row lock, so two people acting at once
+cannot both move the same nomination, and records who, when, from, to and why. Nothing else
+writes `Nomination.state`.
 """
 
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .enums import OPEN_OBJECTION_STATES, ObjectionState
+from .enums import CampaignPhase as P
 from .enums import NominationState as S
-from .models import Nomination, NominationTransition
+from .models import (
+    Campaign,
+    Metric,
+    Nomination,
+    NominationTransition,
+    Objection,
+    Review,
+    ReviewScore,
+)
 from .roles import Role, province_id_of, role_of
 
 
@@ -23,50 +36,59 @@ from .roles import Role, province_id_of, role_of
 class Move:
     label: str
     roles: frozenset
+    phases: frozenset
     needs_reason: bool = False
     needs_evidence: bool = False
-    own_province_only: bool = False
 
 
 MINISTRY = frozenset({Role.MINISTRY})
 PROVINCE = frozenset({Role.PROVINCIAL, Role.MINISTRY})
+BEFORE_RESULTS = frozenset({P.DRAFT, P.NOMINATING, P.REVIEWING, P.NOTICE})
 
 MOVES = {
     (S.DRAFT, S.SUBMITTED): Move(
-        _("提交推荐"), PROVINCE, needs_evidence=True, own_province_only=True
+        _("提交推荐"), PROVINCE, frozenset({P.NOMINATING}), needs_evidence=True
     ),
-    (S.DRAFT, S.WITHDRAWN): Move(_("撤回推荐"), PROVINCE, own_province_only=True),
-    (S.SUBMITTED, S.WITHDRAWN): Move(
-        _("撤回推荐"), PROVINCE, needs_reason=True, own_province_only=True
+    (S.DRAFT, S.WITHDRAWN): Move(_("撤回推荐"), PROVINCE, BEFORE_RESULTS),
+    (S.SUBMITTED, S.WITHDRAWN): Move(_("撤回推荐"), PROVINCE, BEFORE_RESULTS, needs_reason=True),
+    (S.SUBMITTED, S.DRAFT): Move(
+        _("退回修改"), MINISTRY, frozenset({P.NOMINATING}), needs_reason=True
     ),
-    (S.SUBMITTED, S.DRAFT): Move(_("退回修改"), MINISTRY, needs_reason=True),
-    (S.SUBMITTED, S.UNDER_REVIEW): Move(_("开始评审"), MINISTRY),
-    (S.UNDER_REVIEW, S.SHORTLISTED): Move(_("列为拟入选"), MINISTRY),
-    (S.UNDER_REVIEW, S.NOT_SELECTED): Move(_("确定未入选"), MINISTRY, needs_reason=True),
-    (S.SHORTLISTED, S.ON_NOTICE): Move(_("进入公示"), MINISTRY),
-    (S.SHORTLISTED, S.NOT_SELECTED): Move(_("确定未入选"), MINISTRY, needs_reason=True),
-    (S.ON_NOTICE, S.SELECTED): Move(_("确定入选"), MINISTRY),
-    (S.ON_NOTICE, S.NOT_SELECTED): Move(_("确定未入选"), MINISTRY, needs_reason=True),
-    (S.SELECTED, S.REVOKED): Move(_("撤销入选"), MINISTRY, needs_reason=True),
+    (S.SUBMITTED, S.UNDER_REVIEW): Move(_("开始评审"), MINISTRY, frozenset({P.REVIEWING})),
+    (S.UNDER_REVIEW, S.SHORTLISTED): Move(_("列为拟入选"), MINISTRY, frozenset({P.REVIEWING})),
+    (S.UNDER_REVIEW, S.NOT_SELECTED): Move(
+        _("确定未入选"), MINISTRY, frozenset({P.REVIEWING}), needs_reason=True
+    ),
+    (S.SHORTLISTED, S.ON_NOTICE): Move(_("进入公示"), MINISTRY, frozenset({P.NOTICE})),
+    (S.SHORTLISTED, S.NOT_SELECTED): Move(
+        _("确定未入选"), MINISTRY, frozenset({P.REVIEWING, P.NOTICE}), needs_reason=True
+    ),
+    (S.ON_NOTICE, S.SELECTED): Move(_("确定入选"), MINISTRY, frozenset({P.NOTICE})),
+    (S.ON_NOTICE, S.NOT_SELECTED): Move(
+        _("确定未入选"), MINISTRY, frozenset({P.NOTICE}), needs_reason=True
+    ),
+    (S.SELECTED, S.REVOKED): Move(_("撤销入选"), MINISTRY, frozenset(P), needs_reason=True),
 }
 
 
-def allowed_moves(nomination, user):
-    """[(to_state, Move)] the user may make from the nomination's current state."""
+def _may(move, user, nomination):
     role = role_of(user)
+    if role not in move.roles:
+        return False
+    if role == Role.PROVINCIAL:
+        return nomination.estate.province_id == province_id_of(user)
+    return True
+
+
+def allowed_moves(nomination, user):
+    """[(to_state, Move)] the user may make now from the nomination's current state."""
     return [
         (to_state, move)
         for (from_state, to_state), move in MOVES.items()
         if from_state == nomination.state
-        and role in move.roles
-        and _province_allows(move, user, role, nomination)
+        and nomination.campaign.phase in move.phases
+        and _may(move, user, nomination)
     ]
-
-
-def _province_allows(move, user, role, nomination):
-    if role == Role.PROVINCIAL:
-        return nomination.estate.province_id == province_id_of(user)
-    return True
 
 
 def transition(nomination, to_state, actor, reason=""):
@@ -87,11 +109,16 @@ def transition(nomination, to_state, actor, reason=""):
             raise ValidationError(
                 _("推荐当前为“%(current)s”，不能改为“%(target)s”。"),
                 code="invalid_transition",
-                params={"current": locked.get_state_display(), "target": S(to_state).label},
+                params={"current": locked.get_state_display(), "target": _label(to_state)},
             )
-        role = role_of(actor)
-        if role not in move.roles or not _province_allows(move, actor, role, locked):
+        if not _may(move, actor, locked):
             raise PermissionDenied(_("您没有权限对这项推荐执行“%(move)s”。") % {"move": move.label})
+        if locked.campaign.phase not in move.phases:
+            raise ValidationError(
+                _("评选活动现在处于“%(phase)s”阶段，不能“%(move)s”。"),
+                code="wrong_phase",
+                params={"phase": locked.campaign.get_phase_display(), "move": move.label},
+            )
         if move.needs_reason and not reason:
             raise ValidationError(
                 _("“%(move)s”需要填写理由。"), code="reason_required", params={"move": move.label}
@@ -104,14 +131,227 @@ def transition(nomination, to_state, actor, reason=""):
                     code="evidence_missing",
                     params={"count": len(missing), "items": "；".join(missing)},
                 )
+        if to_state == S.SELECTED:
+            _check_selection(locked)
         from_state = locked.state
         locked.state = to_state
         if to_state == S.SUBMITTED:
             locked.submitted_at = timezone.now()
-        locked._change_reason = reason or move.label
+        locked._change_reason = reason or str(move.label)
+        locked._history_user = actor
         locked.save()
         NominationTransition.objects.create(
             nomination=locked, from_state=from_state, to_state=to_state, actor=actor, reason=reason
         )
     nomination.refresh_from_db()
     return nomination
+
+
+def _label(state):
+    try:
+        return S(state).label
+    except ValueError:
+        return state
+
+
+def _check_selection(nomination):
+    open_objections = nomination.objections.filter(state__in=OPEN_OBJECTION_STATES).count()
+    if open_objections:
+        raise ValidationError(
+            _("这项推荐还有 %(count)s 件异议未处理完，处理后才能确定入选。"),
+            code="open_objections",
+            params={"count": open_objections},
+        )
+    campaign = Campaign.objects.select_for_update().get(pk=nomination.campaign_id)
+    selected = Nomination.objects.filter(campaign=campaign, state=S.SELECTED)
+    if campaign.quota is not None and selected.count() >= campaign.quota:
+        raise ValidationError(
+            _("本次评选的 %(quota)s 个名额已满，不能再确定入选。"),
+            code="quota_full",
+            params={"quota": campaign.quota},
+        )
+    province_quota = campaign.province_quotas.filter(province_id=nomination.estate.province_id)
+    limit = province_quota.values_list("quota", flat=True).first()
+    if limit is not None:
+        taken = selected.filter(estate__province_id=nomination.estate.province_id).count()
+        if taken >= limit:
+            raise ValidationError(
+                _("%(province)s的 %(quota)s 个名额已满，不能再确定入选。"),
+                code="province_quota_full",
+                params={"province": nomination.estate.province, "quota": limit},
+            )
+
+
+def quota_left(campaign):
+    """Places left in the campaign (None when it has no quota)."""
+    if campaign.quota is None:
+        return None
+    return campaign.quota - campaign.nominations.filter(state=S.SELECTED).count()
+
+
+def shortlist_warnings(nomination):
+    """Warnings, not refusals: the estate's latest figures below the campaign's thresholds."""
+    warnings = []
+    thresholds = [
+        ("satisfaction", nomination.campaign.min_satisfaction, _("业主满意度")),
+        ("fee_collection", nomination.campaign.min_fee_collection, _("物业费收缴率")),
+    ]
+    for code, threshold, name in thresholds:
+        if threshold is None:
+            continue
+        latest = (
+            Metric.objects.filter(estate=nomination.estate_id, metric_type__code=code)
+            .order_by(F("date").desc(nulls_last=True), "-sequence", "-pk")
+            .values_list("value", flat=True)
+            .first()
+        )
+        if latest is None:
+            warnings.append(
+                _("%(name)s未知，本次评选的门槛是 %(threshold)s%%。")
+                % {"name": name, "threshold": threshold}
+            )
+        elif latest < threshold:
+            warnings.append(
+                _("%(name)s为 %(value)s%%，低于本次评选的门槛 %(threshold)s%%。")
+                % {"name": name, "value": latest, "threshold": threshold}
+            )
+    return warnings
+
+
+# Campaign phases move forward one step at a time; results are released by publish_results().
+NEXT_PHASE = {
+    P.DRAFT: P.NOMINATING,
+    P.NOMINATING: P.REVIEWING,
+    P.REVIEWING: P.NOTICE,
+    P.PUBLISHED: P.ARCHIVED,
+}
+
+
+def advance_phase(campaign, actor):
+    """Move the campaign to its next phase (not to publication, which publish_results does)."""
+    if role_of(actor) != Role.MINISTRY:
+        raise PermissionDenied(_("只有部级管理员可以推进评选阶段。"))
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        target = NEXT_PHASE.get(locked.phase)
+        if target is None:
+            raise ValidationError(
+                _("评选活动处于“%(phase)s”阶段，请用“发布评选结果”结束公示。"),
+                code="use_publish",
+                params={"phase": locked.get_phase_display()},
+            )
+        if target == P.NOTICE and not (locked.notice_starts_on and locked.notice_ends_on):
+            raise ValidationError(
+                _("进入公示前请先填写公示开始和结束日期。"), code="notice_dates_missing"
+            )
+        locked.phase = target
+        locked.save()
+    campaign.refresh_from_db()
+    return campaign
+
+
+def publish_results(campaign, actor):
+    """Release every selected estate of the campaign at once, in one transaction."""
+    if role_of(actor) != Role.MINISTRY:
+        raise PermissionDenied(_("只有部级管理员可以发布评选结果。"))
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.phase != P.NOTICE:
+            raise ValidationError(
+                _("只有处于公示阶段的评选活动才能发布结果（现在是“%(phase)s”）。"),
+                code="wrong_phase",
+                params={"phase": locked.get_phase_display()},
+            )
+        undecided = locked.nominations.filter(
+            state__in=[S.SUBMITTED, S.UNDER_REVIEW, S.SHORTLISTED, S.ON_NOTICE]
+        ).count()
+        if undecided:
+            raise ValidationError(
+                _("还有 %(count)s 项推荐尚未确定是否入选，全部确定后才能发布结果。"),
+                code="undecided",
+                params={"count": undecided},
+            )
+        locked.phase = P.PUBLISHED
+        locked.results_published_at = timezone.now()
+        locked.save()
+    campaign.refresh_from_db()
+    return campaign
+
+
+def assign_reviewer(nomination, reviewer, actor):
+    """Ministry staff give a nomination to a reviewer, never one from its own province."""
+    if role_of(actor) != Role.MINISTRY:
+        raise PermissionDenied(_("只有部级管理员可以分配评审专家。"))
+    if role_of(reviewer) != Role.REVIEWER:
+        raise ValidationError(_("%(user)s不是评审专家。"), params={"user": reviewer})
+    if province_id_of(reviewer) == nomination.estate.province_id:
+        raise ValidationError(
+            _("评审专家%(user)s来自%(province)s，不能评审本省的推荐。"),
+            code="own_province",
+            params={"user": reviewer, "province": nomination.estate.province},
+        )
+    with transaction.atomic():
+        review, _created = Review.objects.get_or_create(nomination=nomination, reviewer=reviewer)
+        have = set(review.scores.values_list("criterion_id", flat=True))
+        ReviewScore.objects.bulk_create(
+            ReviewScore(review=review, criterion=criterion)
+            for criterion in nomination.campaign.criteria.exclude(pk__in=have)
+        )
+    return review
+
+
+def submit_review(review, actor):
+    """The reviewer hands in a complete review while the campaign is being reviewed."""
+    if actor != review.reviewer:
+        raise PermissionDenied(_("只能提交自己的评审。"))
+    if review.nomination.campaign.phase != P.REVIEWING:
+        raise ValidationError(_("评选活动不在评审阶段，不能提交评审。"), code="wrong_phase")
+    unscored = [str(s.criterion) for s in review.scores.all() if s.score is None]
+    if unscored:
+        raise ValidationError(
+            _("还有 %(count)s 项没有打分：%(items)s"),
+            code="unscored",
+            params={"count": len(unscored), "items": "；".join(unscored)},
+        )
+    review.submitted_at = timezone.now()
+    review.save(update_fields=["submitted_at"])
+    return review
+
+
+OBJECTION_MOVES = {
+    ObjectionState.RECEIVED: {
+        ObjectionState.CHECKING,
+        ObjectionState.UPHELD,
+        ObjectionState.DISMISSED,
+    },
+    ObjectionState.CHECKING: {ObjectionState.UPHELD, ObjectionState.DISMISSED},
+}
+
+
+def handle_objection(objection, to_state, actor, response=""):
+    """received → checking → upheld / dismissed; a decision needs a written response."""
+    if role_of(actor) != Role.MINISTRY:
+        raise PermissionDenied(_("只有部级管理员可以处理异议。"))
+    response = (response or "").strip()
+    with transaction.atomic():
+        locked = Objection.objects.select_for_update().get(pk=objection.pk)
+        if to_state not in OBJECTION_MOVES.get(locked.state, set()):
+            raise ValidationError(
+                _("异议当前为“%(current)s”，不能改为“%(target)s”。"),
+                code="invalid_transition",
+                params={
+                    "current": locked.get_state_display(),
+                    "target": ObjectionState(to_state).label,
+                },
+            )
+        decided = to_state in (ObjectionState.UPHELD, ObjectionState.DISMISSED)
+        if decided and not response:
+            raise ValidationError(_("作出处理结论时请填写处理意见。"), code="response_required")
+        locked.state = to_state
+        if response:
+            locked.response = response
+        locked.handled_by = actor
+        locked.handled_at = timezone.now()
+        locked.save()
+    objection.refresh_from_db()
+    return objection

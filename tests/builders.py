@@ -60,3 +60,22 @@ def make_staff(role, province_slug=None, username=None):
     province = Province.objects.get(slug=province_slug) if province_slug else None
     StaffProfile.objects.create(user=user, province=province)
     return user
+
+
+def campaign_like(source_slug, phase, **fields):
+    """A new campaign with the criteria and required activities of a seed campaign."""
+    from estates.models import ActivityRequirement, Criterion
+
+    source = Campaign.objects.get(slug=source_slug)
+    fields.setdefault("level", source.level)
+    fields.setdefault("province", source.province)
+    campaign = make_campaign(phase=phase, **fields)
+    Criterion.objects.bulk_create(
+        Criterion(campaign=campaign, number=c.number, title=c.title, weight=c.weight)
+        for c in source.criteria.all()
+    )
+    ActivityRequirement.objects.bulk_create(
+        ActivityRequirement(campaign=campaign, number=r.number, title=r.title)
+        for r in source.activity_requirements.all()
+    )
+    return campaign

@@ -6,11 +6,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from estates.enums import NominationState
+from estates.enums import CampaignPhase, NominationState
 from estates.models import Campaign, City, Estate, Nomination, NominationTransition
 from estates.workflow import transition
 
-from .builders import make_estate, make_staff
+from .builders import campaign_like, make_estate, make_staff
 from .growth import grow
 from .test_admin_access import empty_inlines
 
@@ -137,7 +137,7 @@ def draft_linyi_nomination():
     linyi = City.objects.get(slug="linyi")
     estate = make_estate(name="待提交小区", province=linyi.province, city=linyi)
     nomination = Nomination.objects.create(
-        estate=estate, campaign=Campaign.objects.get(slug="shandong-2023")
+        estate=estate, campaign=campaign_like("shandong-2023", CampaignPhase.NOMINATING)
     )
     from estates.admin.nominations import create_missing_evidence
 

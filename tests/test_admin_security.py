@@ -18,7 +18,7 @@ from estates.models import (
 )
 from estates.workflow import transition
 
-from .builders import make_campaign, make_estate, make_staff, nominate
+from .builders import campaign_like, make_campaign, make_estate, make_staff, nominate
 from .test_admin_entry import form_post_data
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,9 @@ def linyi_nomination(state=NominationState.DRAFT):
     linyi = City.objects.get(slug="linyi")
     estate = make_estate(name="临沂测试小区", province=linyi.province, city=linyi)
     nomination = Nomination.objects.create(
-        estate=estate, campaign=Campaign.objects.get(slug="shandong-2023"), state=state
+        estate=estate,
+        campaign=campaign_like("shandong-2023", CampaignPhase.NOMINATING),
+        state=state,
     )
     create_missing_evidence(nomination)
     return nomination

@@ -1,9 +1,11 @@
 """Nominations with one evidence box per criterion and required activity, the state panel,
 reviews, objections and the transition log."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -13,9 +15,20 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import models
 from ..access import can_change_nomination
-from ..roles import Role, role_of
-from ..workflow import allowed_moves, transition
+from ..enums import CampaignPhase, NominationState, ObjectionState
+from ..models.profile import latest_metric_value
+from ..roles import GROUP_NAMES, Role, province_id_of, role_of
+from ..workflow import (
+    OBJECTION_MOVES,
+    allowed_moves,
+    assign_reviewer,
+    handle_objection,
+    shortlist_warnings,
+    submit_review,
+    transition,
+)
 from .base import DomainAdmin, ReferenceAdmin, ScopedInlineMixin
+from .estates import _percent
 
 
 class EvidenceInline(ScopedInlineMixin, admin.StackedInline):
@@ -91,7 +104,10 @@ class NominationAdmin(DomainAdmin):
         "province_sequence",
         "state",
         "evidence_progress",
-        "submitted_at",
+        "review_total",
+        "review_spread",
+        "satisfaction",
+        "fee_collection",
     ]
     list_filter = ["campaign", "state", "estate__province"]
     list_select_related = ["estate__province", "campaign"]
@@ -111,13 +127,47 @@ class NominationAdmin(DomainAdmin):
     ]
     inlines = [CriterionEvidenceInline, ActivityEvidenceInline, TransitionInline]
 
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if role_of(request.user) != Role.MINISTRY:
+            # Scores and their spread are for the ministry's decision only.
+            columns = [c for c in columns if c not in ("review_total", "review_spread")]
+        return columns
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += ["campaign", "estate"]  # the evidence boxes belong to this pair
+        if role_of(request.user) == Role.EDITOR:
+            # Editors set the order of a province's feature (01, 02 …), nothing else.
+            fields += [f for f in self.fields if f not in fields and f != "province_sequence"]
+        return fields
+
     def get_queryset(self, request):
         filled = ~Q(criterion_evidence__text="")
         filled_activities = ~Q(activity_evidence__text="")
         return (
             super()
             .get_queryset(request)
+            .prefetch_related(
+                Prefetch(
+                    "reviews",
+                    queryset=models.Review.objects.filter(
+                        submitted_at__isnull=False
+                    ).prefetch_related(
+                        Prefetch(
+                            "scores",
+                            queryset=models.ReviewScore.objects.select_related("criterion"),
+                        )
+                    ),
+                    to_attr="submitted_reviews",
+                )
+            )
             .annotate(
+                latest_satisfaction=latest_metric_value(code="satisfaction", estate_path="estate"),
+                latest_fee_collection=latest_metric_value(
+                    code="fee_collection", estate_path="estate"
+                ),
                 criteria_filled=Count("criterion_evidence", filter=filled, distinct=True),
                 activities_filled=Count(
                     "activity_evidence", filter=filled_activities, distinct=True
@@ -131,12 +181,6 @@ class NominationAdmin(DomainAdmin):
         if not search_term.strip():
             return queryset, False
         return queryset.filter(estate__in=models.Estate.objects.search(search_term)), False
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None:
-            fields += ["campaign", "estate"]  # the evidence boxes belong to this pair
-        return fields
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
@@ -191,17 +235,42 @@ class NominationAdmin(DomainAdmin):
                 % {"obj": nomination, "state": nomination.get_state_display()},
                 messages.SUCCESS,
             )
+            if nomination.state == NominationState.SHORTLISTED:
+                for warning in shortlist_warnings(nomination):
+                    self.message_user(request, warning, messages.WARNING)
         return HttpResponseRedirect(reverse("admin:estates_nomination_change", args=[object_id]))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["moves"] = allowed_moves(obj, request.user)
             context["missing_evidence"] = obj.missing_evidence()
+            if obj.state == NominationState.UNDER_REVIEW:
+                context["threshold_warnings"] = shortlist_warnings(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description=_("省份"), ordering="estate__province__display_order")
     def province(self, nomination):
         return nomination.estate.province.short_name
+
+    @admin.display(description=_("评审均分"))
+    def review_total(self, nomination):
+        totals = _review_totals(nomination)
+        if not totals:
+            return "—"
+        return f"{sum(totals) / len(totals):.2f}（{len(totals)}）"
+
+    @admin.display(description=_("分差"))
+    def review_spread(self, nomination):
+        totals = _review_totals(nomination)
+        return f"{max(totals) - min(totals):.2f}" if len(totals) > 1 else "—"
+
+    @admin.display(description=_("满意度"), ordering="latest_satisfaction")
+    def satisfaction(self, nomination):
+        return _percent(nomination.latest_satisfaction)
+
+    @admin.display(description=_("物业费收缴率"), ordering="latest_fee_collection")
+    def fee_collection(self, nomination):
+        return _percent(nomination.latest_fee_collection)
 
     @admin.display(description=_("材料"))
     def evidence_progress(self, nomination):
@@ -220,6 +289,11 @@ class NominationAdmin(DomainAdmin):
             "count": len(missing),
             "items": "；".join(missing),
         }
+
+
+def _review_totals(nomination):
+    totals = [review.total() for review in getattr(nomination, "submitted_reviews", [])]
+    return [total for total in totals if total is not None]
 
 
 def create_missing_evidence(nomination):
@@ -290,18 +364,110 @@ class NominationTransitionAdmin(ReferenceAdmin):
 class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
     model = models.ReviewScore
     extra = 0
+    can_delete = False
+    fields = ["criterion", "weight", "score", "comment"]
+    readonly_fields = ["criterion", "weight"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # one row per criterion is made when the reviewer is assigned
+
+    @admin.display(description=_("权重（%）"))
+    def weight(self, score):
+        return score.criterion.weight
+
+
+class ReviewForm(forms.ModelForm):
+    class Meta:
+        model = models.Review
+        fields = ["nomination", "reviewer", "comment"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        cleaned = super().clean()
+        nomination, reviewer = cleaned.get("nomination"), cleaned.get("reviewer")
+        if self.instance.pk is None and nomination and reviewer:
+            if role_of(reviewer) != Role.REVIEWER:
+                self.add_error("reviewer", _("请选择评审专家组的用户。"))
+            elif province_id_of(reviewer) == nomination.estate.province_id:
+                self.add_error(
+                    "reviewer",
+                    _("这位评审专家来自%(province)s，不能评审本省的推荐。")
+                    % {"province": nomination.estate.province},
+                )
+        return cleaned
 
 
 @admin.register(models.Review)
 class ReviewAdmin(ReferenceAdmin):
-    list_display = ["nomination", "reviewer", "assigned_at", "submitted_at"]
+    form = ReviewForm
+    list_display = ["nomination", "reviewer", "total", "assigned_at", "submitted_at"]
     list_select_related = ["nomination__estate", "nomination__campaign", "reviewer"]
+    autocomplete_fields = ["nomination"]
     inlines = [ReviewScoreInline]
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class RequestForm(form):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return RequestForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "reviewer":
+            kwargs["queryset"] = get_user_model().objects.filter(
+                groups__name=GROUP_NAMES[Role.REVIEWER], is_active=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and role_of(request.user) == Role.REVIEWER:
-            return ["nomination", "reviewer", "assigned_at"]
-        return ["assigned_at"]
+        fields = ["assigned_at", "submitted_at"]
+        if obj is not None:
+            fields += ["nomination", "reviewer"]
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if allowed and obj is not None and role_of(request.user) == Role.REVIEWER:
+            # Reviewers score while the campaign is being reviewed, until they hand in.
+            return (
+                obj.reviewer_id == request.user.pk
+                and obj.submitted_at is None
+                and obj.nomination.campaign.phase == CampaignPhase.REVIEWING
+            )
+        return allowed
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            review = assign_reviewer(obj.nomination, obj.reviewer, request.user)
+            obj.pk = review.pk
+            obj.assigned_at = review.assigned_at
+
+    def response_change(self, request, obj):
+        if "_submit_review" in request.POST:
+            try:
+                submit_review(obj, request.user)
+            except (ValidationError, PermissionDenied) as error:
+                text = " ".join(getattr(error, "messages", [str(error)]))
+                self.message_user(request, text, messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            self.message_user(request, _("评审已提交。"), messages.SUCCESS)
+        return super().response_change(request, obj)
+
+    @admin.display(description=_("加权总分"))
+    def total(self, review):
+        value = review.total()
+        return "—" if value is None else f"{value:.2f}"
+
+    def get_queryset(self, request):
+        scores = Prefetch("scores", queryset=models.ReviewScore.objects.select_related("criterion"))
+        return super().get_queryset(request).prefetch_related(scores)
 
 
 @admin.register(models.ReviewScore)
@@ -309,11 +475,69 @@ class ReviewScoreAdmin(ReferenceAdmin):
     list_display = ["review", "criterion", "score"]
     list_select_related = ["review__nomination__estate", "review__reviewer", "criterion"]
 
+    def has_change_permission(self, request, obj=None):
+        return False  # scores are given on the review's page
+
+
+class ObjectionForm(forms.ModelForm):
+    class Meta:
+        model = models.Objection
+        fields = ["state", "response"]
+
+    def clean(self):
+        cleaned = super().clean()
+        current = models.Objection.objects.get(pk=self.instance.pk).state
+        target = cleaned.get("state")
+        if target and target != current:
+            if target not in OBJECTION_MOVES.get(current, set()):
+                self.add_error(
+                    "state",
+                    _("异议不能从“%(current)s”改为这个状态。")
+                    % {"current": ObjectionState(current).label},
+                )
+            if (
+                target in (ObjectionState.UPHELD, ObjectionState.DISMISSED)
+                and not (cleaned.get("response") or "").strip()
+            ):
+                self.add_error("response", _("作出处理结论时请填写处理意见。"))
+        return cleaned
+
 
 @admin.register(models.Objection)
 class ObjectionAdmin(ReferenceAdmin):
-    list_display = ["reference", "nomination", "state", "received_at"]
-    list_filter = ["state"]
+    form = ObjectionForm
+    list_display = ["reference", "nomination", "state", "received_at", "handled_at"]
+    list_filter = ["state", "nomination__campaign"]
     list_select_related = ["nomination__estate", "nomination__campaign"]
     search_fields = ["reference"]
-    readonly_fields = ["reference", "received_at"]
+    readonly_fields = [
+        "reference",
+        "nomination",
+        "text",
+        "contact",
+        "received_at",
+        "handled_by",
+        "handled_at",
+    ]
+    fields = [
+        "reference",
+        "nomination",
+        "received_at",
+        "text",
+        "contact",
+        "state",
+        "response",
+        "handled_by",
+        "handled_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # objections come from the public notice page
+
+    def save_model(self, request, obj, form, change):
+        current = models.Objection.objects.get(pk=obj.pk)
+        if obj.state != current.state:
+            handle_objection(current, obj.state, request.user, obj.response)
+        elif obj.response != current.response:
+            current.response = obj.response
+            current.save(update_fields=["response"])

@@ -1,8 +1,17 @@
 """Shared reference data: provinces, cities, companies, catalogues, campaigns."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
 from .. import models
+from ..enums import CampaignPhase, NominationState
+from ..roles import Role, role_of
+from ..workflow import NEXT_PHASE, advance_phase, publish_results, quota_left
 from .base import ReferenceAdmin
 
 
@@ -59,13 +68,81 @@ class ActivityRequirementInline(CampaignPartAdminMixin, admin.TabularInline):
     extra = 0
 
 
+class ProvinceQuotaInline(admin.TabularInline):
+    model = models.ProvinceQuota
+    extra = 0
+    verbose_name_plural = _("分省名额（可选）")
+
+
 @admin.register(models.Campaign)
 class CampaignAdmin(CampaignPartAdminMixin, ReferenceAdmin):
-    list_display = ["title", "year", "level", "province", "phase", "quota"]
+    change_form_template = "admin/estates/campaign/change_form.html"
+    list_display = ["title", "year", "level", "province", "phase", "quota", "places_left"]
     list_filter = ["level", "phase", "year"]
     list_select_related = ["province"]
     search_fields = ["title", "slug"]
-    inlines = [CriterionInline, ActivityRequirementInline]
+    readonly_fields = ["phase", "results_published_at"]
+    inlines = [ProvinceQuotaInline, CriterionInline, ActivityRequirementInline]
+
+    def get_queryset(self, request):
+        selected = Count("nominations", filter=Q(nominations__state=NominationState.SELECTED))
+        return super().get_queryset(request).annotate(selected_count=selected)
+
+    @admin.display(description=_("剩余名额"))
+    def places_left(self, campaign):
+        if campaign.quota is None:
+            return _("不限")
+        return campaign.quota - campaign.selected_count
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/advance/",
+                self.admin_site.admin_view(self.advance_view),
+                name="estates_campaign_advance",
+            ),
+            path(
+                "<int:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="estates_campaign_publish",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _act(self, request, object_id, action, done):
+        if request.method != "POST":
+            raise Http404
+        campaign = get_object_or_404(self.get_queryset(request), pk=object_id)
+        try:
+            action(campaign, request.user)
+        except (ValidationError, PermissionDenied) as error:
+            text = " ".join(error.messages) if hasattr(error, "messages") else str(error)
+            self.message_user(request, text, messages.ERROR)
+        else:
+            self.message_user(request, done % {"phase": campaign.get_phase_display()})
+        return HttpResponseRedirect(reverse("admin:estates_campaign_change", args=[object_id]))
+
+    def advance_view(self, request, object_id):
+        return self._act(request, object_id, advance_phase, _("评选活动已进入“%(phase)s”阶段。"))
+
+    def publish_view(self, request, object_id):
+        return self._act(
+            request, object_id, publish_results, _("评选结果已发布，入选小区现已在公开网站展示。")
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["next_phase"] = NEXT_PHASE.get(obj.phase)
+            context["can_publish"] = obj.phase == CampaignPhase.NOTICE
+            context["is_ministry"] = role_of(request.user) == Role.MINISTRY
+            context["places_left"] = quota_left(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+@admin.register(models.ProvinceQuota)
+class ProvinceQuotaAdmin(ReferenceAdmin):
+    list_display = ["campaign", "province", "quota"]
+    list_select_related = ["campaign", "province"]
 
 
 @admin.register(models.Criterion)

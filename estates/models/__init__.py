@@ -1,4 +1,4 @@
-from .campaigns import ActivityRequirement, Campaign, Criterion
+from .campaigns import ActivityRequirement, Campaign, Criterion, ProvinceQuota
 from .estates import Estate, PropertyCompany
 from .nominations import (
     ActivityEvidence,
@@ -34,6 +34,7 @@ __all__ = [
     "Photo",
     "PropertyCompany",
     "Province",
+    "ProvinceQuota",
     "Review",
     "ReviewScore",
     "StaffProfile",

@@ -54,6 +54,24 @@ class Campaign(models.Model):
     phase = models.CharField(
         _("阶段"), max_length=20, choices=CampaignPhase.choices, default=CampaignPhase.DRAFT
     )
+    min_satisfaction = models.DecimalField(
+        _("满意度门槛（%）"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=percentage_validators,
+        help_text=_("列为拟入选时，低于此值会提示；留空表示不设门槛。"),
+    )
+    min_fee_collection = models.DecimalField(
+        _("物业费收缴率门槛（%）"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=percentage_validators,
+        help_text=_("列为拟入选时，低于此值会提示；留空表示不设门槛。"),
+    )
     notice_starts_on = models.DateField(_("公示开始日期"), null=True, blank=True)
     notice_ends_on = models.DateField(_("公示结束日期"), null=True, blank=True)
     results_published_at = models.DateTimeField(_("结果发布时间"), null=True, blank=True)
@@ -119,6 +137,36 @@ class Campaign(models.Model):
     @property
     def results_are_public(self):
         return self.phase in RESULTS_PUBLIC_PHASES
+
+
+class ProvinceQuota(models.Model):
+    """An optional limit on how many estates of one province a campaign selects."""
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="province_quotas",
+        verbose_name=_("评选活动"),
+    )
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, related_name="quotas", verbose_name=_("省份")
+    )
+    quota = models.PositiveIntegerField(_("入选名额"))
+
+    class Meta:
+        verbose_name = _("分省名额")
+        verbose_name_plural = _("分省名额")
+        ordering = ["campaign", "province__display_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "province"],
+                name="province_quota_one_per_campaign",
+                violation_error_message=_("该活动已为这个省份设定了名额。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.province}：{self.quota}"
 
 
 class Criterion(models.Model):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..enums import NominationState, ObjectionState
+from ..validators import percentage_validators
 from .campaigns import ActivityRequirement, Campaign, Criterion
 from .estates import Estate
 
@@ -220,6 +221,13 @@ class Review(models.Model):
     def __str__(self):
         return f"{self.nomination} · {self.reviewer}"
 
+    def total(self):
+        """The weighted total (0–100) of a complete review, else None."""
+        scores = list(self.scores.all())
+        if not scores or any(s.score is None for s in scores):
+            return None
+        return sum(s.score * s.criterion.weight for s in scores) / 100
+
 
 class ReviewScore(models.Model):
     """A reviewer's score, 0–100, for one criterion."""
@@ -231,7 +239,13 @@ class ReviewScore(models.Model):
         Criterion, on_delete=models.PROTECT, related_name="scores", verbose_name=_("原则要求")
     )
     score = models.DecimalField(
-        _("得分"), max_digits=5, decimal_places=2, help_text=_("0 到 100 分。")
+        _("得分"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=percentage_validators,
+        help_text=_("0 到 100 分；提交评审前每项都要打分。"),
     )
     comment = models.TextField(_("评语"), blank=True)
 
@@ -246,7 +260,7 @@ class ReviewScore(models.Model):
                 violation_error_message=_("每项原则要求只打一个分。"),
             ),
             models.CheckConstraint(
-                condition=models.Q(score__gte=0, score__lte=100),
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0, score__lte=100),
                 name="review_score_between_0_and_100",
                 violation_error_code="score_range",
                 violation_error_message=_("得分必须在 0 到 100 之间。"),
@@ -293,6 +307,8 @@ class Objection(models.Model):
         verbose_name=_("处理人"),
     )
     handled_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    # A keyed hash of the sender's address, for the per-client limit; never shown.
+    client_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("异议")

@@ -230,15 +230,16 @@ class Metric(ApproximateDate):
             raise ValidationError({"value": _("百分比必须在 0 到 100 之间。")})
 
 
-def latest_metric_value(**metric_type):
-    """Subquery: the latest value of one metric type for the estate of the outer query.
+def latest_metric_value(estate_path="pk", **metric_type):
+    """Subquery: the latest value of one metric type for the estate of the outer query
+    (reached from the outer row by `estate_path`).
 
     "Latest" is the latest date; undated values (a before/after pair) come before dated ones
     and among themselves follow their sequence, as on the profile page.
     """
     return models.Subquery(
         Metric.objects.filter(
-            estate=models.OuterRef("pk"),
+            estate=models.OuterRef(estate_path),
             **{f"metric_type__{key}": value for key, value in metric_type.items()},
         )
         .order_by(models.F("date").desc(nulls_last=True), "-sequence", "-pk")

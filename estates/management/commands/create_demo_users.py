@@ -30,7 +30,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  超级用户：用户名 admin  密码 {password}")
         for username, role, province, description in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(9)
-            args = [username, "--role", role, "--password", password, "--name", description]
+            args = [username, "--role", role, f"--password={password}", "--name", description]
             if province:
                 args += ["--province", province]
             call_command("create_staff_user", *args, stdout=io.StringIO())

@@ -10,6 +10,7 @@ writes `Nomination.state`.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -208,14 +209,19 @@ def shortlist_warnings(nomination):
         if latest is None:
             warnings.append(
                 _("%(name)s未知，本次评选的门槛是 %(threshold)s%%。")
-                % {"name": name, "threshold": threshold}
+                % {"name": name, "threshold": _plain(threshold)}
             )
         elif latest < threshold:
             warnings.append(
                 _("%(name)s为 %(value)s%%，低于本次评选的门槛 %(threshold)s%%。")
-                % {"name": name, "value": latest, "threshold": threshold}
+                % {"name": name, "value": _plain(latest), "threshold": _plain(threshold)}
             )
     return warnings
+
+
+def _plain(number):
+    """96.550 → '96.55', 95.00 → '95'."""
+    return f"{Decimal(number).normalize():f}"
 
 
 # Campaign phases move forward one step at a time; results are released by publish_results().

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import opendata, views
+from . import notice, opendata, views
 from .cache import cached_page
 from .feeds import NewEstatesFeed
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("estates/<slug:slug>/", views.estate_detail, name="estate_detail"),
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<slug:slug>/notice/", notice.campaign_notice, name="campaign_notice"),
     path(
         "campaigns/<slug:slug>/<slug:province_slug>/",
         views.province_feature,

@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from estates.enums import RESULTS_PUBLIC_PHASES, CampaignLevel, EstateType, NominationState
+from estates.enums import (
+    RESULTS_PUBLIC_PHASES,
+    CampaignLevel,
+    CampaignPhase,
+    EstateType,
+    NominationState,
+)
 from estates.models import (
     Activity,
     Campaign,
@@ -84,10 +90,12 @@ def home(request):
     if current is not None:
         featured = featured.selected_in(current)
     featured = featured.order_by("province__display_order", "name_pinyin")[:6]
+    on_notice = Campaign.objects.filter(phase=CampaignPhase.NOTICE).order_by("-year", "slug")
     return render(
         request,
         "showcase/home.html",
         {
+            "on_notice": on_notice,
             "current_campaign": current,
             "figures": figures,
             "campaign_count": len(campaigns),

@@ -1,0 +1,156 @@
+"""The public notice page and its objection form."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from estates.enums import CampaignPhase, NominationState
+from estates.models import City, Nomination, Objection
+
+from .builders import campaign_like, make_estate
+from .html import parse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def notice():
+    today = timezone.localdate()
+    campaign = campaign_like(
+        "shandong-2023",
+        CampaignPhase.NOTICE,
+        slug="notice-2026",
+        title="山东省2026年评选",
+        notice_starts_on=today - datetime.timedelta(days=2),
+        notice_ends_on=today + datetime.timedelta(days=5),
+    )
+    linyi = City.objects.get(slug="linyi")
+    estate = make_estate(name="公示中小区", province=linyi.province, city=linyi, households=980)
+    nomination = Nomination.objects.create(
+        campaign=campaign, estate=estate, state=NominationState.ON_NOTICE
+    )
+    Nomination.objects.create(
+        campaign=campaign,
+        estate=make_estate(name="评审中小区", province=linyi.province, city=linyi),
+        state=NominationState.UNDER_REVIEW,
+    )
+    return campaign, nomination
+
+
+def url(campaign):
+    return reverse("showcase:campaign_notice", args=[campaign.slug])
+
+
+def objection(nomination, **extra):
+    return {"nomination": nomination.pk, "text": "该小区物业费收缴率数据与实际不符。", **extra}
+
+
+def test_notice_lists_estates_on_notice_with_key_facts(client, notice):
+    campaign, _nomination = notice
+    tree = parse(client.get(url(campaign)).content)
+    rows = [
+        [cell.clean_text() for cell in row.find_all() if cell.tag in ("td", "th")]
+        for row in tree.find("tbody").find_all("tr")
+    ]
+    assert rows == [["山东", "临沂市", "公示中小区", "980", "未知", "未知", "未知"]]
+    assert "评审中小区" not in tree.text()
+    assert "公示期：" in tree.find("p", class_="lead").clean_text()
+
+
+def test_objection_is_received_with_a_reference(client, notice):
+    campaign, nomination = notice
+    response = client.post(url(campaign), objection(nomination, contact="13800001111"))
+    assert response.status_code == 200
+    saved = Objection.objects.get()
+    assert (saved.nomination, saved.contact, saved.state) == (nomination, "13800001111", "received")
+    tree = parse(response.content)
+    assert tree.find("strong").clean_text() == saved.reference
+    assert saved.reference.startswith("YY-") and len(saved.reference) == 11
+
+
+def test_contact_and_objections_are_never_public(client, notice):
+    campaign, nomination = notice
+    client.post(url(campaign), objection(nomination, contact="13800001111"))
+    for page in [url(campaign), "/", "/estates/", "/data/estates.json", "/feed/", "/sitemap.xml"]:
+        body = client.get(page).content.decode()
+        assert "13800001111" not in body
+        assert "物业费收缴率数据与实际不符" not in body
+
+
+def test_objection_outside_the_notice_period_is_refused(client, notice):
+    campaign, nomination = notice
+    campaign.notice_ends_on = timezone.localdate() - datetime.timedelta(days=1)
+    campaign.save()
+    response = client.post(url(campaign), objection(nomination))
+    assert response.status_code == 403
+    assert not Objection.objects.exists()
+    assert "现在不在公示期内，不受理异议。" in response.content.decode()
+
+
+def test_notice_page_exists_only_while_a_campaign_is_on_notice(client, notice):
+    campaign, _nomination = notice
+    campaign.phase = CampaignPhase.REVIEWING
+    campaign.save()
+    assert client.get(url(campaign)).status_code == 404
+    assert client.get("/campaigns/quanguo-2021/notice/").status_code == 404
+
+
+def test_objections_are_limited_per_client(client, notice):
+    campaign, nomination = notice
+    for _ in range(3):
+        assert client.post(url(campaign), objection(nomination)).status_code == 200
+    refused = client.post(url(campaign), objection(nomination))
+    assert refused.status_code == 429
+    assert "提交过于频繁：每小时最多提交 3 件异议，请稍后再试。" in refused.content.decode()
+    other = Client(REMOTE_ADDR="10.9.8.7")
+    assert other.post(url(campaign), objection(nomination)).status_code == 200
+    assert Objection.objects.count() == 4
+
+
+def test_honeypot_catches_bots(client, notice):
+    campaign, nomination = notice
+    response = client.post(url(campaign), objection(nomination, website="http://spam.example"))
+    assert response.status_code == 400
+    assert not Objection.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"text": ""}, "text", "请填写异议内容。"),
+        ({"text": "太短"}, "text", "异议内容至少写 10 个字（现在 2 个）。"),
+        ({"text": "长" * 2001}, "text", "异议内容最多 2000 个字（现在 2001 个），请精简后再提交。"),
+        ({"contact": "1" * 101}, "contact", "联系方式最多 100 个字。"),
+    ],
+)
+def test_objection_form_validates(client, notice, data, field, message):
+    campaign, nomination = notice
+    response = client.post(url(campaign), {**objection(nomination), **data})
+    assert response.status_code == 400
+    assert response.context["form"].errors[field] == [message]
+    assert not Objection.objects.exists()
+
+
+def test_objection_needs_the_csrf_token(notice):
+    campaign, nomination = notice
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(url(campaign), objection(nomination)).status_code == 403
+    assert not Objection.objects.exists()
+
+
+def test_objection_only_for_an_estate_on_notice(client, notice):
+    campaign, _nomination = notice
+    under_review = Nomination.objects.get(estate__name="评审中小区")
+    response = client.post(url(campaign), objection(under_review))
+    assert response.status_code == 400
+    assert not Objection.objects.exists()
+
+
+def test_home_points_to_the_open_notice(client, notice):
+    campaign, _nomination = notice
+    tree = parse(client.get("/").content)
+    link = tree.find("section", class_="notice-call").find("a")
+    assert link.attrs["href"] == url(campaign)

@@ -6,6 +6,7 @@ start until it has a real secret key and a list of allowed hosts.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -126,8 +127,11 @@ else:
                 "timeout": 20,
             },
             # Tests use a file too (not the in-memory default), so they run in WAL mode as
-            # the site does and concurrent tests exercise real locking.
-            "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
+            # the site does and concurrent tests exercise real locking; one file per test run,
+            # so two runs side by side never share it.
+            "TEST": {
+                "NAME": os.path.join(tempfile.gettempdir(), f"showcase-test-{os.getpid()}.sqlite3")
+            },
         }
     }
 

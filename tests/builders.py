@@ -48,9 +48,12 @@ def make_staff(role, province_slug=None, username=None):
     from django.contrib.auth.models import Group
 
     from estates.models import StaffProfile
-    from estates.roles import GROUP_NAMES, Role
+    from estates.roles import GROUP_NAMES, Role, sync_role_groups
 
     role = Role(role)
+    if not Group.objects.filter(name=GROUP_NAMES[role]).exists():
+        # A transactional test before this one emptied the tables, groups included.
+        sync_role_groups()
     user = get_user_model().objects.create_user(
         username or f"{role.value}-{province_slug or 'all'}-{next(_counter)}",
         password="unused-in-tests",

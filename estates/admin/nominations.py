@@ -100,8 +100,7 @@ class NominationAdmin(DomainAdmin):
     list_display = [
         "estate",
         "province",
-        "campaign",
-        "province_sequence",
+        "campaign_label",
         "state",
         "evidence_progress",
         "review_total",
@@ -110,7 +109,7 @@ class NominationAdmin(DomainAdmin):
         "fee_collection",
     ]
     list_filter = ["campaign", "state", "estate__province"]
-    list_select_related = ["estate__province", "campaign"]
+    list_select_related = ["estate__province", "campaign__province", "campaign__city"]
     search_fields = ["estate__name"]
     search_help_text = _("可按小区名称、拼音或拼音首字母搜索")
     autocomplete_fields = ["estate"]
@@ -247,6 +246,10 @@ class NominationAdmin(DomainAdmin):
             if obj.state == NominationState.UNDER_REVIEW:
                 context["threshold_warnings"] = shortlist_warnings(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description=_("评选活动"), ordering="campaign__year")
+    def campaign_label(self, nomination):
+        return nomination.campaign.short_label()
 
     @admin.display(description=_("省份"), ordering="estate__province__display_order")
     def province(self, nomination):

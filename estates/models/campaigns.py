@@ -115,10 +115,18 @@ class Campaign(models.Model):
         ]
 
     def __str__(self):
-        return self.title
+        return f"{self.year} {self.title}"
 
     def natural_key(self):
         return (self.slug,)
+
+    def short_label(self):
+        """'2023 山东' or '2021 全国': enough to tell campaigns apart in a narrow column."""
+        if self.city_id:
+            return f"{self.year} {self.city.name}"
+        if self.province_id:
+            return f"{self.year} {self.province.short_name}"
+        return f"{self.year} {CampaignLevel.NATIONAL.label}"
 
     def clean(self):
         super().clean()

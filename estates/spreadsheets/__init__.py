@@ -1,0 +1,1 @@
+"""Spreadsheets in and out: exports editors trust and imports provinces can send."""

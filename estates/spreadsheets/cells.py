@@ -1,0 +1,136 @@
+"""Reading what people type into spreadsheets, and writing cells no program runs as formulas.
+
+Accepted: "96.55%", "96.55", 0.9655 in a percent-formatted cell (the XLSX reader turns such a
+cell into "96.55%"), full-width digits, "1,250", "1250户", Excel dates, "2022年12月31日",
+surrounding spaces. Everything else is refused with a message that says what was expected.
+"""
+
+import datetime
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+# A text cell starting with one of these is run as a formula by some spreadsheet program.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+UNIT_SUFFIX = re.compile(
+    r"^(?P<number>[-+]?[\d.]+)\s*(户|人|栋|个|台|株|名|次|处|平方米|㎡|m²|亩|元)?$"
+)
+CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
+PLAIN_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message says what was expected, in Chinese."""
+
+
+def normalize(value):
+    """For numbers, dates and names looked up: full-width characters to ASCII (１２５０ →
+    1250), surrounding spaces removed; '' for an empty cell. Free text keeps its full-width
+    punctuation: use text() for it."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFKC", value).strip()
+    return value
+
+
+def text(value):
+    """Free text as typed, without surrounding spaces; '' for an empty cell."""
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def is_blank(value):
+    return normalize(value) in ("", None)
+
+
+def _number_text(value):
+    text = normalize(value)
+    if isinstance(text, str):
+        text = text.replace(",", "").replace("，", "")
+        match = UNIT_SUFFIX.match(text)
+        if match:
+            text = match.group("number")
+    return text
+
+
+def parse_decimal(value, places=2):
+    if is_blank(value):
+        return None
+    text = _number_text(value)
+    try:
+        number = Decimal(str(text))
+    except InvalidOperation:
+        raise CellError(f"应为数字，例如 1.16，而不是“{value}”") from None
+    if not number.is_finite():
+        raise CellError(f"应为数字，而不是“{value}”")
+    return number.quantize(Decimal(1).scaleb(-places))
+
+
+def parse_count(value):
+    if is_blank(value):
+        return None
+    number = parse_decimal(value, places=4)
+    if number != number.to_integral_value():
+        raise CellError(f"应为整数，例如 1250，而不是“{value}”")
+    if number < 0:
+        raise CellError(f"不能为负数（“{value}”）")
+    return int(number)
+
+
+def parse_percent(value):
+    """'96.55%' or 96.55 → Decimal('96.55'); refuses values outside 0–100."""
+    if is_blank(value):
+        return None
+    text = normalize(value)
+    if isinstance(text, str) and text.endswith("%"):
+        text = text[:-1].strip()
+    number = parse_decimal(text)
+    if not Decimal(0) <= number <= Decimal(100):
+        raise CellError(f"百分比必须在 0 到 100 之间，而不是“{value}”")
+    return number
+
+
+def parse_date(value):
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = normalize(value)
+    match = CHINESE_DATE.match(str(text)) or PLAIN_DATE.match(str(text))
+    if match:
+        try:
+            return datetime.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+    raise CellError(f"应为日期，例如 2022-12-31 或 2022年12月31日，而不是“{value}”")
+
+
+def parse_bool(value):
+    text = normalize(value)
+    if text in ("", None):
+        return False
+    if isinstance(text, bool):
+        return text
+    if str(text).lower() in ("是", "y", "yes", "true", "1", "√", "✓"):
+        return True
+    if str(text).lower() in ("否", "n", "no", "false", "0"):
+        return False
+    raise CellError(f"应填“是”或“否”，而不是“{value}”")
+
+
+def defuse(value):
+    """Text a spreadsheet program would run as a formula gets a leading apostrophe (CSV)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def restore(value):
+    """Undo defuse() on import, so an exported file imports to the same text."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value

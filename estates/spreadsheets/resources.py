@@ -1,0 +1,415 @@
+"""django-import-export resources with Chinese headers.
+
+Every import is checked whole: a file with one bad row writes nothing, and each problem is
+reported as "第 N 行「列」：…" naming the spreadsheet row (the header is row 1) and column.
+Provincial staff import rows of their own province only.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from import_export import fields, resources, widgets
+
+from .. import models
+from ..enums import DatePrecision, EstateType, NominationState
+from ..models.profile import latest_metric_value
+from ..roles import Role, province_id_of, role_of
+from . import cells
+from .cells import CellError
+
+
+class ParsingWidget(widgets.Widget):
+    """Reads a cell with one of estates.spreadsheets.cells' parsers; writes the value as is,
+    so numbers stay numbers in XLSX."""
+
+    def __init__(self, parse=None, render=None):
+        super().__init__()
+        self.parse = parse or cells.text
+        self.render_value = render
+
+    def clean(self, value, row=None, **kwargs):
+        return self.parse(value)
+
+    def render(self, value, obj=None, **kwargs):
+        if self.render_value is not None:
+            return self.render_value(value)
+        return value
+
+
+TEXT = ParsingWidget()
+
+
+def choice_widget(choices, what):
+    by_label = {str(label): code for code, label in choices}
+    codes = {code for code, _label in choices}
+
+    def parse(value):
+        text = cells.normalize(value)
+        if text in ("", None):
+            return ""
+        if text in codes:
+            return text
+        if text in by_label:
+            return by_label[text]
+        allowed = "、".join(by_label)
+        raise CellError(f"{what}应为以下之一：{allowed}；而不是“{value}”")
+
+    labels = {code: str(label) for code, label in choices}
+    return ParsingWidget(parse, lambda code: labels.get(code, ""))
+
+
+class ProvinceWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        text = cells.normalize(value)
+        if not text:
+            raise CellError("省份不能为空")
+        province = models.Province.objects.filter(name=text).first() or (
+            models.Province.objects.filter(short_name=text).first()
+        )
+        if province is None:
+            raise CellError(f"没有名为“{value}”的省份，请填写如“山东省”或“山东”")
+        return province
+
+    def render(self, value, obj=None, **kwargs):
+        return value.name if value else ""
+
+
+class CityWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        text = cells.normalize(value)
+        province = cells.normalize((row or {}).get("省份"))
+        if not text:
+            raise CellError("城市不能为空")
+        known = models.Province.objects.filter(name=province) | models.Province.objects.filter(
+            short_name=province
+        )
+        if province and not known.exists():
+            raise CellError("省份有误，无法核对城市")
+        cities = models.City.objects.filter(name=text)
+        if province:
+            cities = cities.filter(province__in=known)
+        city = cities.first()
+        if city is None:
+            raise CellError(f"“{province}”没有名为“{value}”的城市，请先在城市表中添加")
+        return city
+
+    def render(self, value, obj=None, **kwargs):
+        return value.name if value else ""
+
+
+class CompanyWidget(widgets.Widget):
+    """A company by name; a name not yet in the registry is added with the import."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = cells.normalize(value)
+        if not text:
+            return None
+        company, _created = models.PropertyCompany.objects.get_or_create(name=text)
+        return company
+
+    def render(self, value, obj=None, **kwargs):
+        return value.name if value else ""
+
+
+def exact(value):
+    """Two decimal places, as stored (SQLite hands subquery results back as long floats)."""
+    return None if value is None else cells.parse_decimal(value)
+
+
+def metric_column(kind):
+    unit = "（%）" if kind.is_percentage else f"（{kind.unit}）"
+    return f"{kind.name}{unit}"
+
+
+class ScopedResource(resources.ModelResource):
+    """Remembers who imports, refuses rows of another province, and reports errors in
+    Chinese with the spreadsheet's row number."""
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(**kwargs)
+        self.user = user
+
+    def before_import(self, dataset, **kwargs):
+        # Headers typed with half-width brackets or full-width letters match the columns.
+        known = {cells.normalize(f.column_name): f.column_name for f in self.fields.values()}
+        dataset.headers = [known.get(cells.normalize(h), h) for h in dataset.headers]
+
+    def import_province_id(self):
+        if self.user is None or role_of(self.user) == Role.MINISTRY:
+            return None
+        return province_id_of(self.user)
+
+    def check_province(self, province, row_number):
+        allowed = self.import_province_id()
+        if allowed is not None and (province is None or province.pk != allowed):
+            raise ValidationError(
+                {
+                    "省份": f"只能导入本省（{models.Province.objects.get(pk=allowed)}）的数据，"
+                    f"这一行是“{province}”"
+                }
+            )
+
+
+class EstateResource(ScopedResource):
+    """One row per estate: region names, company, facts, and the latest value of each metric."""
+
+    name = fields.Field("name", "小区名称", widget=TEXT)
+    slug = fields.Field("slug", "网址标识", widget=TEXT)
+    province = fields.Field("province", "省份", widget=ProvinceWidget())
+    city = fields.Field("city", "城市", widget=CityWidget())
+    district = fields.Field("district", "区/县", widget=TEXT)
+    subdistrict = fields.Field("subdistrict", "街道/镇", widget=TEXT)
+    community = fields.Field("community", "社区", widget=TEXT)
+    address = fields.Field("address", "地址", widget=TEXT)
+    estate_type = fields.Field(
+        "estate_type", "小区类型", widget=choice_widget(EstateType.choices, "小区类型")
+    )
+    year_built = fields.Field("year_built", "建成年份", widget=ParsingWidget(cells.parse_count))
+    construction_period = fields.Field("construction_period", "建成年代", widget=TEXT)
+    buildings = fields.Field("buildings", "楼栋数（栋）", widget=ParsingWidget(cells.parse_count))
+    building_note = fields.Field("building_note", "楼栋说明", widget=TEXT)
+    units = fields.Field("units", "单元数", widget=ParsingWidget(cells.parse_count))
+    households = fields.Field("households", "户数（户）", widget=ParsingWidget(cells.parse_count))
+    residents = fields.Field("residents", "居住人数（人）", widget=ParsingWidget(cells.parse_count))
+    land_area = fields.Field(
+        "land_area", "占地面积（平方米）", widget=ParsingWidget(cells.parse_decimal)
+    )
+    land_area_in_mu = fields.Field(
+        "land_area_in_mu", "占地面积以亩显示", widget=ParsingWidget(cells.parse_bool)
+    )
+    floor_area = fields.Field(
+        "floor_area", "总建筑面积（平方米）", widget=ParsingWidget(cells.parse_decimal)
+    )
+    floor_area_is_approximate = fields.Field(
+        "floor_area_is_approximate", "建筑面积为约数", widget=ParsingWidget(cells.parse_bool)
+    )
+    plot_ratio = fields.Field("plot_ratio", "容积率", widget=ParsingWidget(cells.parse_decimal))
+    green_coverage = fields.Field(
+        "green_coverage", "绿化覆盖率（%）", widget=ParsingWidget(cells.parse_percent)
+    )
+    property_company = fields.Field("property_company", "物业服务企业", widget=CompanyWidget())
+    tagline = fields.Field("tagline", "标题语", widget=TEXT)
+    overview = fields.Field("overview", "概况", widget=TEXT)
+    highlights = fields.Field("highlights", "亮点", widget=TEXT)
+    source_note = fields.Field("source_note", "资料来源", widget=TEXT)
+
+    class Meta:
+        model = models.Estate
+        import_id_fields = ["slug"]
+        fields = (
+            "name",
+            "slug",
+            "province",
+            "city",
+            "district",
+            "subdistrict",
+            "community",
+            "address",
+            "estate_type",
+            "year_built",
+            "construction_period",
+            "buildings",
+            "building_note",
+            "units",
+            "households",
+            "residents",
+            "land_area",
+            "land_area_in_mu",
+            "floor_area",
+            "floor_area_is_approximate",
+            "plot_ratio",
+            "green_coverage",
+            "property_company",
+            "tagline",
+            "overview",
+            "highlights",
+            "source_note",
+        )
+        skip_unchanged = False
+        use_transactions = True
+        clean_model_instances = True
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(user=user, **kwargs)
+        self.metric_types = list(models.MetricType.objects.all())
+        for kind in self.metric_types:
+            parse = cells.parse_percent if kind.is_percentage else cells.parse_decimal
+            field = fields.Field(
+                attribute=f"latest_{kind.code}",
+                column_name=metric_column(kind),
+                widget=ParsingWidget(parse, render=exact),
+            )
+            self.fields[f"metric_{kind.code}"] = field
+        self._seen = set()
+
+    def get_export_order(self):
+        return list(self.fields)
+
+    def filter_export(self, queryset, **kwargs):
+        return self.with_latest(queryset)
+
+    def with_latest(self, queryset):
+        annotations = {f"latest_{k.code}": latest_metric_value(pk=k.pk) for k in self.metric_types}
+        return (
+            queryset.select_related("province", "city", "property_company")
+            .annotate(**annotations)
+            .order_by("province__display_order", "name_pinyin", "pk")
+        )
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._seen = set()
+
+    def get_instance(self, instance_loader, row):
+        slug = cells.normalize(row.get("网址标识"))
+        if not slug:
+            return None  # a new estate: the slug is made from the name
+        return models.Estate.objects.filter(slug=slug).first()
+
+    def before_import_row(self, row, **kwargs):
+        name = cells.normalize(row.get("小区名称"))
+        city = cells.normalize(row.get("城市"))
+        key = (name, city)
+        if name and key in self._seen:
+            raise ValidationError({"小区名称": f"文件中“{city}{name}”出现了不止一次"})
+        self._seen.add(key)
+        new = name and not cells.normalize(row.get("网址标识"))
+        if new and models.Estate.objects.filter(name=name, city__name=city).exists():
+            raise ValidationError(
+                {"小区名称": f"{city}已有名为“{name}”的小区；如要更新它，请填写其网址标识"}
+            )
+
+    def before_save_instance(self, instance, row, **kwargs):
+        self.check_province(instance.province, row)
+        existing = instance.pk and models.Estate.objects.filter(pk=instance.pk).first()
+        if existing and self.import_province_id() is not None:
+            # A province's own row, but it may not move to another province.
+            self.check_province(existing.province, row)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        latest = {
+            kind.code: models.Metric.objects.filter(estate=instance, metric_type=kind)
+            .order_by("-pk")
+            .values_list("value", flat=True)
+            .first()
+            for kind in self.metric_types
+        }
+        for kind in self.metric_types:
+            value = getattr(instance, f"latest_{kind.code}", None)
+            if value is not None and value != latest[kind.code]:
+                models.Metric.objects.create(
+                    estate=instance,
+                    metric_type=kind,
+                    value=value,
+                    source_note="表格导入",
+                    date_precision=DatePrecision.DAY,
+                )
+
+
+class EstateRowResource(ScopedResource):
+    """Rows that belong to an estate, which the file names by its 网址标识."""
+
+    estate = fields.Field(
+        "estate", "小区网址标识", widget=widgets.ForeignKeyWidget(models.Estate, "slug")
+    )
+    estate_name = fields.Field("estate__name", "小区名称", readonly=True)
+
+    def before_save_instance(self, instance, row, **kwargs):
+        self.check_province(instance.estate.province, row)
+
+
+class MetricResource(EstateRowResource):
+    metric_type = fields.Field(
+        "metric_type", "指标代码", widget=widgets.ForeignKeyWidget(models.MetricType, "code")
+    )
+    value = fields.Field("value", "数值", widget=ParsingWidget(cells.parse_decimal))
+    date = fields.Field("date", "日期", widget=ParsingWidget(cells.parse_date))
+    date_precision = fields.Field(
+        "date_precision", "日期精度", widget=choice_widget(DatePrecision.choices, "日期精度")
+    )
+    period_label = fields.Field("period_label", "时间说明", widget=TEXT)
+    sequence = fields.Field("sequence", "先后次序", widget=ParsingWidget(cells.parse_count))
+    source_note = fields.Field("source_note", "数据说明", widget=TEXT)
+
+    class Meta:
+        model = models.Metric
+        import_id_fields = ("estate", "metric_type", "date", "sequence")
+        fields = (
+            "estate",
+            "estate_name",
+            "metric_type",
+            "value",
+            "date",
+            "date_precision",
+            "period_label",
+            "sequence",
+            "source_note",
+        )
+        use_transactions = True
+        clean_model_instances = True
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("estate", "metric_type").order_by("estate__pk", "pk")
+
+
+class NominationResource(ScopedResource):
+    """Nominations with their evidence texts, one column per criterion and required activity
+    (export only: evidence is entered on the nomination's page)."""
+
+    campaign = fields.Field("campaign__title", "评选活动", readonly=True)
+    year = fields.Field("campaign__year", "年度", readonly=True)
+    province = fields.Field("estate__province__name", "省份", readonly=True)
+    city = fields.Field("estate__city__name", "城市", readonly=True)
+    estate = fields.Field("estate__name", "小区名称", readonly=True)
+    authority = fields.Field("nominating_authority", "推荐单位", readonly=True)
+    sequence = fields.Field("province_sequence", "省内序号", readonly=True)
+    state = fields.Field("state", "状态", readonly=True)
+    statement = fields.Field("statement", "推荐理由", readonly=True)
+
+    class Meta:
+        model = models.Nomination
+        fields = (
+            "campaign",
+            "year",
+            "province",
+            "city",
+            "estate",
+            "authority",
+            "sequence",
+            "state",
+            "statement",
+        )
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related(
+            "campaign", "estate__province", "estate__city"
+        ).prefetch_related(
+            Prefetch(
+                "criterion_evidence",
+                queryset=models.CriterionEvidence.objects.select_related("criterion"),
+            ),
+            Prefetch(
+                "activity_evidence",
+                queryset=models.ActivityEvidence.objects.select_related("requirement"),
+            ),
+        )
+
+    def dehydrate_state(self, nomination):
+        return nomination.get_state_display()
+
+    def export_resource(self, nomination, **kwargs):
+        row = super().export_resource(nomination, **kwargs)
+        criteria = {e.criterion.number: e.text for e in nomination.criterion_evidence.all()}
+        activities = {e.requirement.number: e.text for e in nomination.activity_evidence.all()}
+        row += [criteria.get(n, "") for n in range(1, 10)]
+        row += [activities.get(n, "") for n in range(1, 9)]
+        return row
+
+    def get_export_headers(self, **kwargs):
+        headers = super().get_export_headers(**kwargs)
+        numerals = "一二三四五六七八九"
+        headers += [f"原则要求（{numerals[n - 1]}）" for n in range(1, 10)]
+        headers += [f"8个“一”（{numerals[n - 1]}）" for n in range(1, 9)]
+        return headers
+
+
+SELECTED = NominationState.SELECTED

@@ -11,7 +11,9 @@ from ..enums import RESULTS_PUBLIC_PHASES, NominationState
 from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet
 from ..models.profile import latest_metric_value
 from ..roles import Role, province_id_of, role_of
+from ..spreadsheets.resources import EstateResource, MetricResource
 from .base import DomainAdmin, ScopedInlineMixin, is_published_estate
+from .spreadsheets import SpreadsheetImportExportMixin
 
 EDITOR_TEXT_FIELDS = {"tagline", "overview", "highlights", "source_note"}
 
@@ -137,7 +139,8 @@ class NominationStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(models.Estate)
-class EstateAdmin(DomainAdmin):
+class EstateAdmin(SpreadsheetImportExportMixin, DomainAdmin):
+    resource_classes = [EstateResource]
     form = EstateAdminForm
     list_display = [
         "name",
@@ -323,7 +326,8 @@ class MechanismAdmin(EstateDataAdmin):
 
 
 @admin.register(models.Metric)
-class MetricAdmin(EstateDataAdmin):
+class MetricAdmin(SpreadsheetImportExportMixin, EstateDataAdmin):
+    resource_classes = [MetricResource]
     list_display = ["estate", "metric_type", "value", "date", "period_label"]
     list_filter = ["metric_type", "estate__province"]
     list_select_related = ["estate", "metric_type"]

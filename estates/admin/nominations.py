@@ -18,6 +18,7 @@ from ..access import can_change_nomination
 from ..enums import CampaignPhase, NominationState, ObjectionState
 from ..models.profile import latest_metric_value
 from ..roles import GROUP_NAMES, Role, province_id_of, role_of
+from ..spreadsheets.resources import NominationResource
 from ..workflow import (
     OBJECTION_MOVES,
     allowed_moves,
@@ -29,6 +30,7 @@ from ..workflow import (
 )
 from .base import DomainAdmin, ReferenceAdmin, ScopedInlineMixin
 from .estates import _percent
+from .spreadsheets import SpreadsheetExportMixin
 
 
 class EvidenceInline(ScopedInlineMixin, admin.StackedInline):
@@ -95,7 +97,8 @@ def _total(model):
 
 
 @admin.register(models.Nomination)
-class NominationAdmin(DomainAdmin):
+class NominationAdmin(SpreadsheetExportMixin, DomainAdmin):
+    resource_classes = [NominationResource]
     change_form_template = "admin/estates/nomination/change_form.html"
     list_display = [
         "estate",

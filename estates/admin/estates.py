@@ -1,7 +1,10 @@
 """Estates and everything their profile shows, laid out like a nomination report."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Subquery
+from django.http import HttpResponse
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +14,14 @@ from ..enums import RESULTS_PUBLIC_PHASES, NominationState
 from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet
 from ..models.profile import latest_metric_value
 from ..roles import Role, province_id_of, role_of
-from ..spreadsheets.resources import EstateResource, MetricResource
+from ..spreadsheets.documents import province_template
+from ..spreadsheets.resources import (
+    ActivityResource,
+    EstateResource,
+    KeyFigureResource,
+    MechanismResource,
+    MetricResource,
+)
 from .base import DomainAdmin, ScopedInlineMixin, is_published_estate
 from .spreadsheets import SpreadsheetImportExportMixin
 
@@ -141,6 +151,7 @@ class NominationStateFilter(admin.SimpleListFilter):
 @admin.register(models.Estate)
 class EstateAdmin(SpreadsheetImportExportMixin, DomainAdmin):
     resource_classes = [EstateResource]
+    change_list_template = "admin/estates/estate/change_list.html"
     form = EstateAdminForm
     list_display = [
         "name",
@@ -239,6 +250,27 @@ class EstateAdmin(SpreadsheetImportExportMixin, DomainAdmin):
             return queryset, False
         return queryset.search(search_term), False
 
+    def get_urls(self):
+        return [
+            path(
+                "template/",
+                self.admin_site.admin_view(self.template_view),
+                name="estates_estate_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def template_view(self, request):
+        """The blank spreadsheet provinces fill in, with an example and instructions."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(
+            province_template(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = 'attachment; filename="meihao-jiayuan-template.xlsx"'
+        return response
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         role = role_of(request.user)
@@ -318,7 +350,8 @@ class EstateDataAdmin(DomainAdmin):
 
 
 @admin.register(models.Mechanism)
-class MechanismAdmin(EstateDataAdmin):
+class MechanismAdmin(SpreadsheetImportExportMixin, EstateDataAdmin):
+    resource_classes = [MechanismResource]
     list_display = ["title", "estate", "mechanism_type"]
     list_filter = ["mechanism_type", "estate__province"]
     list_select_related = ["estate", "mechanism_type"]
@@ -334,13 +367,15 @@ class MetricAdmin(SpreadsheetImportExportMixin, EstateDataAdmin):
 
 
 @admin.register(models.KeyFigure)
-class KeyFigureAdmin(EstateDataAdmin):
+class KeyFigureAdmin(SpreadsheetImportExportMixin, EstateDataAdmin):
+    resource_classes = [KeyFigureResource]
     list_display = ["label", "quantity", "unit", "estate", "year"]
     search_fields = ["label", "estate__name"]
 
 
 @admin.register(models.Activity)
-class ActivityAdmin(EstateDataAdmin):
+class ActivityAdmin(SpreadsheetImportExportMixin, EstateDataAdmin):
+    resource_classes = [ActivityResource]
     list_display = ["title", "estate", "category", "date", "period_label"]
     list_filter = ["category", "estate__province"]
     search_fields = ["title", "estate__name"]

@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import models
 from ..enums import CampaignPhase, NominationState
 from ..roles import Role, role_of
+from ..spreadsheets.documents import result_list_xlsx
 from ..workflow import NEXT_PHASE, advance_phase, publish_results, quota_left
 from .base import ReferenceAdmin
 
@@ -83,6 +84,21 @@ class CampaignAdmin(CampaignPartAdminMixin, ReferenceAdmin):
     search_fields = ["title", "slug"]
     readonly_fields = ["phase", "results_published_at"]
     inlines = [ProvinceQuotaInline, CriterionInline, ActivityRequirementInline]
+    actions = ["export_result_list"]
+
+    @admin.action(description=_("导出入选名单（Excel）"), permissions=["view"])
+    def export_result_list(self, request, queryset):
+        campaign = queryset.first()
+        if queryset.count() != 1 or role_of(request.user) not in (Role.MINISTRY, Role.EDITOR):
+            self.message_user(request, _("请只选择一个评选活动。"), messages.ERROR)
+            return None
+        response = HttpResponse(
+            result_list_xlsx(campaign),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = f"{campaign.slug}-results.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     def get_queryset(self, request):
         selected = Count("nominations", filter=Q(nominations__state=NominationState.SELECTED))

@@ -10,7 +10,7 @@ from django.db.models import Prefetch
 from import_export import fields, resources, widgets
 
 from .. import models
-from ..enums import DatePrecision, EstateType, NominationState
+from ..enums import ActivityCategory, Approximation, DatePrecision, EstateType
 from ..models.profile import latest_metric_value
 from ..roles import Role, province_id_of, role_of
 from . import cells
@@ -412,4 +412,95 @@ class NominationResource(ScopedResource):
         return headers
 
 
-SELECTED = NominationState.SELECTED
+class MechanismResource(EstateRowResource):
+    mechanism_type = fields.Field(
+        "mechanism_type",
+        "机制类别标识",
+        widget=widgets.ForeignKeyWidget(models.MechanismType, "slug"),
+    )
+    title = fields.Field("title", "名称", widget=TEXT)
+    description = fields.Field("description", "做法", widget=TEXT)
+    display_order = fields.Field(
+        "display_order", "排列顺序", widget=ParsingWidget(cells.parse_count)
+    )
+
+    class Meta:
+        model = models.Mechanism
+        import_id_fields = ("estate", "title")
+        fields = (
+            "estate",
+            "estate_name",
+            "mechanism_type",
+            "title",
+            "description",
+            "display_order",
+        )
+        use_transactions = True
+        clean_model_instances = True
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("estate", "mechanism_type").order_by("estate__pk", "pk")
+
+
+class KeyFigureResource(EstateRowResource):
+    label = fields.Field("label", "名称", widget=TEXT)
+    quantity = fields.Field("quantity", "数量", widget=ParsingWidget(cells.parse_decimal))
+    approximation = fields.Field(
+        "approximation", "约数", widget=choice_widget(Approximation.choices, "约数")
+    )
+    unit = fields.Field("unit", "单位", widget=TEXT)
+    year = fields.Field("year", "年份", widget=ParsingWidget(cells.parse_count))
+    note = fields.Field("note", "说明", widget=TEXT)
+
+    class Meta:
+        model = models.KeyFigure
+        import_id_fields = ("estate", "label")
+        fields = (
+            "estate",
+            "estate_name",
+            "label",
+            "quantity",
+            "approximation",
+            "unit",
+            "year",
+            "note",
+        )
+        use_transactions = True
+        clean_model_instances = True
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("estate").order_by("estate__pk", "pk")
+
+
+class ActivityResource(EstateRowResource):
+    title = fields.Field("title", "活动名称", widget=TEXT)
+    category = fields.Field(
+        "category", "类别", widget=choice_widget(ActivityCategory.choices, "活动类别")
+    )
+    date = fields.Field("date", "日期", widget=ParsingWidget(cells.parse_date))
+    date_precision = fields.Field(
+        "date_precision", "日期精度", widget=choice_widget(DatePrecision.choices, "日期精度")
+    )
+    period_label = fields.Field("period_label", "时间说明", widget=TEXT)
+    description = fields.Field("description", "内容", widget=TEXT)
+    participants = fields.Field("participants", "参与人数", widget=ParsingWidget(cells.parse_count))
+
+    class Meta:
+        model = models.Activity
+        import_id_fields = ("estate", "title")
+        fields = (
+            "estate",
+            "estate_name",
+            "title",
+            "category",
+            "date",
+            "date_precision",
+            "period_label",
+            "description",
+            "participants",
+        )
+        use_transactions = True
+        clean_model_instances = True
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("estate").order_by("estate__pk", "pk")

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test seed lint format migrate check messages clean
+.PHONY: run test seed lint format migrate check messages bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,13 @@ check: $(VENV)/.installed-test
 messages: $(VENV)/.installed-test
 	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=tests
 	msgfmt --check -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po
+
+# Benchmarks: writes BENCHMARKS.md and bench/results.json (SQLite, and PostgreSQL when it answers).
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run.py
+
+bench-smoke: $(VENV)/.installed-test
+	$(BIN)/python bench/run.py --smoke
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,96 @@
+"""One measured case, run in its own process so its peak memory is its own.
+
+Usage: python bench/case.py CASE [ARG]; prints one JSON line with seconds and rows.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "showcase.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import transaction  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+from estates.models import Estate  # noqa: E402
+from estates.spreadsheets.formats import SafeCSV, SafeXLSX  # noqa: E402
+from estates.spreadsheets.importing import run_import  # noqa: E402
+from estates.spreadsheets.resources import EstateResource  # noqa: E402
+
+FLOOR_COLUMNS = ["name", "slug", "province__name", "city__name", "district", "households"]
+
+
+def export_app(path):
+    call_command("export_estates", path, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return Estate.objects.count()
+
+
+def export_floor(path):
+    """The least the same work needs: the columns straight from the database to a file."""
+    rows = Estate.objects.values_list(*FLOOR_COLUMNS).iterator(chunk_size=2000)
+    count = 0
+    if path.endswith(".csv"):
+        import csv
+
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(FLOOR_COLUMNS)
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        return count
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("estates")
+    sheet.append(FLOOR_COLUMNS)
+    for row in rows:
+        sheet.append(list(row))
+        count += 1
+    workbook.save(path)
+    return count
+
+
+def import_app(path):
+    fmt = SafeXLSX if path.endswith(".xlsx") else SafeCSV
+    dataset = fmt().create_dataset(Path(path).read_bytes())
+    result, problems = run_import(EstateResource(), dataset)
+    if problems:
+        raise SystemExit("import refused: " + problems[0])
+    return result.totals["new"]
+
+
+def import_floor(path):
+    """bulk_create of the same rows with no checks at all."""
+    dataset = SafeCSV().create_dataset(Path(path).read_bytes())
+    from estates.models import City
+
+    city = City.objects.select_related("province").first()
+    with transaction.atomic():
+        objects = [
+            Estate(name=row[0], slug=f"floor-{i}", province=city.province, city=city)
+            for i, row in enumerate(dataset)
+        ]
+        Estate.objects.bulk_create(objects, batch_size=2000)
+    return len(objects)
+
+
+CASES = {
+    "export_app": export_app,
+    "export_floor": export_floor,
+    "import_app": import_app,
+    "import_floor": import_floor,
+}
+
+if __name__ == "__main__":
+    case, argument = sys.argv[1], sys.argv[2]
+    started = time.perf_counter()
+    rows = CASES[case](argument)
+    print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))

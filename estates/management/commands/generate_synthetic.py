@@ -1,0 +1,209 @@
+import random
+from decimal import Decimal
+
+from django.core.management import BaseCommand, call_command
+from django.db import transaction
+from django.utils import timezone
+
+from estates.enums import (
+    ActivityCategory,
+    CampaignLevel,
+    CampaignPhase,
+    EstateType,
+    NominationState,
+)
+from estates.models import (
+    Activity,
+    Campaign,
+    City,
+    Criterion,
+    Estate,
+    KeyFigure,
+    Mechanism,
+    MechanismType,
+    Metric,
+    MetricType,
+    Nomination,
+    Photo,
+    PropertyCompany,
+    Province,
+)
+from estates.pinyin import full_pinyin, pinyin_initials
+
+FIRST = [
+    "阳光",
+    "幸福",
+    "和谐",
+    "锦绣",
+    "翠湖",
+    "华府",
+    "金地",
+    "绿城",
+    "碧水",
+    "青山",
+    "东方",
+    "龙湾",
+    "书香",
+    "枫林",
+    "海棠",
+    "紫荆",
+    "长安",
+    "丽景",
+    "泰和",
+    "明珠",
+]
+SECOND = ["花园", "家园", "名苑", "新村", "雅居", "小区", "公寓", "华庭", "嘉园", "里"]
+DISTRICTS = ["城东区", "城西区", "高新区", "开发区", "新城区", "老城区"]
+BATCH = 2000
+
+
+class Command(BaseCommand):
+    help = (
+        "生成用于基准测试的合成数据（不在生产环境使用）：指定数量的小区及其指标、机制、活动、推荐。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--estates", type=int, required=True, help="小区数量")
+        parser.add_argument("--seed", type=int, default=1, help="随机种子，相同种子生成相同数据")
+
+    def handle(self, estates, seed, **options):
+        rng = random.Random(seed)
+        call_command("load_seed", if_empty=True, verbosity=0)
+        with transaction.atomic():
+            cities = self.cities()
+            companies = self.companies(max(1, estates // 20))
+            campaigns = self.campaigns()
+            start = Estate.objects.count()
+            for offset in range(0, estates, BATCH):
+                size = min(BATCH, estates - offset)
+                self.batch(rng, start + offset, size, cities, companies, campaigns)
+                self.stderr.write(f"\r已生成 {offset + size}/{estates} 个小区")
+            self.stderr.write("\n")
+        from showcase.cache import bump
+
+        bump()  # bulk_create sends no signals: tell the page cache by hand
+        self.stdout.write(self.style.SUCCESS(f"已生成 {estates} 个合成小区。"))
+
+    def cities(self):
+        for province in Province.objects.all():
+            for i in range(1, 4):
+                City.objects.get_or_create(
+                    province=province,
+                    slug=f"{province.slug}-c{i}",
+                    defaults={"name": f"{province.short_name}第{i}市"},
+                )
+        return list(City.objects.select_related("province"))
+
+    def companies(self, count):
+        existing = PropertyCompany.objects.filter(name__startswith="合成物业").count()
+        PropertyCompany.objects.bulk_create(
+            PropertyCompany(name=f"合成物业服务有限公司{i}") for i in range(existing, count)
+        )
+        return list(PropertyCompany.objects.filter(name__startswith="合成物业"))
+
+    def campaigns(self):
+        template = list(Campaign.objects.get(slug="quanguo-2021").criteria.all())
+        made = {}
+        now = timezone.now()
+        for phase in [
+            CampaignPhase.PUBLISHED,
+            CampaignPhase.NOTICE,
+            CampaignPhase.REVIEWING,
+            CampaignPhase.NOMINATING,
+        ]:
+            campaign, created = Campaign.objects.get_or_create(
+                slug=f"synthetic-{phase}",
+                defaults={
+                    "title": f"合成评选（{CampaignPhase(phase).label}）",
+                    "year": 2024,
+                    "level": CampaignLevel.NATIONAL,
+                    "phase": phase,
+                    "results_published_at": now if phase == CampaignPhase.PUBLISHED else None,
+                },
+            )
+            if created:
+                Criterion.objects.bulk_create(
+                    Criterion(campaign=campaign, number=c.number, title=c.title, weight=c.weight)
+                    for c in template
+                )
+            made[phase] = campaign
+        return made
+
+    def batch(self, rng, first, size, cities, companies, campaigns):
+        estates = []
+        for i in range(first, first + size):
+            name = f"{rng.choice(FIRST)}{rng.choice(SECOND)}{i}"
+            city = rng.choice(cities)
+            estates.append(
+                Estate(
+                    name=name,
+                    slug=f"{full_pinyin(name)}-s{i}",
+                    name_pinyin=full_pinyin(name),
+                    name_initials=pinyin_initials(name),
+                    province=city.province,
+                    city=city,
+                    district=rng.choice(DISTRICTS),
+                    estate_type=rng.choice(EstateType.values),
+                    year_built=rng.choice([None, *range(1970, 2022)]),
+                    buildings=rng.randint(3, 80),
+                    households=rng.choice([None, *range(100, 5000, 7)]),
+                    green_coverage=Decimal(rng.randint(2000, 4500)) / 100,
+                    property_company=rng.choice(companies),
+                    tagline="以党建引领，共建美好家园",
+                    overview="合成数据：用于测量性能。",
+                )
+            )
+        estates = Estate.objects.bulk_create(estates)
+        kinds = {k.code: k for k in MetricType.objects.all()}
+        mechanisms = list(MechanismType.objects.all())
+        metrics, rows, activities, figures, photos, nominations = [], [], [], [], [], []
+        for estate in estates:
+            for year in (2021, 2022, 2023):
+                for code in ("satisfaction", "fee_collection"):
+                    metrics.append(
+                        Metric(
+                            estate=estate,
+                            metric_type=kinds[code],
+                            is_percentage=True,
+                            value=Decimal(rng.randint(8000, 10000)) / 100,
+                            date=timezone.datetime(year, 12, 31).date(),
+                            date_precision="year",
+                        )
+                    )
+            for kind in rng.sample(mechanisms, rng.randint(2, 5)):
+                rows.append(Mechanism(estate=estate, mechanism_type=kind, title=f"{kind.name}做法"))
+            for _ in range(rng.randint(1, 3)):
+                activities.append(
+                    Activity(estate=estate, title="节日活动", category=ActivityCategory.FESTIVAL)
+                )
+            figures.append(
+                KeyFigure(estate=estate, label="监控摄像", quantity=rng.randint(10, 900), unit="台")
+            )
+            if rng.random() < 0.3:
+                photos.append(
+                    Photo(estate=estate, image="photos/synthetic/none.jpg", caption="小区一景")
+                )
+            state, phase = rng.choice(
+                [
+                    (NominationState.SELECTED, CampaignPhase.PUBLISHED),
+                    (NominationState.SELECTED, CampaignPhase.PUBLISHED),
+                    (NominationState.NOT_SELECTED, CampaignPhase.PUBLISHED),
+                    (NominationState.REVOKED, CampaignPhase.PUBLISHED),
+                    (NominationState.ON_NOTICE, CampaignPhase.NOTICE),
+                    (NominationState.SHORTLISTED, CampaignPhase.NOTICE),
+                    (NominationState.UNDER_REVIEW, CampaignPhase.REVIEWING),
+                    (NominationState.SUBMITTED, CampaignPhase.REVIEWING),
+                    (NominationState.DRAFT, CampaignPhase.NOMINATING),
+                    (NominationState.WITHDRAWN, CampaignPhase.NOMINATING),
+                ]
+            )
+            nominations.append(Nomination(estate=estate, campaign=campaigns[phase], state=state))
+        for model, objects in [
+            (Metric, metrics),
+            (Mechanism, rows),
+            (Activity, activities),
+            (KeyFigure, figures),
+            (Photo, photos),
+            (Nomination, nominations),
+        ]:
+            model.objects.bulk_create(objects, batch_size=BATCH)

@@ -99,3 +99,13 @@ def test_a_bad_file_shows_every_error_and_cannot_be_confirmed(client):
     assert "只能导入本省（山东省）的数据" in body
     assert "百分比必须在 0 到 100 之间" in body
     assert not Estate.objects.filter(name="好小区").exists()
+
+
+def test_estate_list_offers_the_template_to_importers(client):
+    client.force_login(make_staff("provincial", "shandong"))
+    body = client.get(reverse("admin:estates_estate_changelist")).content.decode()
+    assert reverse("admin:estates_estate_template") in body
+    assert reverse("admin:estates_estate_import") in body
+    client.force_login(make_staff("editor"))
+    body = client.get(reverse("admin:estates_estate_changelist")).content.decode()
+    assert reverse("admin:estates_estate_template") not in body

@@ -47,6 +47,14 @@ def test_round_trip_is_byte_for_byte(fmt):
     assert second == first
 
 
+def test_same_data_gives_the_same_xlsx_bytes_a_second_later():
+    import time
+
+    first = export(SafeXLSX)
+    time.sleep(1.1)  # openpyxl stamps the time of saving into the file
+    assert export(SafeXLSX) == first
+
+
 def test_export_has_chinese_headers_numbers_and_percentages():
     data = export(SafeXLSX)
     sheet = load_workbook(io.BytesIO(data)).active

@@ -10,6 +10,7 @@ and never let a cell run as a formula.
 import csv
 import datetime
 import io
+import re
 import zipfile
 from decimal import Decimal
 
@@ -84,16 +85,23 @@ def xlsx_cell(sheet, value, is_percent):
     return cell
 
 
+CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
 def deterministic_zip(data):
-    """Rewrite an XLSX (a zip) with fixed entry times, so equal data gives equal bytes."""
+    """Rewrite an XLSX (a zip) with fixed entry times and document times (openpyxl stamps
+    the time of saving), so equal data gives equal bytes."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            target.writestr(fixed, source.read(info.filename))
+            target.writestr(fixed, content)
     return out.getvalue()
 
 

@@ -198,6 +198,14 @@ class Metric(ApproximateDate):
         verbose_name = _("指标数据")
         verbose_name_plural = _("指标数据")
         ordering = ["estate", "metric_type__display_order", "date", "sequence", "pk"]
+        indexes = [
+            # latest_metric_value(): one estate's values of one type, newest first. Without
+            # it SQLite walks every value of the type for each estate (quadratic exports).
+            models.Index(
+                fields=["estate", "metric_type", "date", "sequence"],
+                name="metric_latest_lookup",
+            ),
+        ]
         constraints = [
             not_negative("value", "metric_value_not_negative"),
             models.CheckConstraint(

@@ -7,7 +7,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from estates.models import MetricType
-from estates.models.profile import latest_metric_value
+from estates.models.profile import latest_metric_value, metric_order_key
 
 from .templatetags.showcase import display_number, plain_number
 
@@ -91,11 +91,6 @@ def estate_facts(estate):
         (_("绿化覆盖率"), _with_unit(estate.green_coverage, "%")),
         (_("物业服务企业"), estate.property_company.name if estate.property_company else None),
     ]
-
-
-def metric_order_key(metric):
-    # Undated values (a before/after pair) order by sequence, before any dated ones.
-    return (metric.date is not None, metric.date or 0, metric.sequence, metric.pk)
 
 
 def metric_series(metrics):

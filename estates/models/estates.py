@@ -254,6 +254,10 @@ class Estate(models.Model):
         verbose_name = _("小区")
         verbose_name_plural = _("小区")
         ordering = ["name_pinyin"]
+        indexes = [
+            # The duplicate check of forms and imports: an estate of this name in this city.
+            models.Index(fields=["city", "name"], name="estate_city_name"),
+        ]
         constraints = [
             year_not_in_future("year_built", "estate_year_built_not_in_future"),
             not_negative("buildings", "estate_buildings_not_negative"),
@@ -291,6 +295,8 @@ class Estate(models.Model):
 
     def _unique_slug(self):
         base = pinyin_slug(self.name, max_length=70) or "xiaoqu"
+        if not Estate.objects.filter(slug=base).exclude(pk=self.pk).exists():
+            return base  # the usual case, answered by the unique index
         taken = set(
             Estate.objects.filter(slug__startswith=base)
             .exclude(pk=self.pk)

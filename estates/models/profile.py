@@ -1,5 +1,6 @@
 """What an estate's profile shows: mechanisms, metrics, key figures, activities, honors, photos."""
 
+import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -236,6 +237,12 @@ class Metric(ApproximateDate):
             and not 0 <= self.value <= 100
         ):
             raise ValidationError({"value": _("百分比必须在 0 到 100 之间。")})
+
+
+def metric_order_key(metric):
+    """Time order of one type's values: undated ones (a before/after pair) by their sequence,
+    before any dated ones; the last is the latest."""
+    return (metric.date is not None, metric.date or datetime.date.min, metric.sequence, metric.pk)
 
 
 def latest_metric_value(estate_path="pk", **metric_type):

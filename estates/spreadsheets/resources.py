@@ -8,10 +8,11 @@ Provincial staff import rows of their own province only.
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from import_export import fields, resources, widgets
+from simple_history.utils import bulk_create_with_history
 
 from .. import models
 from ..enums import ActivityCategory, Approximation, DatePrecision, EstateType
-from ..models.profile import latest_metric_value
+from ..models.profile import latest_metric_value, metric_order_key
 from ..roles import Role, province_id_of, role_of
 from . import cells
 from .cells import CellError
@@ -286,23 +287,28 @@ class EstateResource(ScopedResource):
             self.check_province(existing.province, row)
 
     def after_save_instance(self, instance, row, **kwargs):
-        latest = {
-            kind.code: models.Metric.objects.filter(estate=instance, metric_type=kind)
-            .order_by("-pk")
-            .values_list("value", flat=True)
-            .first()
-            for kind in self.metric_types
-        }
-        for kind in self.metric_types:
-            value = getattr(instance, f"latest_{kind.code}", None)
-            if value is not None and value != latest[kind.code]:
-                models.Metric.objects.create(
+        """A metric column whose value differs from the estate's latest adds a new value."""
+        given = {kind: getattr(instance, f"latest_{kind.code}", None) for kind in self.metric_types}
+        if all(value is None for value in given.values()):
+            return
+        latest = {}
+        for metric in sorted(models.Metric.objects.filter(estate=instance), key=metric_order_key):
+            latest[metric.metric_type_id] = metric.value
+        bulk_create_with_history(
+            [
+                models.Metric(
                     estate=instance,
                     metric_type=kind,
                     value=value,
+                    is_percentage=kind.is_percentage,
                     source_note="表格导入",
                     date_precision=DatePrecision.DAY,
                 )
+                for kind, value in given.items()
+                if value is not None and value != latest.get(kind.pk)
+            ],
+            models.Metric,
+        )
 
 
 class EstateRowResource(ScopedResource):

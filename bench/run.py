@@ -183,7 +183,9 @@ def write_report(results, info, smoke):
         + (" **Smoke run: sizes too small to mean anything.**" if smoke else ""),
         "",
         f"Machine: {info['cpus']} CPUs, {info['platform']}; Python {info['python']}, "
-        f"Django {info['django']}, openpyxl {info.get('openpyxl', '?')}.",
+        f"Django {info['django']}, openpyxl {info.get('openpyxl', '?')}. Databases measured: "
+        + ", ".join(sorted({r["database"] for r in results}))
+        + " (PostgreSQL is measured when it answers on 127.0.0.1).",
         "",
         "## Spreadsheets",
         "",

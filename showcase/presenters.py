@@ -111,11 +111,6 @@ def exact(value):
     return None if value is None else Decimal(value).quantize(CENTS)
 
 
-def latest_values(estate, metric_types):
-    """{code: latest value} of an estate annotated by with_latest_metrics()."""
-    return {kind.code: exact(getattr(estate, f"latest_{kind.code}")) for kind in metric_types}
-
-
 def with_latest_metrics(estates, metric_types=None):
     """Annotate `latest_<code>` for each metric type; returns (queryset, metric_types)."""
     metric_types = list(metric_types if metric_types is not None else MetricType.objects.all())

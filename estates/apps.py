@@ -6,3 +6,8 @@ class EstatesConfig(AppConfig):
     name = "estates"
     verbose_name = _("美好家园小区库")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .publication import connect_signals
+
+        connect_signals()

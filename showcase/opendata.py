@@ -62,7 +62,7 @@ def rows(request):
             ),
             Prefetch("metrics", queryset=Metric.objects.all()),
         )
-        .order_by("province__display_order", "name_pinyin", "pk")
+        .order_by("province_order", "name_pinyin", "pk")
     )
     records = []
     for estate in estates:

@@ -112,8 +112,24 @@ TEMPLATES = [
 # SQLite is the embedded default; DATABASE_URL (postgres://…) selects PostgreSQL via psycopg 3.
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            # Each worker keeps its connection for this many seconds (0: one per request);
+            # the health check replaces a connection the server has dropped.
+            conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "600")),
+            conn_health_checks=True,
+        )
+    }
+    if env_bool("DATABASE_POOL", False):
+        # A psycopg connection pool per process instead of persistent connections, for
+        # threaded servers; the two don't mix, so the pool turns CONN_MAX_AGE off.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX", "10")),
+            "timeout": 10,
+        }
 else:
     DATABASES = {
         "default": {
@@ -138,15 +154,33 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Each process keeps its own page cache; invalidation works across processes because the
-# cache keys carry a content version stored in the database (showcase/cache.py).
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "showcase",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
-}
+
+def cache_from_url(url):
+    """CACHE_URL: empty for a per-process memory cache, redis://host:port/db for one cache
+    shared by several app servers, dummy:// for none (to measure uncached pages)."""
+    if not url or url.startswith("locmem://"):
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "showcase",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "showcase",
+        }
+    if url.startswith("dummy://"):
+        return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    raise ImproperlyConfigured(
+        f"CACHE_URL must start with redis://, rediss://, unix://, locmem:// or dummy:// "
+        f"(got {url!r})."
+    )
+
+
+# Invalidation works across processes and servers whichever cache is used, because the cache
+# keys carry a content version stored in the database (showcase/cache.py).
+CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", "").strip())}
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "300"))
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -89,7 +89,7 @@ def home(request):
     featured = published_estates().prefetch_related(cover_photos())
     if current is not None:
         featured = featured.selected_in(current)
-    featured = featured.order_by("province__display_order", "name_pinyin")[:6]
+    featured = featured.order_by("province_order", "name_pinyin", "pk")[:6]
     on_notice = Campaign.objects.filter(phase=CampaignPhase.NOTICE).order_by("-year", "slug")
     return render(
         request,
@@ -166,9 +166,7 @@ LIST_PARAMS = ("q", "province", "campaign", "type", "mechanism", "page")
 @cached_page(params=LIST_PARAMS)
 def estate_list(request):
     form = EstateFilterForm(request.GET)
-    estates = form.filter(published_estates()).order_by(
-        "province__display_order", "name_pinyin", "pk"
-    )
+    estates = form.filter(published_estates()).order_by("province_order", "name_pinyin", "pk")
     page = Paginator(estates.prefetch_related(cover_photos()), ESTATES_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -362,9 +360,7 @@ def mechanism_detail(request, slug):
             mechanism_type=kind, estate__in=Estate.objects.published().values("pk")
         )
         .select_related("estate__province", "estate__city")
-        .order_by(
-            "estate__province__display_order", "estate__name_pinyin", "estate_id", "display_order"
-        )
+        .order_by("estate__province_order", "estate__name_pinyin", "estate_id", "display_order")
     )
     estates = [
         (estate, list(items)) for estate, items in groupby(mechanisms, key=lambda m: m.estate)

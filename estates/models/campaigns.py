@@ -1,7 +1,7 @@
 """Campaigns (评选活动) and what they judge by: criteria and required activities."""
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ..enums import RESULTS_PUBLIC_PHASES, CampaignLevel, CampaignPhase
@@ -10,7 +10,25 @@ from .constraints import year_not_in_future
 from .regions import City, Province, localized
 
 
-class CampaignManager(models.Manager):
+class CampaignQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """A bulk update may change a phase: keep Estate.is_published true in the same
+        transaction (estates/publication.py), as saving one campaign does."""
+        from ..publication import refresh_publication
+        from .nominations import Nomination
+
+        with transaction.atomic(using=self.db):
+            estate_ids = list(
+                Nomination.objects.filter(campaign__in=self.values("pk")).values_list(
+                    "estate_id", flat=True
+                )
+            )
+            rows = super().update(**kwargs)
+            refresh_publication(estate_ids)
+        return rows
+
+
+class CampaignManager(models.Manager.from_queryset(CampaignQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 

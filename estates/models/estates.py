@@ -1,4 +1,3 @@
-import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -9,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from ..enums import RESULTS_PUBLIC_PHASES, EstateType, NominationState
 from ..pinyin import full_pinyin, pinyin_initials, pinyin_slug
+from ..search import search_keys
 from ..validators import percentage_validators, validate_credit_code, validate_not_future_year
 from .constraints import not_negative, percentage_between_0_and_100, year_not_in_future
 from .regions import City, Province
@@ -17,8 +17,13 @@ from .regions import City, Province
 MU_PER_SQUARE_METRE = Decimal(15) / Decimal(10000)
 
 
-ASCII_QUERY = re.compile(r"[A-Za-z0-9 ']+")
-ASCII_LETTERS_AND_DIGITS = re.compile(r"[^a-z0-9]")
+def published_nominations(estate):
+    """The nominations that make `estate` (a pk or an OuterRef) public."""
+    from .nominations import Nomination
+
+    return Nomination.objects.filter(
+        estate=estate, state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
+    )
 
 
 class PropertyCompany(models.Model):
@@ -54,33 +59,22 @@ class EstateQuerySet(models.QuerySet):
     def published(self):
         """Estates the public may see: selected in a campaign whose results are published.
 
-        Public pages read estates only through this method.
+        Public pages read estates only through this method. It reads the kept flag
+        ``is_published`` (one indexed column instead of a join per estate); the flag is
+        recomputed from the nominations whenever one of them or its campaign changes
+        (estates/publication.py), and ``truly_published()`` is its definition.
         """
-        from .nominations import Nomination
+        return self.filter(is_published=True)
 
-        return self.filter(
-            models.Exists(
-                Nomination.objects.filter(
-                    estate=models.OuterRef("pk"),
-                    state=NominationState.SELECTED,
-                    campaign__phase__in=RESULTS_PUBLIC_PHASES,
-                )
-            )
-        )
+    def truly_published(self):
+        """The definition ``is_published`` keeps: selected in a campaign whose results are
+        public."""
+        return self.filter(models.Exists(published_nominations(models.OuterRef("pk"))))
 
     def selected_in(self, campaign):
         """Estates selected in this campaign, when its results are published."""
-        from .nominations import Nomination
-
         return self.filter(
-            models.Exists(
-                Nomination.objects.filter(
-                    estate=models.OuterRef("pk"),
-                    campaign=campaign,
-                    state=NominationState.SELECTED,
-                    campaign__phase__in=RESULTS_PUBLIC_PHASES,
-                )
-            )
+            models.Exists(published_nominations(models.OuterRef("pk")).filter(campaign=campaign))
         )
 
     def using_mechanism(self, mechanism_type):
@@ -96,24 +90,11 @@ class EstateQuerySet(models.QuerySet):
 
     def search(self, query):
         """Match a name, its full pinyin or its initials (shuangqigan, sqg → 双旗杆东里), or
-        the district, subdistrict, community, city or property company."""
-        query = " ".join((query or "").split())[:100]
-        if not query:
-            return self
-        condition = (
-            models.Q(name__icontains=query)
-            | models.Q(district__icontains=query)
-            | models.Q(subdistrict__icontains=query)
-            | models.Q(community__icontains=query)
-            | models.Q(city__name__icontains=query)
-            | models.Q(property_company__name__icontains=query)
-        )
-        letters = ASCII_LETTERS_AND_DIGITS.sub("", query.lower())
-        if letters and ASCII_QUERY.fullmatch(query):
-            condition |= models.Q(name_initials__startswith=letters)
-            if len(letters) >= 2:  # one letter would be inside nearly every name's pinyin
-                condition |= models.Q(name_pinyin__contains=letters)
-        return self.filter(condition)
+        the district, subdistrict, community, city or property company (estates/search.py)."""
+        from ..search import estate_condition
+
+        condition = estate_condition(query, self.db)
+        return self if condition is None else self.filter(condition)
 
     def published_since(self):
         """Annotate each estate with when it first became public (its campaign's publication)."""
@@ -147,9 +128,19 @@ class Estate(models.Model):
     )
     # Up to six letters per character ("zhuang"): 100 characters need 600.
     name_pinyin = models.CharField(_("名称全拼"), max_length=600, blank=True, editable=False)
+    # Indexed for search by initials from the start of the name (sqg → 双旗杆东里); on
+    # PostgreSQL db_index adds the pattern index that LIKE 'sqg%' needs.
     name_initials = models.CharField(
-        _("名称拼音首字母"), max_length=100, blank=True, editable=False
+        _("名称拼音首字母"), max_length=100, blank=True, editable=False, db_index=True
     )
+    # Kept by save() for search (estates/search.py): characters, character pairs and pinyin
+    # syllable suffixes; on PostgreSQL a GIN index (migration 0012) answers searches on it.
+    search_keys = models.TextField(_("搜索索引词"), blank=True, editable=False)
+    # Kept copies for the public list, so it is read in index order without joins:
+    # is_published from the nominations (estates/publication.py), province_order from the
+    # province's display order.
+    is_published = models.BooleanField(_("已公开"), default=False, editable=False)
+    province_order = models.PositiveSmallIntegerField(_("省份排序"), default=0, editable=False)
 
     province = models.ForeignKey(
         Province, on_delete=models.PROTECT, related_name="estates", verbose_name=_("省份")
@@ -248,7 +239,9 @@ class Estate(models.Model):
 
     objects = EstateQuerySet.as_manager()
 
-    history = HistoricalRecords(excluded_fields=["view_count"])
+    history = HistoricalRecords(
+        excluded_fields=["view_count", "search_keys", "is_published", "province_order"]
+    )
 
     class Meta:
         verbose_name = _("小区")
@@ -257,6 +250,13 @@ class Estate(models.Model):
         indexes = [
             # The duplicate check of forms and imports: an estate of this name in this city.
             models.Index(fields=["city", "name"], name="estate_city_name"),
+            # The public list (/estates/, the home page's featured estates) and its count:
+            # published estates in province order, then by pinyin.
+            models.Index(
+                fields=["province_order", "name_pinyin", "id"],
+                condition=models.Q(is_published=True),
+                name="estate_public_list",
+            ),
         ]
         constraints = [
             year_not_in_future("year_built", "estate_year_built_not_in_future"),
@@ -276,6 +276,9 @@ class Estate(models.Model):
     def save(self, *args, **kwargs):
         self.name_pinyin = full_pinyin(self.name)
         self.name_initials = pinyin_initials(self.name)
+        self.search_keys = search_keys(self)
+        if self.province_id:
+            self.province_order = self.province.display_order
         if not self.slug:
             self.slug = self._unique_slug()
         super().save(*args, **kwargs)

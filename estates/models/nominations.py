@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -12,6 +12,19 @@ from ..enums import NominationState, ObjectionState
 from ..validators import percentage_validators
 from .campaigns import ActivityRequirement, Campaign, Criterion
 from .estates import Estate
+
+
+class NominationQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """A bulk update may change a state: keep Estate.is_published true in the same
+        transaction (estates/publication.py), as saving one nomination does."""
+        from ..publication import refresh_publication
+
+        with transaction.atomic(using=self.db):
+            estate_ids = list(self.values_list("estate_id", flat=True))
+            rows = super().update(**kwargs)
+            refresh_publication(estate_ids)
+        return rows
 
 
 class Nomination(models.Model):
@@ -43,6 +56,7 @@ class Nomination(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
+    objects = NominationQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -79,7 +79,10 @@ class Command(BaseCommand):
                 self.batch(rng, start + offset, size, cities, companies, campaigns)
                 self.stderr.write(f"\r已生成 {offset + size}/{estates} 个小区")
             self.stderr.write("\n")
+        from estates.publication import refresh_all
         from showcase.cache import bump
+
+        refresh_all()  # bulk_create skips Estate.save(): compute the kept keys in one pass
 
         bump()  # bulk_create sends no signals: tell the page cache by hand
         self.stdout.write(self.style.SUCCESS(f"已生成 {estates} 个合成小区。"))

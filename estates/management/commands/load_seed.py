@@ -4,6 +4,7 @@ from django.core.management import BaseCommand, call_command
 from django.db import transaction
 
 from estates.models import Province
+from estates.publication import refresh_all
 
 # In dependency order; each file is a Django fixture in fixtures/.
 SEED_FIXTURES = ["regions", "catalogues", "campaigns", "estates", "nominations"]
@@ -28,6 +29,8 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             call_command("loaddata", *SEED_FIXTURES, verbosity=options["verbosity"])
+            # Fixtures load raw, without Estate.save(): compute the kept search and list keys.
+            refresh_all()
             # Fixtures load without history; give every row its first version, so the
             # seed state itself can be restored from the admin.
             call_command("populate_history", auto=True, verbosity=0, stderr=io.StringIO())

@@ -1,0 +1,135 @@
+"""Server time and SQL queries per page, measured in-process on the current database.
+
+Usage: python bench/pages.py [--requests N] [--only public|admin]; prints one JSON line.
+
+Each page is requested a few times to warm the process (imports, template loading, the
+database's own caches), then N more times; the time is the Django handler's, from request to
+rendered response, without a network. Whether the page cache takes part is the runner's
+choice: CACHE_URL=dummy:// measures every request rendered from the database.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "showcase.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from estates.enums import CampaignPhase  # noqa: E402
+from estates.models import Campaign, Estate, Nomination  # noqa: E402
+
+WARMUP = 3
+
+
+def public_pages():
+    """(name, url) of each page type, picked from the data so every size has them."""
+    published = Estate.objects.published()
+    count = published.count()
+    estate = published.order_by("pk")[count // 2]
+    campaign = (
+        Campaign.objects.filter(phase=CampaignPhase.PUBLISHED)
+        .order_by("-results_published_at", "-pk")
+        .first()
+    )
+    province = (
+        Nomination.objects.filter(campaign=campaign, state="selected")
+        .values_list("estate__province__slug", flat=True)
+        .order_by("estate__province__display_order")
+        .first()
+    )
+    # A two-character name part, the most common length of a Chinese search.
+    word = estate.name[:2]
+    initials = estate.name_initials[:2]
+    return [
+        ("home", reverse("showcase:home")),
+        ("list", reverse("showcase:estate_list")),
+        ("list page 50", reverse("showcase:estate_list") + "?page=50"),
+        ("search by name", reverse("showcase:estate_list") + f"?q={word}"),
+        ("search by initials", reverse("showcase:estate_list") + f"?q={initials}"),
+        (
+            "filter",
+            reverse("showcase:estate_list")
+            + f"?province={estate.province.slug}&type={estate.estate_type}",
+        ),
+        ("profile", estate.get_absolute_url()),
+        ("campaign", reverse("showcase:campaign_detail", args=[campaign.slug])),
+        (
+            "province feature",
+            reverse("showcase:province_feature", args=[campaign.slug, province]),
+        ),
+        ("stats", reverse("showcase:stats")),
+        ("open data JSON", reverse("showcase:data_json")),
+    ]
+
+
+def admin_pages():
+    estate = Estate.objects.order_by("pk")[Estate.objects.count() // 2]
+    nomination = Nomination.objects.order_by("pk").first()
+    return [
+        ("admin estate list", reverse("admin:estates_estate_changelist")),
+        ("admin estate search", reverse("admin:estates_estate_changelist") + "?q=" + estate.name),
+        ("admin estate form", reverse("admin:estates_estate_change", args=[estate.pk])),
+        ("admin nomination list", reverse("admin:estates_nomination_changelist")),
+        ("admin nomination form", reverse("admin:estates_nomination_change", args=[nomination.pk])),
+    ]
+
+
+def measure(client, url, requests):
+    for _ in range(WARMUP):
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    times.sort()
+    return {
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(times[max(0, round(0.95 * len(times)) - 1)], 2),
+        "queries": len(queries),
+        "requests": requests,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--only", choices=["public", "admin"])
+    args = parser.parse_args()
+    results = {}
+    if args.only != "admin":
+        client = Client(HTTP_USER_AGENT="bench", HTTP_HOST="localhost")
+        for name, url in public_pages():
+            results[name] = {"url": url, **measure(client, url, args.requests)}
+    if args.only != "public":
+        user, _ = get_user_model().objects.get_or_create(
+            username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        client = Client(HTTP_USER_AGENT="bench", HTTP_HOST="localhost")
+        client.force_login(user)
+        for name, url in admin_pages():
+            results[name] = {"url": url, **measure(client, url, args.requests)}
+    print(json.dumps(results, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

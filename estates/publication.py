@@ -1,0 +1,97 @@
+"""Kept copies on Estate that public pages read instead of joins, and what keeps them true.
+
+- ``is_published``: selected in a campaign whose results are public. Recomputed from the
+  nominations (the truth) whenever a nomination or a campaign is saved or deleted, in the same
+  transaction, with one UPDATE per change.
+- ``province_order``: the province's display order, refreshed when a province is saved.
+- ``search_keys``: refreshed by Estate.save(), and for every estate of a city or property
+  company when that is renamed.
+
+Loading fixtures and bulk inserts send no signals that carry all of this (Django's loaddata
+saves rows raw); ``refresh_all()`` recomputes everything and is run by load_seed and the
+synthetic data generator.
+"""
+
+from django.db import models
+from django.db.models.signals import post_delete, post_save
+
+from .search import search_keys
+
+
+def refresh_publication(estate_ids=None):
+    """Recompute is_published for these estates (all when None); returns the rows updated."""
+    from .models import Estate
+    from .models.estates import published_nominations
+
+    estates = (
+        Estate.objects.all() if estate_ids is None else Estate.objects.filter(pk__in=estate_ids)
+    )
+    flag = models.Exists(published_nominations(models.OuterRef("pk")))
+    # Only rows whose flag is wrong are written, so a refresh of a large campaign is cheap
+    # when nothing changed.
+    return estates.exclude(is_published=flag).update(is_published=flag)
+
+
+def refresh_province_order(province_ids=None):
+    from .models import Estate, Province
+
+    order = Province.objects.filter(pk=models.OuterRef("province_id")).values("display_order")
+    estates = Estate.objects.all()
+    if province_ids is not None:
+        estates = estates.filter(province_id__in=province_ids)
+    return estates.update(province_order=models.Subquery(order[:1]))
+
+
+def refresh_search_keys(estates):
+    """Recompute search_keys for an iterable of estates, writing only the changed ones."""
+    from .models import Estate
+
+    changed = []
+    for estate in estates:
+        keys = search_keys(estate)
+        if keys != estate.search_keys:
+            estate.search_keys = keys
+            changed.append(estate)
+    Estate.objects.bulk_update(changed, ["search_keys"], batch_size=1000)
+    return len(changed)
+
+
+def refresh_all():
+    from .models import Estate
+
+    refresh_province_order()
+    refresh_search_keys(
+        Estate.objects.select_related("city", "property_company").iterator(chunk_size=2000)
+    )
+    refresh_publication()
+
+
+def _nomination_changed(sender, instance, raw=False, **kwargs):
+    refresh_publication([instance.estate_id])
+
+
+def _campaign_changed(sender, instance, raw=False, **kwargs):
+    refresh_publication(instance.nominations.values("estate_id"))
+
+
+def _province_changed(sender, instance, raw=False, **kwargs):
+    refresh_province_order([instance.pk])
+
+
+def _names_changed(sender, instance, raw=False, created=False, **kwargs):
+    if created:
+        return  # nothing refers to a new city or company yet
+    refresh_search_keys(
+        instance.estates.select_related("city", "property_company").iterator(chunk_size=2000)
+    )
+
+
+def connect_signals():
+    from .models import Campaign, City, Nomination, PropertyCompany, Province
+
+    post_save.connect(_nomination_changed, sender=Nomination, dispatch_uid="publication-nom")
+    post_delete.connect(_nomination_changed, sender=Nomination, dispatch_uid="publication-nom-d")
+    post_save.connect(_campaign_changed, sender=Campaign, dispatch_uid="publication-campaign")
+    post_save.connect(_province_changed, sender=Province, dispatch_uid="publication-province")
+    post_save.connect(_names_changed, sender=City, dispatch_uid="publication-city")
+    post_save.connect(_names_changed, sender=PropertyCompany, dispatch_uid="publication-company")

@@ -11,9 +11,10 @@ from .sitemaps import SITEMAPS
 
 # Chinese pages live at the contract's URLs (/estates/…); English ones under /en/.
 urlpatterns = [
-    # Before the admin's own route of the same address: see estates/admin/site.py.
+    # Before the admin's own route of the same address, and taking every address that one
+    # takes (a content type of "+13" would reach it otherwise): see estates/admin/site.py.
     path(
-        "admin/r/<int:content_type_id>/<path:object_id>/",
+        "admin/r/<path:content_type_id>/<path:object_id>/",
         admin_site.view_on_site,
         name="safe_view_on_site",
     ),

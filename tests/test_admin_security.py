@@ -168,3 +168,20 @@ def test_slug_is_not_typed_by_province_staff(client):
 def test_quota_is_shown_to_the_ministry_only(client):
     client.force_login(make_staff("provincial", "shandong"))
     assert "剩余" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_view_on_site_takes_plain_numbers_only(client):
+    # Django's own redirect (admin/r/…) read "+13" as content type 13 and sent any staff
+    # member to an unpublished estate's address; "²" as an id was a server error.
+    hidden = make_estate(name="北京未公开小区乙", slug="beijing-weigongkai-yi")
+    nominate(hidden, state=NominationState.SUBMITTED)
+    content_type = ContentType.objects.get_for_model(Estate).pk
+    client.force_login(make_staff("provincial", "shandong"))
+    for path in [
+        f"/admin/r/+{content_type}/{hidden.pk}/",
+        f"/admin/r/%20{content_type}/{hidden.pk}/",
+        f"/admin/r/{content_type}/%C2%B2/",
+    ]:
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "beijing-weigongkai-yi" not in response.get("Location", "")

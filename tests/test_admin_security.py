@@ -14,6 +14,7 @@ from estates.models import (
     Estate,
     Nomination,
     NominationTransition,
+    Objection,
     Province,
 )
 from estates.workflow import transition
@@ -185,3 +186,21 @@ def test_view_on_site_takes_plain_numbers_only(client):
         response = client.get(path)
         assert response.status_code == 404, path
         assert "beijing-weigongkai-yi" not in response.get("Location", "")
+
+
+def test_history_without_permission_answers_alike_for_every_id(client):
+    # Django looked the row up before checking the permission: a row of the user's province
+    # answered 403, a missing id a redirect to the index.
+    nomination = linyi_nomination(state=NominationState.ON_NOTICE)
+    objection = Objection.objects.create(nomination=nomination, text="该小区数据有误，请核查。")
+    client.force_login(make_staff("provincial", "shandong"))
+    for model, pk in [("estates_objection", objection.pk), ("auth_user", shandong_user_pk())]:
+        existing = client.get(reverse(f"admin:{model}_history", args=[pk]))
+        missing = client.get(reverse(f"admin:{model}_history", args=[999999]))
+        assert existing.status_code == missing.status_code == 403, model
+
+
+def shandong_user_pk():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(staff_profile__province__slug="shandong").first().pk

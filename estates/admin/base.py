@@ -44,7 +44,18 @@ class ScopedRelatedFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in rows]
 
 
-class ScopedAdminMixin:
+class PermissionBeforeLookupMixin:
+    """Without permission to view a model, its history page answers 403 whatever the id, as
+    its change page does. (Django's looks the row up first: a row the user has no permission
+    for answered 403, a missing id a redirect, which told ids that exist from ids that do not.)"""
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+
+class ScopedAdminMixin(PermissionBeforeLookupMixin):
     """Rows, foreign-key choices and autocompletes limited to what the user may see."""
 
     def get_queryset(self, request):

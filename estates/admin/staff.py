@@ -2,9 +2,11 @@
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 
 from .. import models
+from .base import PermissionBeforeLookupMixin
 
 User = get_user_model()
 
@@ -17,10 +19,16 @@ class StaffProfileInline(admin.StackedInline):
 
 
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(PermissionBeforeLookupMixin, GroupAdmin):
+    pass
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(PermissionBeforeLookupMixin, UserAdmin):
     inlines = [StaffProfileInline]
     list_display = ["username", "last_name", "first_name", "province", "is_staff", "is_active"]
     list_select_related = ["staff_profile__province"]

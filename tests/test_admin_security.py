@@ -204,3 +204,18 @@ def shandong_user_pk():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(staff_profile__province__slug="shandong").first().pk
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/estates/estate/x/history/",
+        "/admin/estates/estate/x/history/1/",
+        "/admin/estates/estate/{pk}/history/x/",
+        "/admin/estates/nomination/x/history/",
+    ],
+)
+def test_history_pages_answer_404_for_ids_that_are_not_numbers(client, path):
+    estate = Estate.objects.get(slug="lijingchangan")
+    client.force_login(make_staff("ministry"))
+    assert client.get(path.format(pk=estate.pk)).status_code == 404

@@ -3,7 +3,8 @@ way, and deletion refused for whatever a published page shows."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -133,6 +134,15 @@ def guarded_delete_selected(modeladmin, request, queryset):
     return delete_selected(modeladmin, request, queryset)
 
 
+def is_id(model, value):
+    """Whether a URL's object id can be a primary key of the model."""
+    try:
+        model._meta.pk.to_python(unquote(value))
+    except ValidationError:
+        return False
+    return True
+
+
 class DomainAdmin(ScopedAdminMixin, PublishedProtectionMixin, SimpleHistoryAdmin):
     """Admin for estate and nomination data: scoped, protected, with history and revert."""
 
@@ -142,6 +152,8 @@ class DomainAdmin(ScopedAdminMixin, PublishedProtectionMixin, SimpleHistoryAdmin
         # The history pages fall back to historical rows when the object is not in
         # get_queryset(); only the ministry may read the history of what it cannot see
         # (such as deleted rows). Everyone else gets the answer for a missing id.
+        if not is_id(self.model, object_id):
+            return False  # "x" is missing too, not a server error
         if role_of(request.user) == Role.MINISTRY:
             return True
         return self.get_object(request, object_id) is not None
@@ -153,6 +165,8 @@ class DomainAdmin(ScopedAdminMixin, PublishedProtectionMixin, SimpleHistoryAdmin
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not self._history_visible(request, object_id):
+            raise Http404
+        if not is_id(self.model.history.model, version_id):
             raise Http404
         if not self.has_change_permission(request, self.get_object(request, object_id)):
             raise PermissionDenied

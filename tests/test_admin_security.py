@@ -219,3 +219,17 @@ def test_history_pages_answer_404_for_ids_that_are_not_numbers(client, path):
     estate = Estate.objects.get(slug="lijingchangan")
     client.force_login(make_staff("ministry"))
     assert client.get(path.format(pk=estate.pk)).status_code == 404
+
+
+def test_autocomplete_of_a_reviews_nomination_pages_in_order(client):
+    # The nomination list groups rows for its counts, which dropped the default order: the
+    # autocomplete paged an unordered list (a warning, an error under the test settings).
+    client.force_login(make_staff("ministry"))
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "estates", "model_name": "review", "field_name": "nomination", "term": ""},
+    )
+    assert response.status_code == 200
+    ids = [int(result["id"]) for result in response.json()["results"]]
+    ordered = Nomination.objects.order_by(*Nomination._meta.ordering).values_list("pk", flat=True)
+    assert ids == list(ordered)[: len(ids)] and ids

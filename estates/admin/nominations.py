@@ -151,6 +151,9 @@ class NominationAdmin(SpreadsheetExportMixin, DomainAdmin):
         return (
             super()
             .get_queryset(request)
+            # The counts below group rows, which drops the model's default order; keep it
+            # explicit, or the autocomplete (a review's nomination) pages an unordered list.
+            .order_by(*models.Nomination._meta.ordering)
             .prefetch_related(
                 Prefetch(
                     "reviews",

@@ -167,6 +167,8 @@ def create_backup(target, using="default"):
                     json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True),
                     compress_type=zipfile.ZIP_DEFLATED,
                 )
+        # Password hashes and objectors' contacts are inside: readable by the owner only.
+        os.chmod(partial, 0o600)
         with partial.open("rb") as written:
             os.fsync(written.fileno())
         os.replace(partial, target)
@@ -322,6 +324,11 @@ def check_migrations(manifest, using):
     """Refuse unless the database has exactly the backup's migrations applied."""
     ours = database.migration_state(using)
     theirs = manifest["migrations"]
+    if not ours:
+        raise BackupError(
+            "当前数据库还没有执行过迁移（没有任何表）。请先用与备份同一版本的程序运行 "
+            "manage.py migrate，再恢复。未做任何改动。"
+        )
     problems = []
     for app_label in sorted(set(ours) | set(theirs)):
         mine, saved = ours.get(app_label), theirs.get(app_label)
@@ -347,7 +354,7 @@ def _unpack(archive, scratch, media=None):
     check them when None); returns the dump's path."""
     manifest = archive.manifest
     data = manifest["data"]
-    dump_path = scratch / f"database.{database.serializer.FORMAT}"
+    dump_path = scratch / DATA
     archive.extract_checked(DATA, dump_path, data["sha256"], data["size"])
     try:
         with dump_path.open(encoding="utf-8") as lines:

@@ -1,7 +1,6 @@
 """The database side of a backup: a consistent snapshot, the dump, the migration state, the
 sequences, and a restore that replaces everything in one transaction."""
 
-import io
 from collections import Counter
 from contextlib import contextmanager
 
@@ -9,7 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.core.management.sql import sql_flush
-from django.db import connections, models, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.migrations.loader import MigrationLoader
 
 from . import serializer
@@ -219,6 +218,69 @@ def reset_sequences(using):
 
 # Restore -----------------------------------------------------------------------------------
 
+LOAD_BATCH = 1000
+
+
+def load(path, using):
+    """Insert every row of a dump exactly as it is, streamed, a batch of rows per statement.
+
+    What loaddata does, faster: rows go in raw (no save() methods, no signals, auto_now
+    fields keep their stored times), foreign keys are checked once at the end. Many-to-many
+    pairs travel with their row, as dumpdata writes them.
+    """
+    from django.core import serializers
+
+    connection = connections[using]
+    tables = set()
+
+    def insert(items):
+        try:
+            write(items)
+        except (DatabaseError, ValueError) as error:
+            label = items[0].object._meta.label
+            raise LoadRefused(f"载入 {label} 时数据库拒绝了数据：{error}") from error
+
+    def write(items):
+        model = type(items[0].object)
+        meta = model._meta
+        tables.add(meta.db_table)
+        objects = [item.object for item in items]
+        if meta.parents:  # multi-table inheritance: let Django write each table
+            for item in items:
+                item.save(using=using)
+        else:
+            fields = [f for f in meta.local_concrete_fields if not f.generated]
+            size = max(1, connection.ops.bulk_batch_size(fields, objects))
+            for start in range(0, len(objects), size):
+                model._base_manager.using(using)._insert(
+                    objects[start : start + size], fields=fields, raw=True, using=using
+                )
+        for name in {name for item in items for name in item.m2m_data or {}}:
+            field = meta.get_field(name)
+            through = field.remote_field.through
+            source = through._meta.get_field(field.m2m_field_name()).attname
+            target = through._meta.get_field(field.m2m_reverse_field_name()).attname
+            pairs = [
+                through(**{source: item.object.pk, target: pk})
+                for item in items
+                for pk in item.m2m_data.get(name, ())
+            ]
+            tables.add(through._meta.db_table)
+            through._base_manager.using(using).bulk_create(pairs, batch_size=LOAD_BATCH)
+
+    batch = []
+    with path.open(encoding="utf-8") as stream, connection.constraint_checks_disabled():
+        for item in serializers.deserialize(serializer.FORMAT, stream, using=using):
+            if batch and (
+                type(item.object) is not type(batch[0].object) or len(batch) >= LOAD_BATCH
+            ):
+                insert(batch)
+                batch = []
+            batch.append(item)
+        if batch:
+            insert(batch)
+    connection.check_constraints(table_names=sorted(tables))
+
 
 def replace_all(data_path, using, expected_counts, source_sequences, before_commit=None):
     """Empty every table and load the dump, in one transaction; returns the rows per model.
@@ -246,9 +308,7 @@ def replace_all(data_path, using, expected_counts, source_sequences, before_comm
             connection.ops.execute_sql_flush(
                 sql_flush(no_style(), connection, reset_sequences=True)
             )
-            call_command(
-                "loaddata", str(data_path), database=using, verbosity=0, stdout=io.StringIO()
-            )
+            load(data_path, using)
             counts = database_counts(using)
             wrong = {
                 label: (expected_counts.get(label, 0), count)
@@ -276,6 +336,10 @@ def replace_all(data_path, using, expected_counts, source_sequences, before_comm
     finally:
         ContentType.objects.clear_cache()
     return counts
+
+
+class LoadRefused(Exception):
+    """The database refused a row of the dump (the message names the model)."""
 
 
 class RestoreMismatch(Exception):

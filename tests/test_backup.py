@@ -219,6 +219,8 @@ def test_restore_into_an_empty_database_gives_back_every_row_and_file(media, tmp
     }
     with pytest.raises(CommandError, match="已存在"):
         call_command("backup", str(archive))
+    with pytest.raises(CommandError, match="不能把备份写在媒体目录"):
+        call_command("backup", str(media / "photos"))
 
     call_command("flush", interactive=False, verbosity=0)
     shutil.rmtree(media)

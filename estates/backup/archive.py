@@ -117,6 +117,11 @@ def create_backup(target, using="default"):
         raise BackupError(f"{target} 已存在。为免覆盖已有备份，请换一个文件名或先移走原文件。")
     if not target.parent.is_dir():
         raise BackupError(f"目录 {target.parent} 不存在，请先创建。")
+    if target.resolve().is_relative_to(media_root().resolve()):
+        raise BackupError(
+            f"不能把备份写在媒体目录 {media_root()} 里：那里的文件可以从网上直接下载，"
+            "备份又会把自己也装进去。请换一个目录。"
+        )
 
     manifest = {
         "format": FORMAT_NAME,

@@ -1,6 +1,7 @@
 """Holes a security review found, each pinned closed."""
 
 import pytest
+from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
@@ -231,5 +232,6 @@ def test_autocomplete_of_a_reviews_nomination_pages_in_order(client):
     )
     assert response.status_code == 200
     ids = [int(result["id"]) for result in response.json()["results"]]
-    ordered = Nomination.objects.order_by(*Nomination._meta.ordering).values_list("pk", flat=True)
+    order = admin.site._registry[Nomination].get_ordering(None) or Nomination._meta.ordering
+    ordered = Nomination.objects.order_by(*order).values_list("pk", flat=True)
     assert ids == list(ordered)[: len(ids)] and ids

@@ -62,6 +62,30 @@ def cover_photos():
     return Prefetch("photos", queryset=Photo.objects.filter(is_cover=True), to_attr="covers")
 
 
+def published_by_province():
+    """([province with .estate_count, …] in official order, national figures), from one
+    grouped query that PostgreSQL answers from the covering index estate_public_by_province
+    without reading the table."""
+    rows = list(
+        Estate.objects.published()
+        .values("province_id")
+        .annotate(n=Count("province"), total=Sum("households"), known=Count("households"))
+        .order_by()
+    )
+    counts = {row["province_id"]: row["n"] for row in rows}
+    provinces = list(Province.objects.filter(pk__in=counts).order_by("display_order"))
+    for province in provinces:
+        province.estate_count = counts[province.pk]
+    known = [row["total"] for row in rows if row["known"]]
+    figures = {
+        "estates": sum(counts.values()),
+        "provinces": len(provinces),
+        "households": sum(known) if known else None,
+        "households_known": sum(row["known"] for row in rows),
+    }
+    return provinces, figures
+
+
 LEVEL_ORDER = {CampaignLevel.NATIONAL: 0, CampaignLevel.PROVINCIAL: 1, CampaignLevel.MUNICIPAL: 2}
 
 
@@ -73,19 +97,7 @@ def home(request):
         key=lambda c: (LEVEL_ORDER[c.level], -c.year, c.slug),
     )
     current = campaigns[0] if campaigns else None
-    published = Estate.objects.published()
-    figures = published.aggregate(
-        estates=Count("pk"),
-        provinces=Count("province", distinct=True),
-        households=Sum("households"),
-    )
-    provinces = (
-        Province.objects.annotate(
-            estate_count=Count("estates", filter=Q(estates__in=published.values("pk")))
-        )
-        .filter(estate_count__gt=0)
-        .order_by("display_order")
-    )
+    provinces, figures = published_by_province()
     featured = published_estates().prefetch_related(cover_photos())
     if current is not None:
         featured = featured.selected_in(current)
@@ -372,36 +384,32 @@ def mechanism_detail(request, slug):
 @cached_page
 def stats(request):
     published = Estate.objects.published()
-    totals = published.aggregate(
-        estates=Count("pk"),
-        provinces=Count("province", distinct=True),
-        households_total=Sum("households"),
-        households_known=Count("households"),
-    )
-    by_province = (
-        Province.objects.annotate(n=Count("estates", filter=Q(estates__in=published.values("pk"))))
-        .filter(n__gt=0)
-        .order_by("display_order")
-    )
+    by_province, figures = published_by_province()
+    totals = {
+        "estates": figures["estates"],
+        "provinces": figures["provinces"],
+        "households_total": figures["households"],
+        "households_known": figures["households_known"],
+    }
     by_type = (
         published.exclude(estate_type="")
         .values("estate_type")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("estate_type"))
         .order_by("-n", "estate_type")
     )
     type_labels = dict(EstateType.choices)
     types = list(by_type)
-    by_mechanism = (
-        MechanismType.objects.annotate(
-            n=Count(
-                "mechanisms__estate",
-                filter=Q(mechanisms__estate__in=published.values("pk")),
-                distinct=True,
-            )
-        )
-        .filter(n__gt=0)
-        .order_by("-n", "display_order")
+    counts = dict(
+        Mechanism.objects.filter(estate__is_published=True)
+        .values("mechanism_type")
+        .annotate(n=Count("estate", distinct=True))
+        .values_list("mechanism_type", "n")
+        .order_by()
     )
+    by_mechanism = list(MechanismType.objects.filter(pk__in=counts))
+    for kind in by_mechanism:
+        kind.n = counts[kind.pk]
+    by_mechanism.sort(key=lambda kind: (-kind.n, kind.display_order))
     headline = list(MetricType.objects.filter(code__in=["satisfaction", "fee_collection"]))
     latest, _kinds = with_latest_metrics(published, headline)
     values = {kind.code: [] for kind in headline}
@@ -430,7 +438,9 @@ def stats(request):
         {
             "totals": totals,
             "province_chart": charts.bar_chart(
-                [(p.display_short_name(), p.n) for p in by_province], _("个"), _("各省份入选小区数")
+                [(p.display_short_name(), p.estate_count) for p in by_province],
+                _("个"),
+                _("各省份入选小区数"),
             ),
             "type_chart": charts.bar_chart(
                 [(type_labels[row["estate_type"]], row["n"]) for row in types],

@@ -250,6 +250,8 @@ class Estate(models.Model):
         indexes = [
             # The duplicate check of forms and imports: an estate of this name in this city.
             models.Index(fields=["city", "name"], name="estate_city_name"),
+            # The admin's estate list in its default order (Meta.ordering), a page at a time.
+            models.Index(fields=["name_pinyin", "id"], name="estate_pinyin_order"),
             # The public list (/estates/, the home page's featured estates) and its count:
             # published estates in province order, then by pinyin.
             models.Index(

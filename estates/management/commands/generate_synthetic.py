@@ -29,6 +29,8 @@ from estates.models import (
     Province,
 )
 from estates.pinyin import full_pinyin, pinyin_initials
+from estates.publication import refresh_publication
+from estates.search import search_keys
 
 FIRST = [
     "阳光",
@@ -55,6 +57,10 @@ FIRST = [
 SECOND = ["花园", "家园", "名苑", "新村", "雅居", "小区", "公寓", "华庭", "嘉园", "里"]
 DISTRICTS = ["城东区", "城西区", "高新区", "开发区", "新城区", "老城区"]
 BATCH = 2000
+YEARS = [2021, 2022, 2023, 2024, 2025]
+# Of the estates a province selects, the share the national round of that year selects too:
+# about a hundred a year at 100,000 estates.
+NATIONAL_SHARE = 0.01
 
 
 class Command(BaseCommand):
@@ -79,10 +85,10 @@ class Command(BaseCommand):
                 self.batch(rng, start + offset, size, cities, companies, campaigns)
                 self.stderr.write(f"\r已生成 {offset + size}/{estates} 个小区")
             self.stderr.write("\n")
-        from estates.publication import refresh_all
         from showcase.cache import bump
 
-        refresh_all()  # bulk_create skips Estate.save(): compute the kept keys in one pass
+        # bulk_create sends no signals: the publication flags are computed in one pass.
+        refresh_publication()
 
         bump()  # bulk_create sends no signals: tell the page cache by hand
         self.stdout.write(self.style.SUCCESS(f"已生成 {estates} 个合成小区。"))
@@ -105,21 +111,37 @@ class Command(BaseCommand):
         return list(PropertyCompany.objects.filter(name__startswith="合成物业"))
 
     def campaigns(self):
+        """Campaign rounds as the registry grows them: a provincial round in every province
+        each year (2021–2024 published; the 2025 round still running, in a different phase
+        by province) and a national round each year that selects about a hundred estates."""
         template = list(Campaign.objects.get(slug="quanguo-2021").criteria.all())
-        made = {}
         now = timezone.now()
-        for phase in [
-            CampaignPhase.PUBLISHED,
-            CampaignPhase.NOTICE,
-            CampaignPhase.REVIEWING,
+        running = [
             CampaignPhase.NOMINATING,
-        ]:
+            CampaignPhase.REVIEWING,
+            CampaignPhase.NOTICE,
+        ]
+        made = {"provincial": {}, "national": {}}
+        specs = []
+        for province in Province.objects.all():
+            for year in YEARS:
+                phase = (
+                    running[province.display_order % len(running)]
+                    if year == YEARS[-1]
+                    else CampaignPhase.PUBLISHED
+                )
+                specs.append(("provincial", province, year, phase))
+        for year in YEARS[:-1]:
+            specs.append(("national", None, year, CampaignPhase.PUBLISHED))
+        for level, province, year, phase in specs:
+            slug = f"synthetic-{province.slug}-{year}" if province else f"synthetic-national-{year}"
             campaign, created = Campaign.objects.get_or_create(
-                slug=f"synthetic-{phase}",
+                slug=slug,
                 defaults={
-                    "title": f"合成评选（{CampaignPhase(phase).label}）",
-                    "year": 2024,
-                    "level": CampaignLevel.NATIONAL,
+                    "title": f"{province.name if province else '全国'}{year}年度美好家园（合成）",
+                    "year": year,
+                    "level": CampaignLevel.PROVINCIAL if province else CampaignLevel.NATIONAL,
+                    "province": province,
                     "phase": phase,
                     "results_published_at": now if phase == CampaignPhase.PUBLISHED else None,
                 },
@@ -129,8 +151,37 @@ class Command(BaseCommand):
                     Criterion(campaign=campaign, number=c.number, title=c.title, weight=c.weight)
                     for c in template
                 )
-            made[phase] = campaign
+            made[level][(province.pk if province else None, year)] = campaign
         return made
+
+    def nomination_states(self, rng, campaign):
+        """A state the campaign's phase allows, in realistic proportions."""
+        choices = {
+            CampaignPhase.PUBLISHED: [
+                (NominationState.SELECTED, 45),
+                (NominationState.NOT_SELECTED, 45),
+                (NominationState.REVOKED, 2),
+                (NominationState.WITHDRAWN, 8),
+            ],
+            CampaignPhase.NOTICE: [
+                (NominationState.ON_NOTICE, 60),
+                (NominationState.NOT_SELECTED, 35),
+                (NominationState.WITHDRAWN, 5),
+            ],
+            CampaignPhase.REVIEWING: [
+                (NominationState.SUBMITTED, 30),
+                (NominationState.UNDER_REVIEW, 50),
+                (NominationState.SHORTLISTED, 15),
+                (NominationState.WITHDRAWN, 5),
+            ],
+            CampaignPhase.NOMINATING: [
+                (NominationState.DRAFT, 60),
+                (NominationState.SUBMITTED, 35),
+                (NominationState.WITHDRAWN, 5),
+            ],
+        }[campaign.phase]
+        states, weights = zip(*choices, strict=True)
+        return rng.choices(states, weights)[0]
 
     def batch(self, rng, first, size, cities, companies, campaigns):
         estates = []
@@ -156,6 +207,9 @@ class Command(BaseCommand):
                     overview="合成数据：用于测量性能。",
                 )
             )
+        for estate in estates:  # what Estate.save() would keep
+            estate.search_keys = search_keys(estate)
+            estate.province_order = estate.province.display_order
         estates = Estate.objects.bulk_create(estates)
         kinds = {k.code: k for k in MetricType.objects.all()}
         mechanisms = list(MechanismType.objects.all())
@@ -186,21 +240,19 @@ class Command(BaseCommand):
                 photos.append(
                     Photo(estate=estate, image="photos/synthetic/none.jpg", caption="小区一景")
                 )
-            state, phase = rng.choice(
-                [
-                    (NominationState.SELECTED, CampaignPhase.PUBLISHED),
-                    (NominationState.SELECTED, CampaignPhase.PUBLISHED),
-                    (NominationState.NOT_SELECTED, CampaignPhase.PUBLISHED),
-                    (NominationState.REVOKED, CampaignPhase.PUBLISHED),
-                    (NominationState.ON_NOTICE, CampaignPhase.NOTICE),
-                    (NominationState.SHORTLISTED, CampaignPhase.NOTICE),
-                    (NominationState.UNDER_REVIEW, CampaignPhase.REVIEWING),
-                    (NominationState.SUBMITTED, CampaignPhase.REVIEWING),
-                    (NominationState.DRAFT, CampaignPhase.NOMINATING),
-                    (NominationState.WITHDRAWN, CampaignPhase.NOMINATING),
-                ]
-            )
-            nominations.append(Nomination(estate=estate, campaign=campaigns[phase], state=state))
+            year = rng.choice(YEARS)
+            campaign = campaigns["provincial"][(estate.province_id, year)]
+            state = self.nomination_states(rng, campaign)
+            nominations.append(Nomination(estate=estate, campaign=campaign, state=state))
+            national = campaigns["national"].get((None, year))
+            if (
+                national is not None
+                and state == NominationState.SELECTED
+                and rng.random() < NATIONAL_SHARE
+            ):
+                nominations.append(
+                    Nomination(estate=estate, campaign=national, state=NominationState.SELECTED)
+                )
         for model, objects in [
             (Metric, metrics),
             (Mechanism, rows),

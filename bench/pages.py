@@ -34,6 +34,8 @@ from estates.enums import CampaignPhase  # noqa: E402
 from estates.models import Campaign, Estate, Nomination  # noqa: E402
 
 WARMUP = 3
+MIN_REQUESTS = 5
+TIME_BUDGET = 20  # seconds per page
 
 
 def public_pages():
@@ -41,9 +43,12 @@ def public_pages():
     published = Estate.objects.published()
     count = published.count()
     estate = published.order_by("pk")[count // 2]
+    # The newest published national round that selected anyone (the home page's).
     campaign = (
-        Campaign.objects.filter(phase=CampaignPhase.PUBLISHED)
-        .order_by("-results_published_at", "-pk")
+        Campaign.objects.filter(
+            phase=CampaignPhase.PUBLISHED, level="national", nominations__state="selected"
+        )
+        .order_by("-year", "-pk")
         .first()
     )
     province = (
@@ -90,12 +95,15 @@ def admin_pages():
 
 
 def measure(client, url, requests):
-    for _ in range(WARMUP):
+    for _ in range(WARMUP if requests > MIN_REQUESTS else 1):
         response = client.get(url)
         if response.status_code != 200:
             raise SystemExit(f"{url} answered {response.status_code}")
     times = []
-    for _ in range(requests):
+    budget = time.perf_counter() + TIME_BUDGET
+    # A page slower than the budget allows is measured fewer times (never under MIN_REQUESTS);
+    # the count is reported beside its figures.
+    while len(times) < requests and (len(times) < MIN_REQUESTS or time.perf_counter() < budget):
         started = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - started) * 1000)
@@ -106,7 +114,7 @@ def measure(client, url, requests):
         "p50_ms": round(statistics.median(times), 2),
         "p95_ms": round(times[max(0, round(0.95 * len(times)) - 1)], 2),
         "queries": len(queries),
-        "requests": requests,
+        "requests": len(times),
     }
 
 

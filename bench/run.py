@@ -12,11 +12,14 @@ import csv
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -81,8 +84,8 @@ def import_file(path, rows):
             )
 
 
-def measure(sizes, import_rows, databases):
-    results = []
+def measure(sizes, import_rows, databases, page_requests, wrk_seconds):
+    results, pages, throughput = [], [], []
     with tempfile.TemporaryDirectory() as workdir:
         for database in databases:
             for size in sizes:
@@ -93,6 +96,19 @@ def measure(sizes, import_rows, databases):
                 print(
                     f"[{database}] {size} estates generated in {time.perf_counter() - started:.1f}s"
                 )
+                for mode, cache_url in (("rendered", "dummy://"), ("cached", "")):
+                    output, _peak = run_measured(
+                        [PYTHON, "bench/pages.py", "--requests", str(page_requests)],
+                        {**env, "CACHE_URL": cache_url},
+                    )
+                    for page, figures in output.items():
+                        pages.append(
+                            {"database": database, "estates": size, "mode": mode, "page": page}
+                            | figures
+                        )
+                    print(f"  pages ({mode}): measured {len(output)}")
+                if size == sizes[-1] and serve.wrk_available():
+                    throughput.extend(measure_throughput(database, size, env, wrk_seconds))
                 for fmt in ("xlsx", "csv"):
                     for case in ("export_app", "export_floor"):
                         path = Path(workdir) / f"{case}.{fmt}"
@@ -137,13 +153,71 @@ def measure(sizes, import_rows, databases):
                                 "from estates.models import Estate; "
                                 "Estate.objects.filter(name__startswith='导入测试小区').delete()",
                             )
-    return results
+    return results, pages, throughput
+
+
+def measure_throughput(database, size, env, seconds):
+    """Requests per second under gunicorn (2 workers) driven by wrk on loopback, for the list
+    and a profile, from the page cache and rendered every time, beside a static file of the
+    same size served by the same gunicorn and WhiteNoise in the same run."""
+    rows = []
+    probe = {**env, "CACHE_URL": "dummy://"}
+    with serve.gunicorn(probe) as base:
+        body = serve.fetch(base + "/estates/")
+        slug = re.search(rb'href="/estates/([a-z0-9-]+)/"', body).group(1).decode()
+    paths = {"list": "/estates/", "profile": f"/estates/{slug}/"}
+    for mode, cache_url in (("cached", ""), ("rendered", "dummy://")):
+        with tempfile.TemporaryDirectory():
+            sizes = {}
+            with serve.gunicorn({**env, "CACHE_URL": cache_url}) as base:
+                for page, path in paths.items():
+                    sizes[page] = len(serve.fetch(base + path))
+            statics = {f"bench-{page}.html": b"x" * n for page, n in sizes.items()}
+            with serve.gunicorn({**env, "CACHE_URL": cache_url}, static_files=statics) as base:
+                for page, path in paths.items():
+                    served = serve.wrk(base + path, seconds=seconds)
+                    static = serve.wrk(base + f"/static/bench-{page}.html", seconds=seconds)
+                    rows.append(
+                        {
+                            "database": database,
+                            "estates": size,
+                            "page": page,
+                            "mode": mode,
+                            "bytes": sizes[page],
+                            "page_rps": served["requests_per_second"],
+                            "static_rps": static["requests_per_second"],
+                            "ratio": round(
+                                served["requests_per_second"] / static["requests_per_second"], 3
+                            ),
+                            "page_p99_ms": served["p99_ms"],
+                            "errors": served["socket_errors"] + served["non_2xx_3xx"],
+                        }
+                    )
+                    print(
+                        f"  wrk {page} ({mode}): {served['requests_per_second']:.0f} req/s, "
+                        f"static {static['requests_per_second']:.0f} req/s"
+                    )
+    return rows
 
 
 def machine():
+    import sqlite3
+
     import django
 
-    versions = {"python": platform.python_version(), "django": django.get_version()}
+    versions = {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+    if postgres_available():
+        server = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW server_version"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        versions["postgresql"] = f"PostgreSQL {server.split()[0]}" if server else None
     try:
         import openpyxl
 
@@ -168,34 +242,118 @@ def ratio(results, row, floor_case):
     return f"{row['seconds'] / floor['seconds']:.1f}×" if floor and floor["seconds"] else "—"
 
 
-def write_report(results, info, smoke):
+def page_tables(pages):
+    """Markdown: server time per page (rendered and from the page cache) by size, and the
+    queries each page ran at each size, which must not grow with the data."""
+    lines = []
+    for database in sorted({r["database"] for r in pages}, key=["sqlite", "postgres"].index):
+        rows = [r for r in pages if r["database"] == database]
+        sizes = sorted({r["estates"] for r in rows})
+        names = list(dict.fromkeys(r["page"] for r in rows))
+        lines += [
+            "",
+            f"### {database}",
+            "",
+            "| page | "
+            + " | ".join(f"{n:,} rendered p50 / p95 ms" for n in sizes)
+            + f" | {sizes[-1]:,} cached p95 ms | queries at "
+            + " / ".join(f"{n:,}" for n in sizes)
+            + " |",
+            "|---|" + "---:|" * (len(sizes) + 2),
+        ]
+        for name in names:
+
+            def find(size, mode, name=name, rows=rows):
+                return next(
+                    (
+                        r
+                        for r in rows
+                        if r["page"] == name and r["estates"] == size and r["mode"] == mode
+                    ),
+                    None,
+                )
+
+            cells = []
+            for size in sizes:
+                found = find(size, "rendered")
+                cells.append(f"{found['p50_ms']:.1f} / {found['p95_ms']:.1f}" if found else "—")
+            cached = find(sizes[-1], "cached")
+            queries = [find(size, "rendered") for size in sizes]
+            counts = [str(q["queries"]) if q else "—" for q in queries]
+            flag = "" if len(set(counts)) == 1 else " **grows**"
+            lines.append(
+                f"| {name} | "
+                + " | ".join(cells)
+                + f" | {cached['p95_ms']:.1f} | "
+                + " / ".join(counts)
+                + flag
+                + " |"
+                if cached
+                else f"| {name} | " + " | ".join(cells) + " | — | " + " / ".join(counts) + " |"
+            )
+    return lines
+
+
+def throughput_table(throughput):
+    lines = [
+        "| database | estates | page | mode | bytes | page req/s | static req/s | ratio | "
+        "page p99 ms | errors |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in throughput:
+        lines.append(
+            f"| {r['database']} | {r['estates']:,} | {r['page']} | {r['mode']} | {r['bytes']:,} "
+            f"| {r['page_rps']:.0f} | {r['static_rps']:.0f} | {r['ratio']:.2f} | "
+            f"{r['page_p99_ms']} | {r['errors']} |"
+        )
+    return lines
+
+
+def write_report(results, pages, throughput, info, smoke):
+    data = {
+        "machine": info,
+        "smoke": smoke,
+        "pages": pages,
+        "throughput": throughput,
+        "results": results,
+    }
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if smoke:
         # A smoke run only proves the runner works; it leaves the real figures alone.
-        (ROOT / "bench" / "results-smoke.json").write_text(
-            json.dumps(
-                {"machine": info, "smoke": True, "results": results}, ensure_ascii=False, indent=2
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+        (ROOT / "bench" / "results-smoke.json").write_text(text, encoding="utf-8")
         return
-    (ROOT / "bench" / "results.json").write_text(
-        json.dumps(
-            {"machine": info, "smoke": smoke, "results": results}, ensure_ascii=False, indent=2
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    (ROOT / "bench" / "results.json").write_text(text, encoding="utf-8")
     lines = [
         "# Benchmarks",
         "",
-        "Made by `make bench` (`bench/run.py`); raw numbers in `bench/results.json`."
-        + (" **Smoke run: sizes too small to mean anything.**" if smoke else ""),
+        "Made by `make bench` (`bench/run.py`); raw numbers in `bench/results.json`. The load "
+        "test's figures (`make load`) are in the last section.",
         "",
         f"Machine: {info['cpus']} CPUs, {info['platform']}; Python {info['python']}, "
-        f"Django {info['django']}, openpyxl {info.get('openpyxl', '?')}. Databases measured: "
-        + ", ".join(sorted({r["database"] for r in results}))
-        + " (PostgreSQL is measured when it answers on 127.0.0.1).",
+        f"Django {info['django']}, openpyxl {info.get('openpyxl', '?')}, "
+        f"{info.get('postgresql', 'PostgreSQL not measured')}, SQLite {info['sqlite']}. "
+        "Each database is filled by `manage.py generate_synthetic --estates N` (about 36% of "
+        "the estates published, six metric values, 2–5 mechanisms, 1–3 activities each, "
+        "provincial rounds every year and a national round of about a hundred).",
+        "",
+        "## Server time per page",
+        "",
+        "In-process (`bench/pages.py`): the Django handler's time from request to rendered "
+        "response, without network, after three warm-up requests; p50 and p95 over "
+        "30 requests (fewer for pages slower than 20 s in all). *Rendered*: no page cache "
+        "(`CACHE_URL=dummy://`), every request reads the database. *Cached*: the page cache "
+        "warm, as repeat visitors meet it. Admin pages are never cached. Queries are counted on "
+        "one rendered request at each size.",
+        *page_tables(pages),
+        "",
+        "## Throughput under gunicorn",
+        "",
+        "gunicorn with `gunicorn.conf.py` (2 workers × 2 threads, DEBUG off, WhiteNoise) on "
+        "loopback, driven by `wrk -t2 -c16` on the same 2-core machine, at the largest size. "
+        "Beside each page, in the same run and server, a static file of the same size served by "
+        "WhiteNoise; *ratio* is page ÷ static. Profile requests count views (one UPDATE each).",
+        "",
+        *throughput_table(throughput),
         "",
         "## Spreadsheets",
         "",
@@ -215,6 +373,9 @@ def write_report(results, info, smoke):
             f"| {row['database']} | {row['estates']} | {row['case']} | {row['format']} | "
             f"{row['rows']} | {row['seconds']:.2f} | {shown} | {row['peak_mib']:.0f} |"
         )
+    load = ROOT / "bench" / "load.md"
+    if load.exists():
+        lines += ["", load.read_text(encoding="utf-8").strip()]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -224,12 +385,18 @@ def main():
     parser.add_argument("--import-rows", type=int, default=10000)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, to keep the runner alive")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--wrk-seconds", type=int, default=10)
     args = parser.parse_args()
     sizes = [200] if args.smoke else [int(s) for s in args.sizes.split(",")]
     import_rows = 100 if args.smoke else args.import_rows
+    page_requests = 5 if args.smoke else args.requests
+    wrk_seconds = 2 if args.smoke else args.wrk_seconds
     databases = ["sqlite"] + ([] if args.sqlite_only or not postgres_available() else ["postgres"])
-    results = measure(sizes, import_rows, databases)
-    write_report(results, machine(), args.smoke)
+    if not serve.wrk_available():
+        print("wrk not found (apt-get install wrk): throughput is not measured.")
+    results, pages, throughput = measure(sizes, import_rows, databases, page_requests, wrk_seconds)
+    write_report(results, pages, throughput, machine(), args.smoke)
     print(
         "bench/results-smoke.json written."
         if args.smoke

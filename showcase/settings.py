@@ -201,7 +201,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Production serves the collected, hashed files from STATIC_ROOT (collectstatic at deploy);
 # development serves straight from the source folders.
-STATIC_ROOT = None if DEBUG else BASE_DIR / "staticfiles"
+STATIC_ROOT = None if DEBUG else Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 WHITENOISE_USE_FINDERS = DEBUG
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 

@@ -1,0 +1,37 @@
+"""gunicorn settings for production: ``gunicorn -c gunicorn.conf.py showcase.wsgi``.
+
+Every value can be set from the environment, so one file serves every machine. See
+docs/deployment.md for the whole set-up (proxy, database, shared cache, media).
+"""
+
+import os
+
+# Behind the reverse proxy on the same machine; the proxy terminates HTTPS.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Rendering is CPU-bound Python: about two processes per core. Each keeps one persistent
+# database connection (DATABASE_CONN_MAX_AGE), so workers × app servers must stay below
+# PostgreSQL's max_connections.
+workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1))))
+# Threads let a worker keep idle keep-alive connections from the proxy and overlap database
+# waits; one thread per worker is the plain, fully isolated default.
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+worker_class = "gthread" if threads > 1 else "sync"
+
+# A request that takes longer than this is killed and logged; the slowest page measured
+# (an open-data file of every published estate) stays far below it.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+
+# Recycle workers now and then so a slow leak can never grow without bound.
+max_requests = 5000
+max_requests_jitter = 500
+
+# Trust X-Forwarded-* only from the proxy in front.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# An empty GUNICORN_ACCESS_LOG turns the access log off (the proxy keeps one).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

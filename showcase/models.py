@@ -20,3 +20,22 @@ class ContentVersion(models.Model):
 
     def __str__(self):
         return str(self.version)
+
+
+class FailedLogin(models.Model):
+    """One failed staff sign-in, kept for the throttle's window (showcase/login_throttle.py).
+
+    Neither the name typed nor the address is stored: both are keyed hashes, enough to count.
+    The table is in the database so every app server counts the same attempts.
+    """
+
+    account = models.CharField(_("账号（散列）"), max_length=64, db_index=True)
+    client = models.CharField(_("来源（散列）"), max_length=64, db_index=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S}"

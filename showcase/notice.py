@@ -5,12 +5,9 @@ Each sender may send a few objections an hour (counted in the database, so the l
 across app servers); a hidden field that people never fill catches simple bots.
 """
 
-import hashlib
-import hmac
 from datetime import timedelta
 
 from django import forms
-from django.conf import settings
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,14 +17,10 @@ from estates.enums import CampaignPhase, NominationState
 from estates.models import Campaign, Nomination, Objection
 from estates.models.profile import latest_metric_value
 
+from .clients import client_hash
+
 OBJECTIONS_PER_HOUR = 3
 TEXT_MAX = 2000
-
-
-def client_hash(request):
-    """A keyed hash of the sender's address: enough to count, useless to anyone who reads it."""
-    address = request.META.get("REMOTE_ADDR", "")
-    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
 
 
 class ObjectionForm(forms.Form):

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test seed lint format migrate check messages bench bench-smoke clean
+.PHONY: run test seed lint format migrate check messages bench bench-smoke load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ messages: $(VENV)/.installed-test
 # Benchmarks: writes BENCHMARKS.md and bench/results.json (SQLite, and PostgreSQL when it answers).
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py
+
+# The load test: gunicorn under wrk (64 connections, 30 s) while the admin saves edits;
+# fails on any error, lost view or lost save. Writes bench/load.md (needs wrk).
+load: $(VENV)/.installed-test
+	$(BIN)/python bench/load.py
 
 bench-smoke: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py --smoke

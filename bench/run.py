@@ -51,16 +51,18 @@ def manage(env, *args):
     )
 
 
-def database_env(kind, workdir):
+def database_env(kind, workdir, name=None):
+    """A fresh, empty database of this kind: the SQLite file or PostgreSQL database `name`
+    (by default the benchmark's own)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
     env["DJANGO_DEBUG"] = "1"
     if kind == "sqlite":
-        path = Path(workdir) / "bench.sqlite3"
+        path = Path(workdir) / f"{name or 'bench'}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         env["SQLITE_PATH"] = str(path)
     else:
-        name = PG_URL.rsplit("/", 1)[1]
+        name = name or PG_URL.rsplit("/", 1)[1]
         admin = PG_URL.rsplit("/", 1)[0]
         subprocess.run(
             ["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", name], check=True

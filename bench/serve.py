@@ -42,9 +42,11 @@ def production_env(env, static_root):
 
 
 @contextlib.contextmanager
-def gunicorn(env, workers=2, static_files=None):
+def gunicorn(env, workers=2, static_files=None, access_log=""):
     """Serve the site; yields its base URL. static_files: {name: bytes} placed among the
-    collected static files, so WhiteNoise serves them at /static/<name>."""
+    collected static files, so WhiteNoise serves them at /static/<name>; access_log: a file
+    for gunicorn's access log (none by default). Leaving the block stops gunicorn gracefully,
+    so every request it accepted has been answered."""
     with tempfile.TemporaryDirectory() as static_root:
         env = production_env(env, static_root)
         subprocess.run(
@@ -59,7 +61,7 @@ def gunicorn(env, workers=2, static_files=None):
         env.update(
             GUNICORN_BIND=f"127.0.0.1:{port}",
             GUNICORN_WORKERS=str(workers),
-            GUNICORN_ACCESS_LOG="",
+            GUNICORN_ACCESS_LOG=str(access_log),
         )
         log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
         process = subprocess.Popen(

@@ -247,8 +247,10 @@ def load(path, using):
         objects = [item.object for item in items]
         if meta.parents:  # multi-table inheritance: let Django write each table
             for item in items:
-                item.save(using=using)
+                item.save(using=using, save_m2m=False)
         else:
+            # QuerySet._insert with raw=True is the insert save_base(raw=True) performs
+            # (loaddata's), for many rows at once.
             fields = [f for f in meta.local_concrete_fields if not f.generated]
             size = max(1, connection.ops.bulk_batch_size(fields, objects))
             for start in range(0, len(objects), size):

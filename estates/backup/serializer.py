@@ -37,7 +37,7 @@ Deserializer = jsonl.Deserializer
 
 
 def register():
-    """Make the format known to dumpdata and loaddata (idempotent)."""
+    """Make the format known to dumpdata and to serializers.deserialize (idempotent)."""
     from django.core import serializers
 
     if FORMAT not in serializers.get_serializer_formats():

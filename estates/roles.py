@@ -47,7 +47,15 @@ ROLE_PERMISSIONS = {
         ESTATE_DATA
         + NOMINATION_DATA
         + REFERENCE_DATA
-        + ["review", "reviewscore", "objection", "nominationtransition", "staffprofile"],
+        + [
+            "review",
+            "reviewscore",
+            "objection",
+            "nominationtransition",
+            "staffprofile",
+            # Quotas per province, set on the campaign's form.
+            "provincequota",
+        ],
         ALL_ACTIONS,
     ),
     Role.PROVINCIAL: _perms(ESTATE_DATA + NOMINATION_DATA, ALL_ACTIONS)

@@ -170,7 +170,7 @@ MODELS = {
     "estates.activityrequirement": ModelRow(("vacd", "v", "v", "v"), LIST),
     # No role's group holds these permissions: only superusers keep province quotas and
     # accounts (which `manage.py create_staff_user` makes).
-    "estates.provincequota": ModelRow(("", "", "", ""), LIST),
+    "estates.provincequota": ModelRow(("vacd", "", "", ""), LIST),
     "auth.user": ModelRow(("", "", "", ""), LIST | {"password"}),
     "auth.group": ModelRow(("", "", "", ""), LIST),
 }
@@ -453,7 +453,7 @@ def build_world():
             )
             for k in ["published", "beijing"]
         ]
-    probes["estates.provincequota"] = [Probe("quota", str(quota.pk))]
+    probes["estates.provincequota"] = [Probe("quota", str(quota.pk), ministry)]
     probes["auth.user"] = [Probe("user", str(users["reviewer"].pk))]
     probes["auth.group"] = [Probe("group", str(users["editor"].groups.get().pk))]
     return world

@@ -8,6 +8,18 @@ from .images import clean_photo
 from .models import Estate, Photo
 
 
+class FiniteDecimalField(forms.DecimalField):
+    """Django's DecimalField reads "sNaN" as a number and compares it with the stored value to
+    see whether a row changed, which raises (a server error); here it is refused at once, with
+    the field's usual "输入一个数字。"."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and not value.is_finite():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return value
+
+
 class EstateAdminForm(forms.ModelForm):
     confirm_not_duplicate = forms.BooleanField(
         label=_("确认不是重复录入"),
@@ -75,3 +87,13 @@ class PhotoInlineFormSet(forms.BaseInlineFormSet):
         ]
         if len(covers) > 1:
             raise forms.ValidationError(_("每个小区只能有一张封面照片，请只勾选一张。"))
+
+
+class LabelledInlineFormSet(forms.BaseInlineFormSet):
+    """Django names a column repeated across rows by its code ("请修改number的重复数据");
+    staff read the column's label ("请修改序号的重复数据")."""
+
+    def get_unique_error_message(self, unique_check):
+        fields = self.form.base_fields
+        labels = [str(fields[name].label) if name in fields else name for name in unique_check]
+        return super().get_unique_error_message(labels)

@@ -4,7 +4,10 @@ way, and deletion refused for whatever a published page shows."""
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import DecimalField
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -12,6 +15,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from .. import models
 from ..access import visible
 from ..enums import RESULTS_PUBLIC_PHASES, NominationState
+from ..forms import FiniteDecimalField
+from ..models.constraints import FORM_LIMITS
 from ..roles import Role, province_id_of, role_of
 
 PUBLISHED_MESSAGE = _(
@@ -23,6 +28,19 @@ def is_published_estate(estate):
     return models.Nomination.objects.filter(
         estate=estate, state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
     ).exists()
+
+
+def constraint_limits(db_field):
+    """The bounds the model's check constraints put on a field (estates.models.constraints),
+    as form field arguments: a negative area or the year 0 is then refused next to its field,
+    not at the top of the form with a message that does not say which field it means."""
+    model = getattr(db_field, "model", None)
+    limits = {}
+    for constraint in model._meta.constraints if model is not None else []:
+        field, bounds = FORM_LIMITS.get(constraint.name, (None, {}))
+        if field == db_field.name:
+            limits.update(bounds)
+    return limits
 
 
 def estate_of(obj):
@@ -45,6 +63,43 @@ class ScopedRelatedFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in rows]
 
 
+def usable_key(field, value, using=None):
+    """Whether `value` can be looked up in `field` (an id column) without a database error:
+    a number, and one the column can hold."""
+    try:
+        key = field.to_python(value)
+    except ValidationError:
+        return False
+    if isinstance(key, int):
+        ops = connections[using or DEFAULT_DB_ALIAS].ops
+        low, high = ops.integer_field_range(field.get_internal_type())
+        return (low is None or key >= low) and (high is None or key <= high)
+    return True
+
+
+class TolerantAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete widget looks the submitted id up again to show it; an id that is
+    not a number (or too large for the column) failed that lookup with a server error. Such
+    an id is left out here, and the field says "选择一个有效的选项" as for any wrong choice."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.target_field
+        value = [v for v in value if v in ("", None) or usable_key(target, v, self.db)]
+        return super().optgroups(name, value, attr)
+
+
+class FormFieldsMixin:
+    """Form fields that refuse, next to the field, what the database would refuse: the bounds
+    of the model's check constraints, and decimals that are not numbers."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, DecimalField):
+            kwargs.setdefault("form_class", FiniteDecimalField)
+        return super().formfield_for_dbfield(
+            db_field, request, **{**constraint_limits(db_field), **kwargs}
+        )
+
+
 class PermissionBeforeLookupMixin:
     """Without permission to view a model, its history page answers 403 whatever the id, as
     its change page does. (Django's looks the row up first: a row the user has no permission
@@ -56,7 +111,7 @@ class PermissionBeforeLookupMixin:
         return super().history_view(request, object_id, extra_context)
 
 
-class ScopedAdminMixin(PermissionBeforeLookupMixin):
+class ScopedAdminMixin(PermissionBeforeLookupMixin, FormFieldsMixin):
     """Rows, foreign-key choices and autocompletes limited to what the user may see."""
 
     def get_queryset(self, request):
@@ -66,6 +121,10 @@ class ScopedAdminMixin(PermissionBeforeLookupMixin):
         related = db_field.related_model
         if "queryset" not in kwargs and related._meta.app_label == "estates":
             kwargs["queryset"] = visible(related._default_manager.all(), request.user)
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = TolerantAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
         if related is models.Province and role_of(request.user) == Role.PROVINCIAL:
             kwargs["queryset"] = models.Province.objects.filter(pk=province_id_of(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -190,7 +249,7 @@ class ReferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Admin for shared reference data (provinces, catalogues, campaigns)."""
 
 
-class ScopedInlineMixin:
+class ScopedInlineMixin(FormFieldsMixin):
     def get_queryset(self, request):
         return visible(super().get_queryset(request), request.user)
 

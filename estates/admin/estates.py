@@ -1,10 +1,11 @@
 """Estates and everything their profile shows, laid out like a nomination report."""
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Subquery
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -125,6 +126,10 @@ class CampaignFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
+            if self.value() not in {value for value, _label in self.lookup_choices}:
+                # Not a campaign this user may see (or not a number at all): the admin's
+                # answer to any wrong filter, never a server error.
+                raise IncorrectLookupParameters
             return queryset.filter(
                 Exists(
                     models.Nomination.objects.filter(
@@ -315,7 +320,12 @@ class EstateAdmin(SpreadsheetImportExportMixin, DomainAdmin):
         super().save_model(request, obj, form, change)
 
     def view_on_site(self, obj):
-        return obj.get_absolute_url() if is_published_estate(obj) else None
+        if not is_published_estate(obj):
+            return None
+        # The stored slug: a refused form is shown again with obj holding what was typed
+        # (perhaps an empty slug, which has no address).
+        slug = models.Estate.objects.filter(pk=obj.pk).values_list("slug", flat=True).first()
+        return reverse("showcase:estate_detail", kwargs={"slug": slug}) if slug else None
 
     @admin.display(description=_("满意度"), ordering="latest_satisfaction")
     def satisfaction(self, estate):

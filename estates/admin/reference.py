@@ -10,10 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import models
 from ..enums import CampaignPhase, NominationState
+from ..forms import LabelledInlineFormSet
 from ..roles import Role, role_of
 from ..spreadsheets.documents import result_list_xlsx
 from ..workflow import NEXT_PHASE, advance_phase, publish_results, quota_left
-from .base import ReferenceAdmin
+from .base import FormFieldsMixin, ReferenceAdmin
 
 
 class CampaignPartAdminMixin:
@@ -59,17 +60,20 @@ class MetricTypeAdmin(ReferenceAdmin):
     list_display = ["name", "code", "unit", "is_percentage", "higher_is_better", "display_order"]
 
 
-class CriterionInline(CampaignPartAdminMixin, admin.TabularInline):
+class CriterionInline(CampaignPartAdminMixin, FormFieldsMixin, admin.TabularInline):
+    formset = LabelledInlineFormSet
     model = models.Criterion
     extra = 0
 
 
-class ActivityRequirementInline(CampaignPartAdminMixin, admin.TabularInline):
+class ActivityRequirementInline(CampaignPartAdminMixin, FormFieldsMixin, admin.TabularInline):
+    formset = LabelledInlineFormSet
     model = models.ActivityRequirement
     extra = 0
 
 
-class ProvinceQuotaInline(admin.TabularInline):
+class ProvinceQuotaInline(FormFieldsMixin, admin.TabularInline):
+    formset = LabelledInlineFormSet
     model = models.ProvinceQuota
     extra = 0
     verbose_name_plural = _("分省名额（可选）")

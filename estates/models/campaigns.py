@@ -267,7 +267,10 @@ _NUMERALS = "零一二三四五六七八九"
 
 
 def chinese_numeral(number):
-    """1 → 一, 9 → 九, 10 → 十, 12 → 十二, 20 → 二十 (enough for numbering sections)."""
+    """1 → 一, 9 → 九, 10 → 十, 12 → 十二, 20 → 二十 (enough for numbering sections); from
+    100 on, plain digits."""
+    if number >= 100:
+        return str(number)
     if number < 10:
         return _NUMERALS[number]
     tens, ones = divmod(number, 10)

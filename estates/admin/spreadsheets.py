@@ -5,6 +5,10 @@ the ministry, provincial staff and editors export what their list shows — its 
 search, and nothing beyond the rows they may see; reviewers neither.
 """
 
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportMixin
 
 from ..roles import Role, role_of
@@ -31,8 +35,38 @@ class SpreadsheetExportMixin(SpreadsheetFormatsMixin, ExportMixin):
 
 
 class SpreadsheetImportExportMixin(SpreadsheetFormatsMixin, ImportExportMixin):
+    # The preview lists every problem as "第 N 行「列」：…" above import-export's own tables.
+    import_template_name = "admin/estates/import.html"
+
     def has_import_permission(self, request):
         return role_of(request.user) in IMPORTERS and self.has_add_permission(request)
 
     def get_import_resource_kwargs(self, request, **kwargs):
         return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def get_import_data_kwargs(self, **kwargs):
+        # All or nothing on confirmation too: the data may have changed since the preview
+        # (another person added the same estate), and a row refused then must not leave the
+        # others written.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            problems = getattr(result, "problems", [])
+            self.message_user(
+                request,
+                _("没有导入任何数据：%(problems)s") % {"problems": "；".join(problems[:20])},
+                messages.ERROR,
+            )
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import"))
+        return super().process_result(result, request)
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        form.add_error(
+            "import_file",
+            _(
+                "无法读取这个文件。请确认所选格式与文件一致：Excel 文件选 xlsx，"
+                "CSV 文件选 csv 并以 UTF-8 编码保存。"
+            ),
+        )

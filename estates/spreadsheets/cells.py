@@ -19,6 +19,17 @@ CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$
 PLAIN_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 
 
+# Characters XML 1.0 (and so an XLSX file) cannot hold: control characters other than tab and
+# line breaks, and the non-characters U+FFFE and U+FFFF.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value):
+    """Text as an XLSX cell can hold it: characters XML cannot carry are left out (openpyxl
+    would refuse the whole file)."""
+    return NOT_IN_XML.sub("", value) if isinstance(value, str) else value
+
+
 class CellError(ValueError):
     """A cell that cannot be read; the message says what was expected, in Chinese."""
 
@@ -65,7 +76,10 @@ def parse_decimal(value, places=2):
         raise CellError(f"应为数字，例如 1.16，而不是“{value}”") from None
     if not number.is_finite():
         raise CellError(f"应为数字，而不是“{value}”")
-    return number.quantize(Decimal(1).scaleb(-places))
+    try:
+        return number.quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:  # more digits than any column holds, e.g. 1e30
+        raise CellError(f"数值“{value}”过大，请核对") from None
 
 
 def parse_count(value):
@@ -87,6 +101,8 @@ def parse_percent(value):
     if isinstance(text, str) and text.endswith("%"):
         text = text[:-1].strip()
     number = parse_decimal(text)
+    if number is None:  # "%" alone
+        raise CellError(f"应为百分比，例如 96.55%，而不是“{value}”")
     if not Decimal(0) <= number <= Decimal(100):
         raise CellError(f"百分比必须在 0 到 100 之间，而不是“{value}”")
     return number
@@ -122,15 +138,18 @@ def parse_bool(value):
     raise CellError(f"应填“是”或“否”，而不是“{value}”")
 
 
+def _looks_like_formula(value):
+    # Apostrophes in front count too: "'=1" must come back as "'=1", not as "=1".
+    return isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def defuse(value):
     """Text a spreadsheet program would run as a formula gets a leading apostrophe (CSV)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return "'" + value if _looks_like_formula(value) else value
 
 
 def restore(value):
     """Undo defuse() on import, so an exported file imports to the same text."""
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if _looks_like_formula(value) and value.startswith("'"):
         return value[1:]
     return value

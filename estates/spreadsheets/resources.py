@@ -6,16 +6,19 @@ Provincial staff import rows of their own province only.
 """
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db.models import Prefetch
 from import_export import fields, resources, widgets
 from simple_history.utils import bulk_create_with_history
 
 from .. import models
 from ..enums import ActivityCategory, Approximation, DatePrecision, EstateType
+from ..models.constraints import FORM_LIMITS
 from ..models.profile import latest_metric_value, metric_order_key
 from ..roles import Role, province_id_of, role_of
 from . import cells
 from .cells import CellError
+from .importing import describe
 
 
 class ParsingWidget(widgets.Widget):
@@ -37,6 +40,7 @@ class ParsingWidget(widgets.Widget):
 
 
 TEXT = ParsingWidget()
+NUL_MESSAGE = "含有空字符（\\x00），无法保存，请删除后再导入"
 
 
 def choice_widget(choices, what):
@@ -104,6 +108,9 @@ class CompanyWidget(widgets.Widget):
         text = cells.normalize(value)
         if not text:
             return None
+        limit = models.PropertyCompany._meta.get_field("name").max_length
+        if len(text) > limit:
+            raise CellError(f"企业名称最多 {limit} 个字（现在 {len(text)} 个）")
         company, _created = models.PropertyCompany.objects.get_or_create(name=text)
         return company
 
@@ -132,19 +139,60 @@ class ScopedResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         # Headers typed with half-width brackets or full-width letters match the columns.
         known = {cells.normalize(f.column_name): f.column_name for f in self.fields.values()}
-        dataset.headers = [known.get(cells.normalize(h), h) for h in dataset.headers]
+        dataset.headers = [known.get(cells.normalize(h), h) for h in dataset.headers or []]
+        missing = [
+            self.fields[name].column_name
+            for name in self.get_import_id_fields()
+            if self.fields[name].column_name not in dataset.headers
+        ]
+        if missing:
+            columns = "、".join(f"“{column}”" for column in missing)
+            raise CellError(f"文件中没有{columns}列：请按填报模板填写，第一行的列名不要改动")
+
+    def before_import_row(self, row, **kwargs):
+        # PostgreSQL cannot store NUL in text, and no one means to type it: say so per cell
+        # before the row's values are looked up or saved.
+        nul = {
+            str(column): NUL_MESSAGE
+            for column, value in row.items()
+            if isinstance(value, str) and "\x00" in value
+        }
+        if nul:
+            raise ValidationError(nul)
+
+    def import_data(self, dataset, **kwargs):
+        result = super().import_data(dataset, **kwargs)
+        # Every problem as "第 N 行「列」：…", for the admin's preview and confirmation.
+        result.problems = describe(result, self)
+        return result
+
+    def validate_instance(self, instance, import_validation_errors=None, **kwargs):
+        # A value outside a check constraint's bounds is a problem of its column (the
+        # constraint alone would report it for the whole row, naming no column).
+        errors = dict(import_validation_errors or {})
+        for constraint in instance._meta.constraints:
+            field, bounds = FORM_LIMITS.get(constraint.name, (None, {}))
+            value = getattr(instance, field, None) if field else None
+            if value is None or field in errors or "min_value" not in bounds:
+                continue
+            try:
+                MinValueValidator(bounds["min_value"])(value)
+            except ValidationError as error:
+                errors[field] = error.error_list
+        super().validate_instance(instance, errors, **kwargs)
 
     def import_province_id(self):
         if self.user is None or role_of(self.user) == Role.MINISTRY:
             return None
         return province_id_of(self.user)
 
-    def check_province(self, province, row_number):
+    def check_province(self, province, row_number, column="省份"):
+        """Refuse a row of another province, against the column that places it there."""
         allowed = self.import_province_id()
         if allowed is not None and (province is None or province.pk != allowed):
             raise ValidationError(
                 {
-                    "省份": f"只能导入本省（{models.Province.objects.get(pk=allowed)}）的数据，"
+                    column: f"只能导入本省（{models.Province.objects.get(pk=allowed)}）的数据，"
                     f"这一行是“{province}”"
                 }
             )
@@ -267,6 +315,7 @@ class EstateResource(ScopedResource):
         return models.Estate.objects.filter(slug=slug).first()
 
     def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
         name = cells.normalize(row.get("小区名称"))
         city = cells.normalize(row.get("城市"))
         key = (name, city)
@@ -311,21 +360,56 @@ class EstateResource(ScopedResource):
         )
 
 
+class LookupWidget(widgets.ForeignKeyWidget):
+    """A row named by its slug or code; one that does not exist is a problem of this cell."""
+
+    def __init__(self, model, field, what):
+        super().__init__(model, field)
+        self.what = what
+
+    def clean(self, value, row=None, **kwargs):
+        text = cells.normalize(value)
+        if text in ("", None):
+            raise CellError(f"请填写{self.what}")
+        try:
+            return super().clean(text, row, **kwargs)
+        except self.model.DoesNotExist:
+            raise CellError(f"没有{self.what}为“{value}”的记录") from None
+
+
 class EstateRowResource(ScopedResource):
     """Rows that belong to an estate, which the file names by its 网址标识."""
 
     estate = fields.Field(
-        "estate", "小区网址标识", widget=widgets.ForeignKeyWidget(models.Estate, "slug")
+        "estate", "小区网址标识", widget=LookupWidget(models.Estate, "slug", "小区网址标识")
     )
     estate_name = fields.Field("estate__name", "小区名称", readonly=True)
 
+    def get_instance(self, instance_loader, row):
+        # The columns that find an existing row are read here, before any other: a wrong
+        # one is reported against its column rather than as an error of the whole row.
+        problems = {}
+        for name in self.get_import_id_fields():
+            field = self.fields[name]
+            if field.column_name not in row:
+                problems[field.column_name] = "文件中没有这一列"
+                continue
+            try:
+                field.clean(row)
+            except ValueError as error:  # CellError included
+                problems[field.column_name] = str(error)
+        if problems:
+            raise ValidationError(problems)
+        return super().get_instance(instance_loader, row)
+
     def before_save_instance(self, instance, row, **kwargs):
-        self.check_province(instance.estate.province, row)
+        # Row sheets have no province column: the estate's 网址标识 places the row.
+        self.check_province(instance.estate.province, row, column="小区网址标识")
 
 
 class MetricResource(EstateRowResource):
     metric_type = fields.Field(
-        "metric_type", "指标代码", widget=widgets.ForeignKeyWidget(models.MetricType, "code")
+        "metric_type", "指标代码", widget=LookupWidget(models.MetricType, "code", "指标代码")
     )
     value = fields.Field("value", "数值", widget=ParsingWidget(cells.parse_decimal))
     date = fields.Field("date", "日期", widget=ParsingWidget(cells.parse_date))
@@ -422,7 +506,7 @@ class MechanismResource(EstateRowResource):
     mechanism_type = fields.Field(
         "mechanism_type",
         "机制类别标识",
-        widget=widgets.ForeignKeyWidget(models.MechanismType, "slug"),
+        widget=LookupWidget(models.MechanismType, "slug", "机制类别标识"),
     )
     title = fields.Field("title", "名称", widget=TEXT)
     description = fields.Field("description", "做法", widget=TEXT)

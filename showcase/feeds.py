@@ -4,6 +4,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
 from estates.models import Estate
+from estates.spreadsheets.cells import xml_text
 
 
 class NewEstatesFeed(Feed):
@@ -25,10 +26,10 @@ class NewEstatesFeed(Feed):
         )
 
     def item_title(self, estate):
-        return f"{estate.name}：{estate.tagline}" if estate.tagline else estate.name
+        return xml_text(f"{estate.name}：{estate.tagline}" if estate.tagline else estate.name)
 
     def item_description(self, estate):
-        return estate.overview[:300]
+        return xml_text(estate.overview[:300])
 
     def item_pubdate(self, estate):
         return estate.published_at
@@ -37,4 +38,4 @@ class NewEstatesFeed(Feed):
         return estate.updated_at
 
     def item_categories(self, estate):
-        return [estate.province.name]
+        return [xml_text(estate.province.name)]

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from estates.enums import DatePrecision
 from estates.models import Estate, Metric, MetricType
+from estates.spreadsheets.cells import xml_text
 
 from .cache import cached_page
 from .presenters import metric_order_key, plain_number
@@ -186,8 +187,9 @@ def estates_csv(request):
 
 
 def _text_cell(sheet, value):
-    # Typed as text, so no spreadsheet evaluates a value that starts with "=".
-    cell = WriteOnlyCell(sheet, value=value)
+    # Typed as text, so no spreadsheet evaluates a value that starts with "="; without the
+    # control characters an XLSX file cannot hold.
+    cell = WriteOnlyCell(sheet, value=xml_text(value))
     if isinstance(value, str):
         cell.data_type = "s"
     return cell

@@ -10,6 +10,7 @@ from openpyxl.styles import Alignment, Font
 from ..enums import NominationState
 from ..models import Estate, Nomination
 from ..models.profile import latest_metric_value
+from .cells import xml_text
 from .formats import deterministic_zip, write_xlsx
 from .resources import EstateResource
 
@@ -49,7 +50,7 @@ UNKNOWN_NOTE = "不知道的数值请留空，不要填 0：留空表示“未�
 def province_template():
     """A blank estate sheet, an example row from a seed estate, and an instructions sheet."""
     resource = EstateResource()
-    headers = resource.get_export_headers()
+    headers = [xml_text(header) for header in resource.get_export_headers()]
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "小区"
@@ -93,6 +94,11 @@ def province_template():
     for row in guide.iter_rows():
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for each in workbook.worksheets:
+        for cells in each.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text stays text, even "=1+1"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return deterministic_zip(buffer.getvalue())
@@ -105,7 +111,7 @@ def _metric_help(header):
 
 
 def _plain_cell(value):
-    return float(value) if isinstance(value, Decimal) else value
+    return float(value) if isinstance(value, Decimal) else xml_text(value)
 
 
 RESULT_HEADERS = [

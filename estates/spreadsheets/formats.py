@@ -21,7 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .cells import defuse, is_blank, restore
+from .cells import defuse, is_blank, restore, xml_text
 
 PERCENT_SUFFIX = "（%）"
 FIXED_TIME = datetime.datetime(2000, 1, 1)
@@ -51,7 +51,7 @@ def write_xlsx(headers, rows, sheet_title="数据"):
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
+        cell = xlsx_cell(sheet, header, False)  # headers name metric types: text too
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
@@ -70,7 +70,7 @@ def write_xlsx(headers, rows, sheet_title="数据"):
 
 def xlsx_cell(sheet, value, is_percent):
     if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=value)
+        cell = WriteOnlyCell(sheet, value=xml_text(value))
         cell.data_type = "s"  # text stays text, even "=1+1"
         return cell
     if isinstance(value, bool):
@@ -159,7 +159,7 @@ def write_csv(headers, rows):
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow([csv_text(header) for header in headers])
     for row in rows:
         writer.writerow([csv_text(value) for value in row])
     return buffer.getvalue()
@@ -183,7 +183,7 @@ class SafeCSV(base_formats.CSV):
         text = text.lstrip("\ufeff")
         reader = csv.reader(io.StringIO(text))
         try:
-            headers = [_header(h) for h in next(reader)]
+            headers = [restore(_header(h)) for h in next(reader)]
         except StopIteration:
             return tablib.Dataset()
         rows = [[restore(value) if value != "" else None for value in row] for row in reader]

@@ -3,7 +3,6 @@ from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from estates.models import Campaign, Estate, Province
@@ -63,7 +62,7 @@ def write_csv_stream(path, headers, rows):
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(headers)
+        writer.writerow([csv_text(header) for header in headers])
         for row in rows:
             writer.writerow([csv_text(value) for value in row])
             count += 1
@@ -77,7 +76,7 @@ def write_xlsx_stream(path, headers, rows):
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
+        cell = xlsx_cell(sheet, header, False)
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)

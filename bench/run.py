@@ -375,9 +375,12 @@ def write_report(results, pages, throughput, info, smoke):
             f"| {row['database']} | {row['estates']} | {row['case']} | {row['format']} | "
             f"{row['rows']} | {row['seconds']:.2f} | {shown} | {row['peak_mib']:.0f} |"
         )
-    load = ROOT / "bench" / "load.md"
-    if load.exists():
-        lines += ["", load.read_text(encoding="utf-8").strip()]
+    # Hand-written: what the profiles showed and what was done (bench/notes.md), then the
+    # load test's own report (bench/load.md, written by `make load`).
+    for part in ("notes.md", "load.md"):
+        path = ROOT / "bench" / part
+        if path.exists():
+            lines += ["", path.read_text(encoding="utf-8").strip()]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -389,7 +392,17 @@ def main():
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
     parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite BENCHMARKS.md from bench/results.json (after editing notes.md or load.md)",
+    )
     args = parser.parse_args()
+    if args.report_only:
+        data = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))
+        write_report(data["results"], data["pages"], data["throughput"], data["machine"], False)
+        print("BENCHMARKS.md rewritten from bench/results.json.")
+        return
     sizes = [200] if args.smoke else [int(s) for s in args.sizes.split(",")]
     import_rows = 100 if args.smoke else args.import_rows
     page_requests = 5 if args.smoke else args.requests

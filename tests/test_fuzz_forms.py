@@ -4,14 +4,18 @@ writes nothing at all (its inlines included); every refusal says in Chinese, nex
 what is wrong; an accepted one keeps the text as typed."""
 
 import datetime
+import io
+import re
 
 import pytest
 from django import forms
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import event, given
 from hypothesis import strategies as st
+from PIL import Image
 
 from estates.admin.nominations import create_missing_evidence
 from estates.enums import (
@@ -29,6 +33,7 @@ from estates.models import (
     Nomination,
     NominationTransition,
     Objection,
+    Photo,
 )
 from estates.workflow import assign_reviewer
 
@@ -361,3 +366,66 @@ def test_campaign_phase_buttons_never_fail(client):
             assert messages and all(is_chinese(m) for m in messages), messages
 
     press()
+
+
+def picture(kind, width, height):
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 120, 200)).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+pictures = st.builds(
+    picture,
+    st.sampled_from(["JPEG", "PNG", "WEBP", "GIF", "BMP"]),
+    st.integers(1, 80),
+    st.integers(1, 80),
+)
+uploads = st.one_of(
+    pictures,
+    st.tuples(pictures, st.integers(0, 200)).map(lambda pair: pair[0][: pair[1]]),  # truncated
+    st.binary(max_size=300),
+)
+
+
+def test_photo_uploads_are_kept_clean_or_refused_clearly(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(make_staff("provincial", "shandong"))
+    estate = make_estate(name="照片小区", province=linyi().province, city=linyi())
+    url = admin_url("photo")
+
+    def stored_files():
+        return sorted(str(f) for f in tmp_path.rglob("*") if f.is_file())
+
+    @FUZZ
+    @given(
+        data=uploads,
+        name=st.sampled_from(["a.jpg", "照片.png", "../../evil.webp", "x", "<b>.gif"]),
+        caption=texts(200),
+    )
+    def send(data, name, caption):
+        with rolled_back():
+            before, files_before = snapshot(), stored_files()
+            response = client.post(
+                url,
+                {
+                    "estate": estate.pk,
+                    "caption": caption,
+                    "display_order": "0",
+                    "image": SimpleUploadedFile(name, data),
+                },
+            )
+            assert response.status_code in (200, 302)
+            if response.status_code == 200:
+                assert changed_tables(before, snapshot()) == []
+                assert stored_files() == files_before, "a refused upload left files"
+                unclear, count = admin_refusal_problems(response)
+                assert count > 0 and unclear == []
+                return
+            photo = Photo.objects.get(estate=estate)
+            assert photo.caption == caption.strip()
+            assert photo.width and photo.height
+            # A random name of the portal's own, never the sender's.
+            assert re.fullmatch(rf"photos/{estate.slug}/[0-9a-f]{{32}}\.jpg", photo.image.name)
+            assert Image.open(photo.image.path).format == "JPEG"
+
+    send()

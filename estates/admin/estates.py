@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import models
 from ..access import visible
-from ..enums import RESULTS_PUBLIC_PHASES, NominationState
+from ..enums import NominationState
 from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet
 from ..models.profile import latest_metric_value
 from ..roles import Role, province_id_of, role_of
@@ -231,16 +231,11 @@ class EstateAdmin(SpreadsheetImportExportMixin, DomainAdmin):
     ]
 
     def get_queryset(self, request):
-        public = models.Nomination.objects.filter(
-            estate=OuterRef("pk"),
-            state=NominationState.SELECTED,
-            campaign__phase__in=RESULTS_PUBLIC_PHASES,
-        )
         return (
             super()
             .get_queryset(request)
             .annotate(
-                published=Exists(public),
+                published=F("is_published"),
                 latest_satisfaction=latest_metric_value(code="satisfaction"),
                 latest_fee_collection=latest_metric_value(code="fee_collection"),
                 # Only nominations this user may see count towards the column.

@@ -20,9 +20,11 @@ def strict(browser):
     page.violations = []
     page.on(
         "console",
-        lambda message: page.violations.append(message.text)
-        if "Content Security Policy" in message.text or "Refused to" in message.text
-        else None,
+        lambda message: (
+            page.violations.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
     )
     yield page
     context.close()

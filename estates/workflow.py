@@ -99,6 +99,8 @@ def transition(nomination, to_state, actor, reason=""):
     Chinese message) when the move is not possible now.
     """
     reason = (reason or "").strip()
+    if "\x00" in reason:  # typed by no one, and PostgreSQL cannot store it
+        raise ValidationError(_("理由中不能包含空字符（\\x00）。"), code="reason_nul")
     with transaction.atomic():
         locked = (
             Nomination.objects.select_for_update()
@@ -138,7 +140,8 @@ def transition(nomination, to_state, actor, reason=""):
         locked.state = to_state
         if to_state == S.SUBMITTED:
             locked.submitted_at = timezone.now()
-        locked._change_reason = reason or str(move.label)
+        # The history keeps up to 100 characters of the reason; the log below keeps it whole.
+        locked._change_reason = (reason or str(move.label))[:HISTORY_REASON_LENGTH]
         locked._history_user = actor
         locked.save()
         NominationTransition.objects.create(
@@ -146,6 +149,9 @@ def transition(nomination, to_state, actor, reason=""):
         )
     nomination.refresh_from_db()
     return nomination
+
+
+HISTORY_REASON_LENGTH = 100  # django-simple-history's history_change_reason column
 
 
 def _label(state):

@@ -9,6 +9,7 @@ import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -150,6 +151,66 @@ def test_admin_change_list_parameters(client, model, role, province):
         if response.status_code == 200 and "cl" in (response.context or {}):
             shown = {obj.pk for obj in response.context["cl"].result_list}
             assert shown <= allowed, shown - allowed
+
+    check()
+
+
+EXPORTS = [
+    ("estate", "ministry", None),
+    ("estate", "provincial", "shandong"),
+    ("nomination", "editor", None),
+    ("metric", "provincial", "shandong"),
+]
+
+
+@pytest.mark.parametrize(("model", "role", "province"), EXPORTS)
+def test_admin_export_follows_any_list_parameters(client, model, role, province):
+    """The export page reads the list's filters and search; a wrong one is answered as the
+    list answers it."""
+    client.force_login(make_staff(role, province))
+    changelist = client.get(reverse(f"admin:estates_{model}_changelist")).context["cl"]
+    names = {name for spec in changelist.filter_specs for name in spec.expected_parameters()}
+    params = st.dictionaries(
+        st.sampled_from(sorted(names | {"q", "o", "foo"})), JUNK, min_size=1, max_size=3
+    )
+    url = reverse(f"admin:estates_{model}_export")
+
+    @FUZZ
+    @given(params=params)
+    def check(params):
+        response = client.get(f"{url}?{query(params)}")
+        assert response.status_code in (200, 302), response.status_code
+
+    check()
+
+
+AUTOCOMPLETES = [
+    ("mechanism", "estate", "provincial", "shandong"),
+    ("review", "nomination", "ministry", None),
+    ("estate", "property_company", "provincial", "shandong"),
+    ("estate", "city", "provincial", "shandong"),
+]
+
+
+@pytest.mark.parametrize(("model", "field", "role", "province"), AUTOCOMPLETES)
+def test_admin_autocomplete_answers_any_term_within_scope(client, model, field, role, province):
+    user = make_staff(role, province)
+    client.force_login(user)
+    related = apps.get_model("estates", model)._meta.get_field(field).related_model
+    allowed = {
+        str(pk) for pk in visible(related._default_manager.all(), user).values_list("pk", flat=True)
+    }
+
+    @FUZZ
+    @given(term=st.one_of(JUNK, st.sampled_from(["临沂", "sqg", "奥正", "物业"])))
+    def check(term):
+        response = client.get(
+            "/admin/autocomplete/",
+            {"term": term, "app_label": "estates", "model_name": model, "field_name": field},
+        )
+        assert response.status_code == 200
+        shown = {row["id"] for row in response.json()["results"]}
+        assert shown <= allowed, shown - allowed
 
     check()
 

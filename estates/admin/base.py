@@ -3,7 +3,9 @@ way, and deletion refused for whatever a published page shows."""
 
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -88,6 +90,24 @@ class TolerantAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, value, attr)
 
 
+def without_nul(search_term):
+    """No one types NUL into a search box, and PostgreSQL cannot compare text with it."""
+    return search_term.replace("\x00", "")
+
+
+class NulSafeChangeList(ChangeList):
+    """A filter value holding NUL is a wrong filter, answered as Django answers any (the plain
+    list), not with PostgreSQL's error for text it cannot compare."""
+
+    def get_filters_params(self, params=None):
+        params = super().get_filters_params(params)
+        for key, values in params.items():
+            values = values if isinstance(values, list) else [values]
+            if "\x00" in key or any("\x00" in str(value) for value in values):
+                raise IncorrectLookupParameters
+        return params
+
+
 class FormFieldsMixin:
     """Form fields that refuse, next to the field, what the database would refuse: the bounds
     of the model's check constraints, and decimals that are not numbers."""
@@ -116,6 +136,12 @@ class ScopedAdminMixin(PermissionBeforeLookupMixin, FormFieldsMixin):
 
     def get_queryset(self, request):
         return visible(super().get_queryset(request), request.user)
+
+    def get_changelist(self, request, **kwargs):
+        return NulSafeChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, without_nul(search_term))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related = db_field.related_model

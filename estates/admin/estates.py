@@ -23,7 +23,7 @@ from ..spreadsheets.resources import (
     MechanismResource,
     MetricResource,
 )
-from .base import DomainAdmin, ScopedInlineMixin, is_published_estate
+from .base import DomainAdmin, ScopedInlineMixin, is_published_estate, without_nul
 from .spreadsheets import SpreadsheetImportExportMixin
 
 EDITOR_TEXT_FIELDS = {"tagline", "overview", "highlights", "source_note"}
@@ -246,6 +246,7 @@ class EstateAdmin(SpreadsheetImportExportMixin, DomainAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
+        search_term = without_nul(search_term)
         if not search_term.strip():
             return queryset, False
         return queryset.search(search_term), False

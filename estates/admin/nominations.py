@@ -28,7 +28,7 @@ from ..workflow import (
     submit_review,
     transition,
 )
-from .base import DomainAdmin, ReferenceAdmin, ScopedInlineMixin
+from .base import DomainAdmin, ReferenceAdmin, ScopedInlineMixin, without_nul
 from .estates import _percent
 from .spreadsheets import SpreadsheetExportMixin
 
@@ -201,6 +201,7 @@ class NominationAdmin(SpreadsheetExportMixin, DomainAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
+        search_term = without_nul(search_term)
         if not search_term.strip():
             return queryset, False
         return queryset.filter(estate__in=models.Estate.objects.search(search_term)), False

@@ -6,6 +6,8 @@ search, and nothing beyond the rows they may see; reviewers neither.
 """
 
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +30,16 @@ class SpreadsheetFormatsMixin:
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def export_action(self, request):
+        # The export follows the list's filters; a wrong one is answered as the list answers
+        # it (the plain list), not with a server error.
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            opts = self.model._meta
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            return HttpResponseRedirect(f"{url}?{ERROR_FLAG}=1")
 
 
 class SpreadsheetExportMixin(SpreadsheetFormatsMixin, ExportMixin):

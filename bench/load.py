@@ -227,7 +227,7 @@ def run(database, seconds, connections, workdir):
     for name, figures in results.items():
         if figures["socket_errors"] or figures["non_2xx_3xx"]:
             problems.append(
-                f"{name}: {figures['socket_errors']} socket errors, "
+                f"{name}: socket errors {figures['socket_error_kinds']}, "
                 f"{figures['non_2xx_3xx']} answers other than 2xx/3xx"
             )
     counted = after["views"] - info["views"]

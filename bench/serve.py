@@ -62,6 +62,9 @@ def gunicorn(env, workers=2, static_files=None, access_log=""):
             GUNICORN_BIND=f"127.0.0.1:{port}",
             GUNICORN_WORKERS=str(workers),
             GUNICORN_ACCESS_LOG=str(access_log),
+            # No worker recycling mid-measurement: it closes keep-alive connections, which a
+            # proxy retries but wrk counts as errors.
+            GUNICORN_MAX_REQUESTS="0",
         )
         log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
         process = subprocess.Popen(
@@ -125,6 +128,11 @@ def parse_wrk(output):
         "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "requests": int(requests.group(1)),
         "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+        "socket_error_kinds": dict(
+            zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)
+        )
+        if errors
+        else {},
         "non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0,
         "p50_ms": latency(50),
         "p99_ms": latency(99),

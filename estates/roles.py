@@ -102,6 +102,18 @@ def province_id_of(user):
     return cached
 
 
+def sync_role_groups_in_migration(apps):
+    """sync_role_groups() from a migration. Permissions are normally created after all
+    migrations; on a new database the groups need them now, so they are created first."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_role_groups(apps)
+
+
 def sync_role_groups(apps=None):
     """Create each role's group and give it exactly its permissions (used by a migration
     and by `manage.py create_staff_user`)."""

@@ -1,16 +1,10 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 
 def create_role_groups(apps, schema_editor):
-    # Permissions are normally created after all migrations; the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    from estates.roles import sync_role_groups
+    from estates.roles import sync_role_groups_in_migration
 
-    sync_role_groups(apps)
+    sync_role_groups_in_migration(apps)
 
 
 class Migration(migrations.Migration):

@@ -37,3 +37,11 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def worker_exit(server, worker):
+    """Write the profile views this worker has counted but not yet written (it has answered
+    its last request by now)."""
+    from showcase import viewcounts
+
+    viewcounts.flush()

@@ -158,6 +158,11 @@ def measure(sizes, import_rows, databases, page_requests, wrk_seconds):
     return results, pages, throughput
 
 
+def turn_seconds(seconds, turns=3):
+    """The whole wrk time split into turns of at least a second."""
+    return [max(1, seconds // turns)] * turns
+
+
 def measure_throughput(database, size, env, seconds):
     """Requests per second under gunicorn (2 workers) driven by wrk on loopback, for the list
     and a profile, from the page cache and rendered every time, beside a static file of the
@@ -177,8 +182,18 @@ def measure_throughput(database, size, env, seconds):
             statics = {f"bench-{page}.html": b"x" * n for page, n in sizes.items()}
             with serve.gunicorn({**env, "CACHE_URL": cache_url}, static_files=statics) as base:
                 for page, path in paths.items():
-                    served = serve.wrk(base + path, seconds=seconds)
-                    static = serve.wrk(base + f"/static/bench-{page}.html", seconds=seconds)
+                    static_url = base + f"/static/bench-{page}.html"
+                    # Warm-up: every worker thread loads its code, connects, fills its cache.
+                    serve.wrk(base + path, seconds=2)
+                    serve.wrk(static_url, seconds=1)
+                    # Page and static file take turns, so a slow spell of a shared machine
+                    # falls on both alike.
+                    turns = [
+                        (serve.wrk(base + path, seconds=turn), serve.wrk(static_url, seconds=turn))
+                        for turn in turn_seconds(seconds)
+                    ]
+                    served = serve.combine([page_run for page_run, _ in turns])
+                    static = serve.combine([static_run for _, static_run in turns])
                     rows.append(
                         {
                             "database": database,
@@ -353,7 +368,10 @@ def write_report(results, pages, throughput, info, smoke):
         "gunicorn with `gunicorn.conf.py` (2 workers × 2 threads, DEBUG off, WhiteNoise) on "
         "loopback, driven by `wrk -t2 -c16` on the same 2-core machine, at the largest size. "
         "Beside each page, in the same run and server, a static file of the same size served by "
-        "WhiteNoise; *ratio* is page ÷ static. Profile requests count views (one UPDATE each).",
+        "WhiteNoise; *ratio* is page ÷ static. After a 2-second warm-up, page and static file "
+        "take three turns each (a third of the time per turn), so a slow spell of the machine "
+        "falls on both alike; req/s is the mean of the turns. Profile "
+        "requests count views (added up in memory, written every 10 seconds).",
         "",
         *throughput_table(throughput),
         "",

@@ -139,6 +139,19 @@ def parse_wrk(output):
     }
 
 
+def combine(runs):
+    """Several wrk runs of equal length as one: mean rate, summed counts, worst p99."""
+    return {
+        "requests_per_second": round(
+            sum(run["requests_per_second"] for run in runs) / len(runs), 2
+        ),
+        "requests": sum(run["requests"] for run in runs),
+        "socket_errors": sum(run["socket_errors"] for run in runs),
+        "non_2xx_3xx": sum(run["non_2xx_3xx"] for run in runs),
+        "p99_ms": max((run["p99_ms"] for run in runs if run["p99_ms"] is not None), default=None),
+    }
+
+
 def fetch(url):
     with urllib.request.urlopen(url, timeout=30) as answer:
         return answer.read()

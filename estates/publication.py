@@ -6,6 +6,9 @@
 - ``province_order``: the province's display order, refreshed when a province is saved.
 - ``search_keys``: refreshed by Estate.save(), and for every estate of a city or property
   company when that is renamed.
+- ``Metric.is_latest``: marks each estate's latest value of each metric type (the order of
+  ``metric_order_key``), recomputed for the estate whenever one of its values is saved, deleted
+  or moved by ``update()``.
 
 Loading fixtures and bulk inserts send no signals that carry all of this (Django's loaddata
 saves rows raw); ``refresh_all()`` recomputes everything and is run by load_seed and the
@@ -56,9 +59,38 @@ def refresh_search_keys(estates):
     return len(changed)
 
 
+def refresh_latest_metrics(estate_ids=None, Metric=None):
+    """Recompute Metric.is_latest for these estates' values (all when None), writing only
+    the rows whose flag changes; returns the rows written. A migration passes its own
+    historical Metric model."""
+    if Metric is None:
+        from .models import Metric
+
+    values = Metric.objects.all()
+    if estate_ids is not None:
+        values = values.filter(estate_id__in=list(estate_ids))
+    latest = (
+        Metric.objects.filter(
+            estate_id=models.OuterRef("estate_id"), metric_type_id=models.OuterRef("metric_type_id")
+        )
+        .order_by(models.F("date").desc(nulls_last=True), "-sequence", "-pk")
+        .values("pk")[:1]
+    )
+    latest_pks = values.filter(pk=models.Subquery(latest)).values("pk")
+    # QuerySet.update (not the MetricQuerySet override): only the flag changes here.
+    unmarked = models.QuerySet.update(
+        values.filter(is_latest=True).exclude(pk__in=latest_pks), is_latest=False
+    )
+    marked = models.QuerySet.update(
+        Metric.objects.filter(pk__in=latest_pks, is_latest=False), is_latest=True
+    )
+    return unmarked + marked
+
+
 def refresh_all():
     from .models import Estate
 
+    refresh_latest_metrics()
     refresh_province_order()
     refresh_search_keys(
         Estate.objects.select_related("city", "property_company").iterator(chunk_size=2000)
@@ -74,6 +106,12 @@ def _campaign_changed(sender, instance, raw=False, **kwargs):
     refresh_publication(instance.nominations.values("estate_id"))
 
 
+def _metric_changed(sender, instance, raw=False, **kwargs):
+    estates = {instance.estate_id, getattr(instance, "loaded_estate_id", None)} - {None}
+    refresh_latest_metrics(estates)
+    instance.loaded_estate_id = instance.estate_id
+
+
 def _province_changed(sender, instance, raw=False, **kwargs):
     refresh_province_order([instance.pk])
 
@@ -87,7 +125,10 @@ def _names_changed(sender, instance, raw=False, created=False, **kwargs):
 
 
 def connect_signals():
-    from .models import Campaign, City, Nomination, PropertyCompany, Province
+    from .models import Campaign, City, Metric, Nomination, PropertyCompany, Province
+
+    post_save.connect(_metric_changed, sender=Metric, dispatch_uid="publication-metric")
+    post_delete.connect(_metric_changed, sender=Metric, dispatch_uid="publication-metric-d")
 
     post_save.connect(_nomination_changed, sender=Nomination, dispatch_uid="publication-nom")
     post_delete.connect(_nomination_changed, sender=Nomination, dispatch_uid="publication-nom-d")

@@ -183,6 +183,12 @@ def cache_from_url(url):
 # keys carry a content version stored in the database (showcase/cache.py).
 CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", "").strip())}
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "300"))
+# How old the content version a process holds may get before it reads it again; a change made
+# in another process shows on cached pages within this time (0: read on every request).
+PAGE_CACHE_VERSION_SECONDS = float(os.environ.get("PAGE_CACHE_VERSION_SECONDS", "1"))
+# Profile views are added up in each process and written at most this often, and when the
+# process stops (showcase/viewcounts.py); 0 writes every view at once.
+VIEW_COUNT_FLUSH_SECONDS = float(os.environ.get("VIEW_COUNT_FLUSH_SECONDS", "10"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,12 +1,14 @@
 """Public pages. Every estate they show comes through Estate.objects.published()."""
 
 import re
+from decimal import Decimal
 from itertools import groupby
 
 from django import forms
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, Sum
+from django.db.models.functions import Round
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -34,9 +36,9 @@ from estates.models import (
     Province,
 )
 
-from . import charts
+from . import charts, viewcounts
 from .cache import cached_page, kept_query
-from .presenters import estate_facts, exact, metric_series, with_latest_metrics
+from .presenters import estate_facts, exact, metric_series
 from .templatetags.showcase import display_number
 
 ESTATES_PER_PAGE = 20
@@ -196,11 +198,9 @@ def estate_list(request):
     )
 
 
-def count_view(request, slug):
-    """Count one view of a published estate with a single atomic UPDATE; False if none."""
-    if BOT_AGENTS.search(request.headers.get("User-Agent", "")):
-        return Estate.objects.published().filter(slug=slug).exists()
-    return bool(Estate.objects.published().filter(slug=slug).update(view_count=F("view_count") + 1))
+def counts_as_view(request):
+    """A GET from a browser; crawlers and HEAD requests are not counted."""
+    return request.method == "GET" and not BOT_AGENTS.search(request.headers.get("User-Agent", ""))
 
 
 # Stands in for the view count in the cached page; replaced on every request.
@@ -209,14 +209,13 @@ VIEW_COUNT_MARK = "\u2063views\u2063"
 
 @require_safe
 def estate_detail(request, slug):
-    if request.method == "GET" and not count_view(request, slug):
-        raise Http404
-    response = _estate_profile(request, slug)
-    count = getattr(response, "view_count", None)
-    if count is None:  # served from the cache: read the current count
-        count = Estate.objects.filter(slug=slug).values_list("view_count", flat=True).first()
+    response = _estate_profile(request, slug)  # 404 unless published
+    rendered = getattr(response, "view_count", None)
+    if rendered is not None:
+        viewcounts.remember(slug, rendered)
+    count = viewcounts.record(slug) if counts_as_view(request) else viewcounts.shown(slug)
     response.content = response.content.replace(
-        VIEW_COUNT_MARK.encode(), display_number(count or 0).encode()
+        VIEW_COUNT_MARK.encode(), display_number(count).encode()
     )
     return response
 
@@ -380,6 +379,10 @@ def mechanism_detail(request, slug):
     return render(request, "showcase/mechanism_detail.html", {"kind": kind, "estates": estates})
 
 
+# Bands of the headline percentages on the stats page: (label, from, below).
+STATS_BANDS = [("≥ 98%", 98, 101), ("95–98%", 95, 98), ("90–95%", 90, 95), ("< 90%", 0, 90)]
+
+
 @require_safe
 @cached_page
 def stats(request):
@@ -411,25 +414,35 @@ def stats(request):
         kind.n = counts[kind.pk]
     by_mechanism.sort(key=lambda kind: (-kind.n, kind.display_order))
     headline = list(MetricType.objects.filter(code__in=["satisfaction", "fee_collection"]))
-    latest, _kinds = with_latest_metrics(published, headline)
-    values = {kind.code: [] for kind in headline}
-    for row in latest.values(*[f"latest_{kind.code}" for kind in headline]):
-        for kind in headline:
-            value = exact(row[f"latest_{kind.code}"])
-            if value is not None:
-                values[kind.code].append(value)
+    figures_by_type = {
+        row["metric_type"]: row
+        for row in Metric.objects.filter(
+            is_latest=True, estate__is_published=True, metric_type__in=headline
+        )
+        .values("metric_type")
+        .annotate(
+            known=Count("pk"),
+            # In cents, so the sum is exact on SQLite too (it adds decimals as floats).
+            cents=Sum(Round(F("value") * 100)),
+            **{
+                f"band{i}": Count("pk", filter=Q(value__gte=low, value__lt=high))
+                for i, (_label, low, high) in enumerate(STATS_BANDS)
+            },
+        )
+        .order_by()
+    }
     metric_summaries = []
     for kind in headline:
-        known = values[kind.code]
-        bands = [("≥ 98%", 98, 101), ("95–98%", 95, 98), ("90–95%", 90, 95), ("< 90%", 0, 90)]
-        rows = [(label, sum(1 for v in known if lo <= v < hi)) for label, lo, hi in bands]
+        row = figures_by_type.get(kind.pk, {"known": 0})
+        known = row["known"]
+        bands = [(label, row[f"band{i}"]) for i, (label, _l, _h) in enumerate(STATS_BANDS)]
         metric_summaries.append(
             {
                 "kind": kind,
-                "known": len(known),
-                "unknown": totals["estates"] - len(known),
-                "average": exact(sum(known) / len(known)) if known else None,
-                "chart": charts.bar_chart(rows, _("个"), kind.display_name()) if known else None,
+                "known": known,
+                "unknown": totals["estates"] - known,
+                "average": exact(Decimal(int(row["cents"])) / 100 / known) if known else None,
+                "chart": charts.bar_chart(bands, _("个"), kind.display_name()) if known else None,
             }
         )
     return render(

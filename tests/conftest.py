@@ -14,9 +14,24 @@ def _fresh_page_cache():
     """Page cache keys carry the content version, which a rolled-back test reuses."""
     from django.core.cache import cache
 
+    from showcase.cache import forget_version
+
     cache.clear()
+    forget_version()
     yield
     cache.clear()
+    forget_version()
+
+
+@pytest.fixture(autouse=True)
+def _no_views_carried_over():
+    """Profile views wait in memory until written; none may cross from one test to the next
+    (a rolled-back test's estates are gone)."""
+    from showcase import viewcounts
+
+    viewcounts.discard()
+    yield
+    viewcounts.discard()
 
 
 @pytest.fixture(autouse=True)

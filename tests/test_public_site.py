@@ -1,10 +1,12 @@
 """The public site: search, filters, campaigns, features, mechanisms, stats, sharing, caching."""
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 
 from estates.enums import CampaignPhase, NominationState
 from estates.models import Campaign, Estate, Mechanism, MechanismType
+from showcase import viewcounts
 
 from .builders import make_campaign, make_estate, nominate
 from .growth import grow
@@ -323,6 +325,27 @@ def test_page_cache_serves_repeat_visits_and_forgets_on_change(client):
     assert "丽景长安（新名）" in card_names(parse(response.content))
 
 
+def test_a_change_made_by_another_process_shows_within_the_version_interval(
+    client, settings, monkeypatch
+):
+    """Another server bumps the version in the database without telling this process: its
+    cached pages are used until the version it holds is PAGE_CACHE_VERSION_SECONDS old."""
+    from showcase import cache as page_cache
+    from showcase.models import ContentVersion
+
+    settings.PAGE_CACHE_VERSION_SECONDS = 1
+    clock = [1000.0]
+    monkeypatch.setattr(page_cache.time, "monotonic", lambda: clock[0])
+    url = reverse("showcase:estate_list")
+    client.get(url)
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    ContentVersion.objects.update(version=F("version") + 1)  # the other server's change
+    clock[0] += 0.5
+    assert client.get(url)["X-Page-Cache"] == "hit"
+    clock[0] += 0.6
+    assert client.get(url)["X-Page-Cache"] == "miss"
+
+
 def test_counting_a_view_does_not_empty_the_cache(client):
     url = reverse("showcase:estate_detail", kwargs={"slug": "lijingchangan"})
     client.get(url)
@@ -334,6 +357,8 @@ def test_profile_view_is_counted_once_per_request_but_not_for_bots(client):
     client.get(url)
     client.get(url)
     client.get(url, HTTP_USER_AGENT="Mozilla/5.0 (compatible; Googlebot/2.1)")
+    client.head(url)
+    viewcounts.flush()
     assert Estate.objects.get(slug="xichanganyihao").view_count == 2
 
 
@@ -341,6 +366,8 @@ def test_unpublished_profile_is_not_counted(client):
     estate = make_estate(name="未发布小区")
     nominate(estate, state=NominationState.SHORTLISTED)
     assert client.get(estate.get_absolute_url()).status_code == 404
+    assert viewcounts.pending() == 0
+    viewcounts.flush()
     estate.refresh_from_db()
     assert estate.view_count == 0
 

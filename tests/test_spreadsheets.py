@@ -107,7 +107,11 @@ def test_percent_formatted_xlsx_cell_is_read_as_a_percentage():
     _result, problems = import_bytes(buffer.getvalue(), SafeXLSX)
     assert problems == []
     estate = Estate.objects.get(name="百分比小区")
-    values = dict(Metric.objects.filter(estate=estate).values_list("metric_type__code", "value"))
+    values = dict(
+        Metric.objects.filter(estate=estate, is_latest=True).values_list(
+            "metric_type__code", "value"
+        )
+    )
     assert {k: str(v) for k, v in values.items()} == {
         "satisfaction": "96.55",
         "fee_collection": "98.63",
@@ -132,6 +136,10 @@ def test_metric_dates_from_excel_and_chinese_text():
         .values_list("date", flat=True)
     )
     assert [d.isoformat() for d in dates] == ["2022-12-31", "2023-06-30"]
+    latest = Metric.objects.get(
+        estate__slug="lijingchangan", metric_type__code="satisfaction", is_latest=True
+    )
+    assert latest.date == datetime.date(2022, 12, 31)
 
 
 def test_every_bad_row_is_reported_and_nothing_is_written():

@@ -1,4 +1,4 @@
-"""View counts stay exact when many visitors read one profile at once."""
+"""View counts: exact when many visitors read one profile at once, written in batches."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -8,6 +8,11 @@ from django.db import connections
 from django.test import Client
 
 from estates.models import Estate
+from showcase import viewcounts
+
+from .html import parse
+
+pytestmark = pytest.mark.django_db
 
 THREADS = 8
 REQUESTS_PER_THREAD = 30
@@ -21,8 +26,18 @@ def visit(url):
         connections.close_all()
 
 
+def views(slug):
+    return Estate.objects.get(slug=slug).view_count
+
+
+def shown(client, url):
+    return parse(client.get(url).content).find("p", class_="views").clean_text()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_views_are_all_counted():
+@pytest.mark.parametrize("interval", [0, 3600], ids=["every view", "batched"])
+def test_concurrent_views_are_all_counted(settings, interval):
+    settings.VIEW_COUNT_FLUSH_SECONDS = interval
     call_command("load_seed", verbosity=0)
     Estate.objects.filter(slug="lijingchangan").update(view_count=0)
     url = "/estates/lijingchangan/"
@@ -30,4 +45,70 @@ def test_concurrent_views_are_all_counted():
         results = list(pool.map(visit, [url] * THREADS))
     statuses = [status for thread in results for status in thread]
     assert statuses == [200] * (THREADS * REQUESTS_PER_THREAD)
-    assert Estate.objects.get(slug="lijingchangan").view_count == THREADS * REQUESTS_PER_THREAD
+    viewcounts.flush()
+    assert views("lijingchangan") == THREADS * REQUESTS_PER_THREAD
+    assert viewcounts.pending() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flushes_from_several_processes_add_up(settings):
+    """Each process adds its own views to what the database holds, never overwriting views
+    another process wrote meanwhile."""
+    settings.VIEW_COUNT_FLUSH_SECONDS = 3600
+    call_command("load_seed", verbosity=0)
+    Estate.objects.filter(slug="lijingchangan").update(view_count=5)
+    client = Client()
+    for _ in range(3):
+        client.get("/estates/lijingchangan/")
+    assert views("lijingchangan") == 5  # not written yet
+    Estate.objects.filter(slug="lijingchangan").update(view_count=100)  # another process
+    assert viewcounts.flush() == 3
+    assert views("lijingchangan") == 103
+
+
+def test_views_wait_for_the_interval_then_are_written(client, settings, monkeypatch):
+    settings.VIEW_COUNT_FLUSH_SECONDS = 10
+    Estate.objects.filter(slug="xichanganyihao").update(view_count=0)
+    viewcounts.flush()  # starts the interval now
+    clock = [viewcounts.time.monotonic()]
+    monkeypatch.setattr(viewcounts.time, "monotonic", lambda: clock[0])
+    url = "/estates/xichanganyihao/"
+    assert shown(client, url) == "查看：1次"
+    assert shown(client, url) == "查看：2次"
+    assert views("xichanganyihao") == 0
+    clock[0] += 10
+    assert shown(client, url) == "查看：3次"
+    assert views("xichanganyihao") == 3
+    assert viewcounts.pending() == 0
+
+
+def test_a_failed_write_keeps_the_views(client, settings, monkeypatch):
+    settings.VIEW_COUNT_FLUSH_SECONDS = 3600
+    Estate.objects.filter(slug="xichanganyihao").update(view_count=0)
+    client.get("/estates/xichanganyihao/")
+    client.get("/estates/xichanganyihao/")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(viewcounts.Estate.objects, "filter", broken)
+        assert viewcounts.flush() == 0
+    assert viewcounts.pending() == 2
+    assert viewcounts.flush() == 2
+    assert views("xichanganyihao") == 2
+
+
+@pytest.mark.parametrize(("version_seconds", "queries"), [(0, 1), (1, 0)])
+def test_a_cached_profile_reads_at_most_the_content_version(
+    client, settings, django_assert_num_queries, version_seconds, queries
+):
+    """Counting the view writes nothing in the request; only the content version may be
+    read (on every request when PAGE_CACHE_VERSION_SECONDS is 0)."""
+    settings.VIEW_COUNT_FLUSH_SECONDS = 3600
+    settings.PAGE_CACHE_VERSION_SECONDS = version_seconds
+    url = "/estates/xichanganyihao/"
+    client.get(url)
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+    assert response["X-Page-Cache"] == "hit"

@@ -172,6 +172,23 @@ class MetricType(models.Model):
         return unit if unit == "%" or unit == self.unit else f" {unit}"
 
 
+class MetricQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """Keep is_latest true when an update moves values in time or between estates."""
+        from ..publication import refresh_latest_metrics
+
+        if not {"estate", "estate_id", "metric_type", "metric_type_id", "date", "sequence"} & set(
+            kwargs
+        ):
+            return super().update(**kwargs)
+        rows = dict(self.values_list("pk", "estate_id"))
+        updated = super().update(**kwargs)
+        moved = self.model.objects.filter(pk__in=list(rows)).values_list("estate_id", flat=True)
+        estates = set(rows.values()) | set(moved)
+        refresh_latest_metrics(estates)
+        return updated
+
+
 class Metric(ApproximateDate):
     """One value of one indicator for one estate; two at two dates are a before/after pair."""
 
@@ -192,8 +209,13 @@ class Metric(ApproximateDate):
     source_note = models.CharField(
         _("数据说明"), max_length=200, blank=True, help_text=_("如“发放调查问卷200余份”。")
     )
+    # Kept copy: this is its estate's latest value of its type (metric_order_key), so pages
+    # and exports read latest values with an indexed filter instead of a subquery per estate
+    # and type. Recomputed by estates.publication.refresh_latest_metrics on every change.
+    is_latest = models.BooleanField(_("最新值"), default=False, editable=False)
 
-    history = HistoricalRecords()
+    objects = MetricQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["is_latest"])
 
     class Meta:
         verbose_name = _("指标数据")
@@ -205,6 +227,14 @@ class Metric(ApproximateDate):
             models.Index(
                 fields=["estate", "metric_type", "date", "sequence"],
                 name="metric_latest_lookup",
+            ),
+            # The stats page's figures over every published estate's latest values
+            # (showcase.views.stats) and latest_metric_value(): only latest rows, by type.
+            models.Index(
+                fields=["metric_type", "estate"],
+                include=["value"],
+                condition=models.Q(is_latest=True),
+                name="metric_latest_by_type",
             ),
         ]
         constraints = [
@@ -224,6 +254,13 @@ class Metric(ApproximateDate):
     def save(self, *args, **kwargs):
         self.is_percentage = self.metric_type.is_percentage
         super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        metric = super().from_db(db, field_names, values)
+        # A save that moves the value to another estate refreshes both estates' latest values.
+        metric.loaded_estate_id = metric.__dict__.get("estate_id")
+        return metric
 
     def clean(self):
         super().clean()
@@ -250,14 +287,16 @@ def latest_metric_value(estate_path="pk", **metric_type):
     (reached from the outer row by `estate_path`).
 
     "Latest" is the latest date; undated values (a before/after pair) come before dated ones
-    and among themselves follow their sequence, as on the profile page.
+    and among themselves follow their sequence, as on the profile page: the kept
+    Metric.is_latest flag.
     """
     return models.Subquery(
         Metric.objects.filter(
             estate=models.OuterRef(estate_path),
+            is_latest=True,
             **{f"metric_type__{key}": value for key, value in metric_type.items()},
         )
-        .order_by(models.F("date").desc(nulls_last=True), "-sequence", "-pk")
+        .order_by()  # one row at most: the default ordering would only add joins
         .values("value")[:1]
     )
 

@@ -15,6 +15,7 @@ from .. import models
 from ..enums import ActivityCategory, Approximation, DatePrecision, EstateType
 from ..models.constraints import FORM_LIMITS
 from ..models.profile import latest_metric_value, metric_order_key
+from ..publication import refresh_latest_metrics
 from ..roles import Role, province_id_of, role_of
 from . import cells
 from .cells import CellError
@@ -358,6 +359,7 @@ class EstateResource(ScopedResource):
             ],
             models.Metric,
         )
+        refresh_latest_metrics([instance.pk])  # bulk_create sends no signals
 
 
 class LookupWidget(widgets.ForeignKeyWidget):

@@ -27,9 +27,15 @@ PUBLISHED_MESSAGE = _(
 
 
 def is_published_estate(estate):
-    return models.Nomination.objects.filter(
-        estate=estate, state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
-    ).exists()
+    """Whether a public page shows the estate, asked once per loaded estate: the change form
+    asks again for every inline row, and the answer cannot change within one request."""
+    if not hasattr(estate, "_is_published_now"):
+        estate._is_published_now = models.Nomination.objects.filter(
+            estate=estate,
+            state=NominationState.SELECTED,
+            campaign__phase__in=RESULTS_PUBLIC_PHASES,
+        ).exists()
+    return estate._is_published_now
 
 
 def constraint_limits(db_field):

@@ -39,6 +39,14 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
+def post_worker_init(worker):
+    """Write the profile views each worker counts from a background thread, so no request
+    waits for the write (showcase/viewcounts.py)."""
+    from showcase import viewcounts
+
+    viewcounts.start_timer()
+
+
 def worker_exit(server, worker):
     """Write the profile views this worker has counted but not yet written (it has answered
     its last request by now)."""

@@ -15,8 +15,8 @@ saves rows raw); ``refresh_all()`` recomputes everything and is run by load_seed
 synthetic data generator.
 """
 
-from django.db import models
-from django.db.models.signals import post_delete, post_save
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from .search import search_keys
 
@@ -59,12 +59,20 @@ def refresh_search_keys(estates):
     return len(changed)
 
 
-def refresh_latest_metrics(estate_ids=None, Metric=None):
+def public_data_changed():
+    """Queryset updates send no signals: tell the page cache (showcase/cache.py) itself."""
+    from django.apps import apps
+
+    if apps.is_installed("showcase"):
+        from showcase.cache import bump
+
+        bump()
+
+
+def refresh_latest_metrics(estate_ids=None):
     """Recompute Metric.is_latest for these estates' values (all when None), writing only
-    the rows whose flag changes; returns the rows written. A migration passes its own
-    historical Metric model."""
-    if Metric is None:
-        from .models import Metric
+    the rows whose flag changes; returns the rows written. (Migration 0016 holds a copy.)"""
+    from .models import Metric
 
     values = Metric.objects.all()
     if estate_ids is not None:
@@ -106,9 +114,36 @@ def _campaign_changed(sender, instance, raw=False, **kwargs):
     refresh_publication(instance.nominations.values("estate_id"))
 
 
+def lock_estates(estate_ids):
+    """Hold these estates' rows until the transaction ends, so two transactions changing one
+    estate's values refresh its flags one after the other, each seeing the other's rows.
+    (FOR NO KEY UPDATE: it does not wait for the key-share locks that inserting a row with a
+    foreign key to the estate takes.)"""
+    from .models import Estate
+
+    list(
+        Estate.objects.select_for_update(no_key=True)
+        .filter(pk__in=sorted(estate_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _metric_moving(sender, instance, raw=False, **kwargs):
+    """Before a save: the estate the value belonged to, if it may be moving to another one.
+    A row loaded from the database knows it already (Metric.from_db); one built otherwise
+    (a history revert) asks."""
+    if instance.pk is not None and not hasattr(instance, "loaded_estate_id"):
+        instance.loaded_estate_id = (
+            sender.objects.filter(pk=instance.pk).values_list("estate_id", flat=True).first()
+        )
+
+
 def _metric_changed(sender, instance, raw=False, **kwargs):
     estates = {instance.estate_id, getattr(instance, "loaded_estate_id", None)} - {None}
-    refresh_latest_metrics(estates)
+    with transaction.atomic():
+        lock_estates(estates)
+        refresh_latest_metrics(estates)
     instance.loaded_estate_id = instance.estate_id
 
 
@@ -127,6 +162,7 @@ def _names_changed(sender, instance, raw=False, created=False, **kwargs):
 def connect_signals():
     from .models import Campaign, City, Metric, Nomination, PropertyCompany, Province
 
+    pre_save.connect(_metric_moving, sender=Metric, dispatch_uid="publication-metric-pre")
     post_save.connect(_metric_changed, sender=Metric, dispatch_uid="publication-metric")
     post_delete.connect(_metric_changed, sender=Metric, dispatch_uid="publication-metric-d")
 

@@ -210,9 +210,8 @@ VIEW_COUNT_MARK = "\u2063views\u2063"
 @require_safe
 def estate_detail(request, slug):
     response = _estate_profile(request, slug)  # 404 unless published
-    rendered = getattr(response, "view_count", None)
-    if rendered is not None:
-        viewcounts.remember(slug, rendered)
+    if hasattr(response, "view_count"):  # rendered now, not served from the cache
+        viewcounts.remember(response.estate_id, slug, response.view_count)
     count = viewcounts.record(slug) if counts_as_view(request) else viewcounts.shown(slug)
     response.content = response.content.replace(
         VIEW_COUNT_MARK.encode(), display_number(count).encode()
@@ -263,7 +262,7 @@ def _estate_profile(request, slug):
             "view_count_mark": VIEW_COUNT_MARK,
         },
     )
-    response.view_count = estate.view_count
+    response.estate_id, response.view_count = estate.pk, estate.view_count
     return response
 
 
@@ -433,9 +432,9 @@ def stats(request):
     }
     metric_summaries = []
     for kind in headline:
-        row = figures_by_type.get(kind.pk, {"known": 0})
-        known = row["known"]
-        bands = [(label, row[f"band{i}"]) for i, (label, _l, _h) in enumerate(STATS_BANDS)]
+        row = figures_by_type.get(kind.pk, {})  # none when no published estate has one
+        known = row.get("known", 0)
+        bands = [(label, row.get(f"band{i}", 0)) for i, (label, _l, _h) in enumerate(STATS_BANDS)]
         metric_summaries.append(
             {
                 "kind": kind,

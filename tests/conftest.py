@@ -24,6 +24,15 @@ def _fresh_page_cache():
 
 
 @pytest.fixture(autouse=True)
+def _no_timing_in_query_counts(settings):
+    """Read the content version on every request and write views only when a test says so,
+    so the queries a page runs never depend on how long a test has taken (the tests of the
+    intervals set them)."""
+    settings.PAGE_CACHE_VERSION_SECONDS = 0
+    settings.VIEW_COUNT_FLUSH_SECONDS = 3600
+
+
+@pytest.fixture(autouse=True)
 def _no_views_carried_over():
     """Profile views wait in memory until written; none may cross from one test to the next
     (a rolled-back test's estates are gone)."""

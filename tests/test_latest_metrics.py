@@ -2,10 +2,14 @@
 (metric_order_key: undated before/after pairs by sequence, then dated values by date)."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.db import connection, connections, transaction
 
+from estates import publication
 from estates.models import Estate, Metric, MetricType
 from estates.models.profile import metric_order_key
 from estates.publication import refresh_all, refresh_latest_metrics
@@ -115,3 +119,61 @@ def test_latest_metric_value_reads_the_kept_flag():
         )
     )
     assert rows["aozhengchengyuannanqu"] == Decimal("96.55")
+
+
+def test_a_value_rebuilt_from_history_and_moved_refreshes_both_estates(satisfaction):
+    """A history revert builds the row from its record, not from the database."""
+    estate, other = make_estate(), make_estate()
+    kept = add(estate, satisfaction, "80", date=datetime.date(2020, 1, 1))
+    moving = add(estate, satisfaction, "90", date=datetime.date(2021, 1, 1))
+    record = moving.history.earliest()
+    Metric.objects.filter(pk=moving.pk).update(estate=other)
+    assert_kept()
+    rebuilt = record.instance  # back to the first estate, as a revert would save it
+    rebuilt.estate = other
+    Metric.objects.filter(pk=moving.pk).update(estate=estate)
+    rebuilt.save()  # moves it from `estate` to `other` without having been loaded
+    assert_kept()
+    assert Metric.objects.get(pk=kept.pk).is_latest
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_adding_values_to_one_estate_leave_one_latest():
+    """Each transaction refreshes the estate's flags holding its row, so the second sees the
+    first's value (without the lock, both would mark their own value latest)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time")
+    call_command("load_seed", verbosity=0)
+    satisfaction = MetricType.objects.get(code="satisfaction")
+    estate = make_estate()
+    both_inserted = threading.Barrier(2, timeout=20)
+    errors = []
+
+    def write(year):
+        try:
+            with transaction.atomic():
+                metric = Metric.objects.bulk_create(
+                    [
+                        Metric(
+                            estate=estate,
+                            metric_type=satisfaction,
+                            value=Decimal("90"),
+                            date=datetime.date(year, 1, 1),
+                        )
+                    ]
+                )[0]
+                both_inserted.wait()  # neither has committed; each sees only its own row
+                publication._metric_changed(Metric, metric)
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(year,)) for year in (2020, 2021)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Metric.objects.filter(estate=estate, is_latest=True).count() == 1
+    assert_kept()

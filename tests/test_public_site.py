@@ -190,6 +190,21 @@ def test_mechanism_catalogue_counts_published_estates(client):
     assert "未发布的开放日" not in detail.text()
 
 
+def test_stats_with_no_known_value_of_a_headline_metric(client):
+    """A new site, or a registry where no published estate gives its fee collection."""
+    from estates.models import Metric
+
+    Metric.objects.filter(metric_type__code="fee_collection").delete()
+    tree = page(client, reverse("showcase:stats"))
+    fee = tree.find("section", **{"aria-labelledby": "metric-fee_collection"})
+    assert fee.clean_text() == "物业费收缴率 暂无数据。"
+    assert fee.find("svg") is None
+    satisfaction = tree.find("section", **{"aria-labelledby": "metric-satisfaction"})
+    assert satisfaction.find("p").clean_text() == "3 个小区有此数据，平均 94.18%；2 个小区未知。"
+    labels = satisfaction.find("svg").attrs["aria-label"]
+    assert labels.startswith("业主满意度")
+
+
 def test_stats_count_only_known_values(client):
     tree = page(client, reverse("showcase:stats"))
     figures = [li.clean_text() for li in tree.find("ul", class_="figures").find_all("li")]

@@ -1,5 +1,6 @@
 """View counts: exact when many visitors read one profile at once, written in batches."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -97,6 +98,69 @@ def test_a_failed_write_keeps_the_views(client, settings, monkeypatch):
     assert viewcounts.pending() == 2
     assert viewcounts.flush() == 2
     assert views("xichanganyihao") == 2
+
+
+def test_a_failed_read_after_the_write_does_not_count_twice(client, settings, monkeypatch):
+    settings.VIEW_COUNT_FLUSH_SECONDS = 3600
+    Estate.objects.filter(slug="xichanganyihao").update(view_count=0)
+    client.get("/estates/xichanganyihao/")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("connection lost")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(viewcounts.Estate.objects.none().__class__, "values_list", broken)
+        assert viewcounts.flush() == 1
+    assert viewcounts.pending() == 0
+    assert viewcounts.flush() == 0
+    assert views("xichanganyihao") == 1
+
+
+def test_views_follow_the_estate_when_its_slug_changes(client, settings):
+    settings.VIEW_COUNT_FLUSH_SECONDS = 3600
+    estate = Estate.objects.get(slug="xichanganyihao")
+    Estate.objects.filter(pk=estate.pk).update(view_count=0)
+    client.get("/estates/xichanganyihao/")
+    estate.slug = "xichanganyihao-renamed"
+    estate.save()
+    assert viewcounts.flush() == 1
+    assert Estate.objects.get(pk=estate.pk).view_count == 1
+
+
+def test_many_estates_are_written_in_batches(client, settings, monkeypatch):
+    settings.VIEW_COUNT_FLUSH_SECONDS = 3600
+    monkeypatch.setattr(viewcounts, "BATCH", 2)
+    slugs = list(Estate.objects.published().values_list("slug", flat=True))
+    assert len(slugs) >= 3
+    Estate.objects.update(view_count=0)
+    for times, slug in enumerate(slugs, 1):
+        for _ in range(times):
+            client.get(f"/estates/{slug}/")
+    assert viewcounts.flush() == sum(range(1, len(slugs) + 1))
+    counts = dict(Estate.objects.values_list("slug", "view_count"))
+    assert [counts[slug] for slug in slugs] == list(range(1, len(slugs) + 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_thread_writes_without_further_requests(settings):
+    """gunicorn starts it in every worker: an idle worker's views still reach the database."""
+    settings.VIEW_COUNT_FLUSH_SECONDS = 0.2
+    call_command("load_seed", verbosity=0)
+    Estate.objects.filter(slug="lijingchangan").update(view_count=0)
+    viewcounts.start_timer()
+    try:
+        client = Client()
+        for _ in range(3):
+            assert client.get("/estates/lijingchangan/").status_code == 200
+        for _ in range(50):
+            if views("lijingchangan") == 3:
+                break
+            time.sleep(0.1)
+        assert views("lijingchangan") == 3
+        assert viewcounts.pending() == 0
+    finally:
+        viewcounts.stop_timer()
+        connections.close_all()
 
 
 @pytest.mark.parametrize(("version_seconds", "queries"), [(0, 1), (1, 0)])

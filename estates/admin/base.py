@@ -16,7 +16,6 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .. import models
 from ..access import visible
-from ..enums import RESULTS_PUBLIC_PHASES, NominationState
 from ..forms import FiniteDecimalField
 from ..models.constraints import FORM_LIMITS
 from ..roles import Role, province_id_of, role_of
@@ -27,15 +26,10 @@ PUBLISHED_MESSAGE = _(
 
 
 def is_published_estate(estate):
-    """Whether a public page shows the estate, asked once per loaded estate: the change form
-    asks again for every inline row, and the answer cannot change within one request."""
-    if not hasattr(estate, "_is_published_now"):
-        estate._is_published_now = models.Nomination.objects.filter(
-            estate=estate,
-            state=NominationState.SELECTED,
-            campaign__phase__in=RESULTS_PUBLIC_PHASES,
-        ).exists()
-    return estate._is_published_now
+    """Whether a public page shows the estate: its kept flag, as loaded (the admin loads its
+    objects afresh for every request; estates/publication.py keeps the flag true in the
+    transaction of every change). The change form asks for every inline row."""
+    return estate.is_published
 
 
 def constraint_limits(db_field):

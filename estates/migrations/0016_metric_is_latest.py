@@ -4,9 +4,17 @@ from django.db import migrations, models
 
 
 def mark_latest(apps, schema_editor):
-    from estates.publication import refresh_latest_metrics
-
-    refresh_latest_metrics(Metric=apps.get_model("estates", "Metric"))
+    """Each estate's latest value of each type, as estates.publication.refresh_latest_metrics
+    computes it (copied: a migration must not change when that code does)."""
+    Metric = apps.get_model("estates", "Metric")
+    latest = (
+        Metric.objects.filter(
+            estate_id=models.OuterRef("estate_id"), metric_type_id=models.OuterRef("metric_type_id")
+        )
+        .order_by(models.F("date").desc(nulls_last=True), "-sequence", "-pk")
+        .values("pk")[:1]
+    )
+    Metric.objects.filter(pk=models.Subquery(latest)).update(is_latest=True)
 
 
 class Migration(migrations.Migration):

@@ -14,7 +14,7 @@ class CampaignQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """A bulk update may change a phase: keep Estate.is_published true in the same
         transaction (estates/publication.py), as saving one campaign does."""
-        from ..publication import refresh_publication
+        from ..publication import public_data_changed, refresh_publication
         from .nominations import Nomination
 
         with transaction.atomic(using=self.db):
@@ -25,6 +25,8 @@ class CampaignQuerySet(models.QuerySet):
             )
             rows = super().update(**kwargs)
             refresh_publication(estate_ids)
+            if rows:
+                public_data_changed()
         return rows
 
 

@@ -231,7 +231,8 @@ class Estate(models.Model):
         help_text=_("如：中国物业管理协会《全国百家“美好家园” 北京篇》，2022年3月18日。"),
     )
 
-    # Incremented with a single UPDATE … SET view_count = view_count + 1 per counted view.
+    # Incremented by UPDATE … SET view_count = view_count + n with the views each server
+    # process has counted since its last write (showcase/viewcounts.py).
     view_count = models.PositiveBigIntegerField(_("查看次数"), default=0, editable=False)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

@@ -4,7 +4,7 @@ import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
@@ -174,18 +174,26 @@ class MetricType(models.Model):
 
 class MetricQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        """Keep is_latest true when an update moves values in time or between estates."""
-        from ..publication import refresh_latest_metrics
+        """Keep is_latest true when an update moves values in time or between estates, in
+        the same transaction, and tell the page cache (an update sends no signals)."""
+        from ..publication import lock_estates, public_data_changed, refresh_latest_metrics
 
-        if not {"estate", "estate_id", "metric_type", "metric_type_id", "date", "sequence"} & set(
-            kwargs
-        ):
-            return super().update(**kwargs)
-        rows = dict(self.values_list("pk", "estate_id"))
-        updated = super().update(**kwargs)
-        moved = self.model.objects.filter(pk__in=list(rows)).values_list("estate_id", flat=True)
-        estates = set(rows.values()) | set(moved)
-        refresh_latest_metrics(estates)
+        with transaction.atomic(using=self.db):
+            if {"estate", "estate_id", "metric_type", "metric_type_id", "date", "sequence"} & set(
+                kwargs
+            ):
+                rows = dict(self.values_list("pk", "estate_id"))
+                updated = super().update(**kwargs)
+                moved = self.model.objects.filter(pk__in=list(rows)).values_list(
+                    "estate_id", flat=True
+                )
+                estates = set(rows.values()) | set(moved)
+                lock_estates(estates)
+                refresh_latest_metrics(estates)
+            else:
+                updated = super().update(**kwargs)
+            if updated:
+                public_data_changed()
         return updated
 
 

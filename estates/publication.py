@@ -90,7 +90,7 @@ def refresh_latest_metrics(estate_ids=None):
         values.filter(is_latest=True).exclude(pk__in=latest_pks), is_latest=False
     )
     marked = models.QuerySet.update(
-        Metric.objects.filter(pk__in=latest_pks, is_latest=False), is_latest=True
+        values.filter(is_latest=False, pk__in=latest_pks), is_latest=True
     )
     return unmarked + marked
 

@@ -1,7 +1,8 @@
 """Open data: published estates as JSON, CSV (UTF-8 with BOM) and XLSX.
 
 One row per estate with the fields of the design; metrics hold each type's latest value as a
-number; unknown values are null (JSON) or empty cells.
+number; unknown values are null (JSON) or empty cells. Each file is built once per change of
+the published data and then served from disk (showcase/snapshots.py).
 """
 
 import csv
@@ -10,7 +11,6 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from estates.spreadsheets.cells import xml_text
 
 from .cache import cached_page
 from .presenters import plain_number
+from .snapshots import serve_snapshot
 from .views import selected_nominations
 
 FIELDS = [
@@ -155,14 +156,19 @@ def filename(extension):
     return f"meihao-jiayuan-estates-{timezone.localdate():%Y%m%d}.{extension}"
 
 
-def attachment(response, extension):
-    response["Content-Disposition"] = f'attachment; filename="{filename(extension)}"'
-    return response
-
-
 @require_safe
-@cached_page
 def estates_json(request):
+    return serve_snapshot(
+        request,
+        "json",
+        lambda: json_body(request),
+        "application/json; charset=utf-8",
+        filename("json"),
+        download=False,
+    )
+
+
+def json_body(request):
     _kinds, records = rows(request)
     for record in records:
         record["metrics"] = {code: _number(v) for code, v in record["metrics"].items()}
@@ -173,7 +179,7 @@ def estates_json(request):
     # markup by a browser that sniffs or a page that embeds the file.
     for character, escape in JSON_MARKUP_ESCAPES:
         body = body.replace(character, escape)
-    return HttpResponse(body, content_type="application/json; charset=utf-8")
+    return body.encode("utf-8")
 
 
 def csv_cell(value):
@@ -186,8 +192,13 @@ def csv_cell(value):
 
 
 @require_safe
-@cached_page
 def estates_csv(request):
+    return serve_snapshot(
+        request, "csv", lambda: csv_body(request), "text/csv; charset=utf-8", filename("csv")
+    )
+
+
+def csv_body(request):
     kinds, records = rows(request)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # BOM: Excel then reads the file as UTF-8 and shows Chinese
@@ -198,10 +209,7 @@ def estates_csv(request):
         for kind in kinds:
             cells += [record["metrics"][kind.code], record["metric_dates"][kind.code]]
         writer.writerow([csv_cell(cell) for cell in cells])
-    return attachment(
-        HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"),
-        "csv",
-    )
+    return buffer.getvalue().encode("utf-8")
 
 
 def _text_cell(sheet, value):
@@ -213,9 +221,15 @@ def _text_cell(sheet, value):
     return cell
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @require_safe
-@cached_page
 def estates_xlsx(request):
+    return serve_snapshot(request, "xlsx", lambda: xlsx_body(request), XLSX_TYPE, filename("xlsx"))
+
+
+def xlsx_body(request):
     kinds, records = rows(request)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("estates")
@@ -245,13 +259,7 @@ def estates_xlsx(request):
         sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return attachment(
-        HttpResponse(
-            buffer.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-        "xlsx",
-    )
+    return buffer.getvalue()
 
 
 @require_safe

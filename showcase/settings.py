@@ -238,6 +238,9 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
+# Open-data files, built once per change of the published data (showcase/snapshots.py).
+# Private: not served by the web server, and left out of backups (they are rebuilt).
+OPEN_DATA_ROOT = Path(os.environ.get("DJANGO_OPEN_DATA_ROOT", str(BASE_DIR / "var" / "opendata")))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

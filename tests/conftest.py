@@ -24,6 +24,12 @@ def _fresh_page_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_open_data_files(settings, tmp_path):
+    """Open-data files are named by the content version too: each test builds its own."""
+    settings.OPEN_DATA_ROOT = tmp_path / "opendata"
+
+
+@pytest.fixture(autouse=True)
 def _no_timing_in_query_counts(settings):
     """Read the content version on every request and write views only when a test says so,
     so the queries a page runs never depend on how long a test has taken (the tests of the

@@ -146,7 +146,7 @@ EVERY_PAGE = [
 def test_hostile_values_in_every_text_field_are_escaped(client, everything_hostile, url):
     response = client.get(url)
     assert response.status_code == 200
-    body = response.content.decode()
+    body = response.getvalue().decode()
     assert "<script>alert(1)" not in body
     assert "<img src=x onerror" not in body
 
@@ -158,8 +158,8 @@ def test_hostile_values_survive_csv_and_xlsx_as_text(client, everything_hostile)
     from openpyxl import load_workbook
 
     rows = list(
-        csv.DictReader(io.StringIO(client.get("/data/estates.csv").content.decode("utf-8-sig")))
+        csv.DictReader(io.StringIO(client.get("/data/estates.csv").getvalue().decode("utf-8-sig")))
     )
     assert len(rows) == 5
-    workbook = load_workbook(io.BytesIO(client.get("/data/estates.xlsx").content))
+    workbook = load_workbook(io.BytesIO(client.get("/data/estates.xlsx").getvalue()))
     assert workbook["estates"].max_row == 6

@@ -81,7 +81,7 @@ def hidden():
 def test_unpublished_estates_appear_nowhere(client, hidden, url, language):
     if language and url.startswith(("/data/estates", "/sitemap")):
         pytest.skip("no language variant")
-    body = client.get(language + url).content
+    body = client.get(language + url).getvalue()
     # A search page repeats its own query in the search box and title; that is not a leak.
     secrets = [s for s in [MARK, "yinmi", "秘密", "99999", "13800000000"] if s not in url]
     for secret in secrets:

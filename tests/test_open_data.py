@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from estates.enums import NominationState
-from estates.models import Campaign
+from estates.models import Campaign, Estate, Nomination
 
 from .builders import make_estate, nominate
 
@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 def test_json_lists_published_estates_with_the_designed_fields(client):
     response = client.get("/data/estates.json")
     assert response["Content-Type"] == "application/json; charset=utf-8"
-    records = json.loads(response.content)
+    body = response.getvalue()
+    records = json.loads(body)
     assert [r["name"] for r in records] == [
         "厂洼街7号院",
         "丽景长安",
@@ -68,14 +69,14 @@ def test_json_lists_published_estates_with_the_designed_fields(client):
         0.76,
         100,
     )
-    assert '"satisfaction": 96.55' in response.content.decode()
+    assert '"satisfaction": 96.55' in body.decode()
 
 
 def test_csv_opens_in_excel_with_chinese_and_exact_numbers(client):
     response = client.get("/data/estates.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert 'filename="meihao-jiayuan-estates-' in response["Content-Disposition"]
-    raw = response.content
+    raw = response.getvalue()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(rows) == 5
@@ -92,7 +93,7 @@ def test_csv_opens_in_excel_with_chinese_and_exact_numbers(client):
 
 def test_xlsx_has_real_numbers_percentages_and_a_frozen_header(client):
     response = client.get("/data/estates.xlsx")
-    workbook = load_workbook(io.BytesIO(response.content))
+    workbook = load_workbook(io.BytesIO(response.getvalue()))
     sheet = workbook["estates"]
     assert sheet.freeze_panes == "A2"
     header = [cell.value for cell in sheet[1]]
@@ -118,7 +119,7 @@ def test_open_data_leaves_out_everything_unpublished(client):
         )
         nominate(estate, campaign=national, state=state)
     for url in ["/data/estates.json", "/data/estates.csv", "/data/estates.xlsx"]:
-        body = client.get(url).content
+        body = client.get(url).getvalue()
         assert "隐藏".encode() not in body
         assert b"hidden-" not in body
 
@@ -127,7 +128,7 @@ def test_text_that_looks_like_a_formula_is_defused_in_csv(client):
     estate = make_estate(name="公式小区", tagline='=HYPERLINK("http://evil.example","点我")')
     nominate(estate)
     rows = list(
-        csv.DictReader(io.StringIO(client.get("/data/estates.csv").content.decode("utf-8-sig")))
+        csv.DictReader(io.StringIO(client.get("/data/estates.csv").getvalue().decode("utf-8-sig")))
     )
     row = next(r for r in rows if r["name"] == "公式小区")
     assert row["tagline"] == '\'=HYPERLINK("http://evil.example","点我")'
@@ -136,7 +137,7 @@ def test_text_that_looks_like_a_formula_is_defused_in_csv(client):
 def test_text_that_looks_like_a_formula_stays_text_in_xlsx(client):
     estate = make_estate(name="公式小区", tagline="=1+1")
     nominate(estate)
-    workbook = load_workbook(io.BytesIO(client.get("/data/estates.xlsx").content))
+    workbook = load_workbook(io.BytesIO(client.get("/data/estates.xlsx").getvalue()))
     sheet = workbook["estates"]
     header = [cell.value for cell in sheet[1]]
     row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "公式小区")
@@ -154,6 +155,102 @@ def test_data_page_explains_every_field(client):
 def test_json_escapes_markup_characters_yet_keeps_the_text(client):
     estate = make_estate(name="<b>A&B</b>小区")
     nominate(estate)
-    response = client.get("/data/estates.json")
-    assert b"<b>" not in response.content
-    assert "<b>A&B</b>小区" in [r["name"] for r in json.loads(response.content)]
+    body = client.get("/data/estates.json").getvalue()
+    assert b"<b>" not in body
+    assert "<b>A&B</b>小区" in [r["name"] for r in json.loads(body)]
+
+
+# --- built once per change, then served as a file --------------------------------------------
+
+DATA_URLS = ["/data/estates.json", "/data/estates.csv", "/data/estates.xlsx"]
+
+
+@pytest.mark.parametrize("url", DATA_URLS)
+def test_a_repeated_download_streams_the_built_file_without_building_it_again(
+    client, url, django_assert_max_num_queries, settings
+):
+    first = client.get(url).getvalue()
+    with django_assert_max_num_queries(1):  # the content version, nothing more
+        again = client.get(url)
+        assert again.streaming
+        assert again.getvalue() == first
+    assert len(list(settings.OPEN_DATA_ROOT.iterdir())) == 1
+
+
+def test_a_change_shows_in_the_next_download_and_the_old_file_is_deleted(client, settings):
+    before = json.loads(client.get("/data/estates.json").getvalue())
+    assert "双旗杆东里" in [r["name"] for r in before]
+    estate = Estate.objects.get(slug="shuangqigandongli")
+    estate.households = 4321
+    estate.save()
+    after = json.loads(client.get("/data/estates.json").getvalue())
+    assert next(r for r in after if r["slug"] == "shuangqigandongli")["households"] == 4321
+    files = list(settings.OPEN_DATA_ROOT.iterdir())
+    assert len(files) == 1  # the file of the older version is gone
+
+
+def slugs_in(url, body):
+    if url.endswith(".json"):
+        return {record["slug"] for record in json.loads(body)}
+    if url.endswith(".csv"):
+        return {row["slug"] for row in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))}
+    sheet = load_workbook(io.BytesIO(body))["estates"]
+    return {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+
+def test_a_revoked_estate_leaves_every_file_at_the_next_download(client):
+    for url in DATA_URLS:
+        assert "shuangqigandongli" in slugs_in(url, client.get(url).getvalue())
+    Nomination.objects.filter(estate__slug="shuangqigandongli").update(
+        state=NominationState.REVOKED
+    )
+    for url in DATA_URLS:
+        found = slugs_in(url, client.get(url).getvalue())
+        assert "shuangqigandongli" not in found, url
+        assert "aozhengchengyuannanqu" in found, url
+
+
+def test_each_host_gets_a_file_with_its_own_addresses(client, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+    here = json.loads(client.get("/data/estates.json").getvalue())
+    there = json.loads(client.get("/data/estates.json", HTTP_HOST="other.example").getvalue())
+    assert here[0]["url"].startswith("http://testserver/estates/")
+    assert there[0]["url"].startswith("http://other.example/estates/")
+    assert len(list(settings.OPEN_DATA_ROOT.iterdir())) == 2
+
+
+def test_a_client_holding_this_version_gets_not_modified(client):
+    first = client.get("/data/estates.csv")
+    etag = first["ETag"]
+    assert first["Cache-Control"] == "max-age=0"
+    unchanged = client.get("/data/estates.csv", HTTP_IF_NONE_MATCH=etag)
+    assert unchanged.status_code == 304
+    estate = Estate.objects.get(slug="shuangqigandongli")
+    estate.tagline = "新的标题语"
+    estate.save()
+    changed = client.get("/data/estates.csv", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
+    assert "新的标题语" in changed.getvalue().decode("utf-8-sig")
+
+
+def test_a_failed_build_leaves_no_file_and_the_next_request_builds_again(
+    client, settings, monkeypatch
+):
+    from showcase import opendata
+
+    def broken(request):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(opendata, "json_body", broken)
+    with pytest.raises(RuntimeError):
+        client.get("/data/estates.json")
+    assert not settings.OPEN_DATA_ROOT.exists() or not list(settings.OPEN_DATA_ROOT.iterdir())
+    monkeypatch.undo()
+    assert json.loads(client.get("/data/estates.json").getvalue())
+
+
+def test_files_are_kept_outside_the_public_media_folder():
+    from django.conf import settings as live
+
+    assert live.MEDIA_ROOT not in live.OPEN_DATA_ROOT.parents

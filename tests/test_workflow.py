@@ -303,7 +303,7 @@ def test_revoked_estate_leaves_every_public_page_and_keeps_its_record(client):
     transition(nomination, S.REVOKED, ministry, reason="经复核不再符合条件")
     assert client.get("/estates/xichanganyihao/").status_code == 404
     assert "西长安壹号" not in client.get("/estates/").content.decode()
-    assert "西长安壹号" not in client.get("/data/estates.csv").content.decode()
+    assert "西长安壹号" not in client.get("/data/estates.csv").getvalue().decode()
     assert Estate.objects.filter(slug="xichanganyihao").exists()
     assert nomination.transitions.get().reason == "经复核不再符合条件"
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test seed lint format migrate check messages bench bench-smoke load clean
+.PHONY: run test seed lint format migrate check messages bench bench-tools bench-smoke load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,12 +54,22 @@ messages: $(VENV)/.installed-test
 	msgfmt --check -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po
 
 # Benchmarks: writes BENCHMARKS.md and bench/results.json (SQLite, and PostgreSQL when it answers).
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test bench-tools
 	$(BIN)/python bench/run.py
+
+# What the benchmarks drive beside Python: wrk (Debian's package) for the throughput figures, and
+# the local PostgreSQL server, started if it is installed but not running.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk for the throughput figures"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "wrk could not be installed: throughput is not measured"
+	@if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1; then \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -n 1) main start; \
+		for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done; fi
 
 # The load test: gunicorn under wrk (64 connections, 30 s) while the admin saves edits;
 # fails on any error, lost view or lost save. Writes bench/load.md (needs wrk).
-load: $(VENV)/.installed-test
+load: $(VENV)/.installed-test bench-tools
 	$(BIN)/python bench/load.py
 
 bench-smoke: $(VENV)/.installed-test

@@ -86,8 +86,38 @@ def import_file(path, rows):
             )
 
 
+def profile_slowest(database, size, env, pages, count=2):
+    """cProfile and SQL of the `count` slowest public pages rendered at this size
+    (bench/profile_page.py), as text for the report."""
+    rendered = [
+        r
+        for r in pages
+        if r["database"] == database
+        and r["estates"] == size
+        and r["mode"] == "rendered"
+        and not r["page"].startswith("admin")
+    ]
+    profiles = []
+    for page in sorted(rendered, key=lambda r: -r["p95_ms"])[:count]:
+        args = [PYTHON, "bench/profile_page.py", page["url"], "--top", "30"]
+        if "after a change" in page["page"]:
+            args.append("--after-change")
+        output = subprocess.run(
+            args,
+            cwd=ROOT,
+            env={**env, "CACHE_URL": "dummy://"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        profiles.append(
+            {"database": database, "estates": size, "page": page["page"], "text": output}
+        )
+    return profiles
+
+
 def measure(sizes, import_rows, databases, page_requests, wrk_seconds):
-    results, pages, throughput = [], [], []
+    results, pages, throughput, profiles = [], [], [], []
     with tempfile.TemporaryDirectory() as workdir:
         for database in databases:
             for size in sizes:
@@ -109,6 +139,10 @@ def measure(sizes, import_rows, databases, page_requests, wrk_seconds):
                             | figures
                         )
                     print(f"  pages ({mode}): measured {len(output)}")
+                if size == sizes[-1]:
+                    slowest = profile_slowest(database, size, env, pages)
+                    profiles += slowest
+                    print(f"  profiled the slowest pages: {', '.join(p['page'] for p in slowest)}")
                 if size == sizes[-1] and serve.wrk_available():
                     throughput.extend(measure_throughput(database, size, env, wrk_seconds))
                 for fmt in ("xlsx", "csv"):
@@ -155,7 +189,7 @@ def measure(sizes, import_rows, databases, page_requests, wrk_seconds):
                                 "from estates.models import Estate; "
                                 "Estate.objects.filter(name__startswith='导入测试小区').delete()",
                             )
-    return results, pages, throughput
+    return results, pages, throughput, profiles
 
 
 def turn_seconds(seconds, turns=3):
@@ -326,13 +360,34 @@ def throughput_table(throughput):
     return lines
 
 
-def write_report(results, pages, throughput, info, smoke):
+PROFILE_LINES = 60  # of a profile, in the report (the whole one is in results.json)
+
+
+def profile_section(profiles):
+    lines = []
+    for profile in profiles:
+        text = "\n".join(
+            line.rstrip()[:150] for line in profile["text"].strip().splitlines()[:PROFILE_LINES]
+        )
+        lines += [
+            "",
+            f"### {profile['database']}, {profile['estates']:,} estates: {profile['page']}",
+            "",
+            "```",
+            text,
+            "```",
+        ]
+    return lines
+
+
+def write_report(results, pages, throughput, info, smoke, profiles=()):
     data = {
         "machine": info,
         "smoke": smoke,
         "pages": pages,
         "throughput": throughput,
         "results": results,
+        "profiles": list(profiles),
     }
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if smoke:
@@ -393,6 +448,17 @@ def write_report(results, pages, throughput, info, smoke):
             f"| {row['database']} | {row['estates']} | {row['case']} | {row['format']} | "
             f"{row['rows']} | {row['seconds']:.2f} | {shown} | {row['peak_mib']:.0f} |"
         )
+    if profiles:
+        lines += [
+            "",
+            "## Profiles of the slowest pages",
+            "",
+            "The two public pages with the highest rendered p95 at the largest size, profiled by "
+            "`bench/profile_page.py` (page cache off): one request's SQL statements with their "
+            "durations, then cProfile of a second request by cumulative time (the profiler "
+            "slows Python down, so its total is above the plain request's).",
+            *profile_section(profiles),
+        ]
     # Hand-written: what the profiles showed and what was done (bench/notes.md), then the
     # load test's own report (bench/load.md, written by `make load`).
     for part in ("notes.md", "load.md"):
@@ -418,7 +484,14 @@ def main():
     args = parser.parse_args()
     if args.report_only:
         data = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))
-        write_report(data["results"], data["pages"], data["throughput"], data["machine"], False)
+        write_report(
+            data["results"],
+            data["pages"],
+            data["throughput"],
+            data["machine"],
+            False,
+            data.get("profiles", []),
+        )
         print("BENCHMARKS.md rewritten from bench/results.json.")
         return
     sizes = [200] if args.smoke else [int(s) for s in args.sizes.split(",")]
@@ -428,8 +501,10 @@ def main():
     databases = ["sqlite"] + ([] if args.sqlite_only or not postgres_available() else ["postgres"])
     if not serve.wrk_available():
         print("wrk not found (apt-get install wrk): throughput is not measured.")
-    results, pages, throughput = measure(sizes, import_rows, databases, page_requests, wrk_seconds)
-    write_report(results, pages, throughput, machine(), args.smoke)
+    results, pages, throughput, profiles = measure(
+        sizes, import_rows, databases, page_requests, wrk_seconds
+    )
+    write_report(results, pages, throughput, machine(), args.smoke, profiles)
     print(
         "bench/results-smoke.json written."
         if args.smoke

@@ -65,7 +65,11 @@ def forget_version():
 def bump():
     updated = ContentVersion.objects.filter(pk=VERSION_ROW).update(version=models.F("version") + 1)
     if not updated:
-        ContentVersion.objects.get_or_create(pk=VERSION_ROW, defaults={"version": 1})
+        # A new database counts on from the clock (milliseconds), so it never reuses a number
+        # that an earlier database gave to pages in a shared cache or to open-data files.
+        ContentVersion.objects.get_or_create(
+            pk=VERSION_ROW, defaults={"version": time.time_ns() // 1_000_000}
+        )
     forget_version()
     # Again once the change is visible to others: a request in between may have read the
     # version from before it.

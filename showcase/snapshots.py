@@ -18,6 +18,7 @@ backups leave them out.
 """
 
 import hashlib
+import io
 import os
 import tempfile
 import threading
@@ -57,39 +58,47 @@ def _write(path, body):
         raise
 
 
-def _delete_older(digest, current):
+def _delete_older(digest, version):
     for old in _folder().glob(f"{digest}.*"):
-        if old.name != current.name:
+        built_from = old.name.split(".")[1]
+        # Only older ones: another process may have just written a newer file than this one.
+        if built_from.isdigit() and int(built_from) < version:
             # A request streaming the old file keeps reading it: an open file outlives unlink.
             old.unlink(missing_ok=True)
 
 
-def snapshot_path(request, extension, build):
-    """The file for this address and the current content version, built by `build()` (which
-    returns its bytes) if there is none yet."""
+def open_snapshot(request, extension, build):
+    """(file, ETag): the file for this address and the current content version, open for
+    reading, built by `build()` (which returns its bytes) if there is none yet."""
     digest = _digest(request)
-    path = _folder() / f"{digest}.{current_version()}.{extension}"
-    if not path.exists():
-        with _building:
-            if not path.exists():  # another thread may have built it while this one waited
-                _write(path, build())
-                _delete_older(digest, path)
-    return path
+    version = current_version()
+    etag = f'"{digest[:16]}-{version}"'
+    path = _folder() / f"{digest}.{version}.{extension}"
+    try:
+        return path.open("rb"), etag
+    except FileNotFoundError:
+        pass
+    with _building:
+        try:  # another thread may have built it while this one waited
+            return path.open("rb"), etag
+        except FileNotFoundError:
+            body = build()
+        _write(path, body)
+        _delete_older(digest, version)
+    # Served from the bytes at hand: a newer version's writer may delete the file at any time.
+    return io.BytesIO(body), etag
 
 
 def serve_snapshot(request, extension, build, content_type, filename, download=True):
     """A response that streams the snapshot, under `filename` (as a download unless
     `download` is false); 304 to a client that already holds this version."""
-    path = snapshot_path(request, extension, build)
-    etag = f'"{path.stem.replace(".", "-")}"'
+    file, etag = open_snapshot(request, extension, build)
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
+        file.close()
         return not_modified
     response = FileResponse(
-        path.open("rb"),
-        content_type=content_type,
-        as_attachment=download,
-        filename=filename,
+        file, content_type=content_type, as_attachment=download, filename=filename
     )
     # Read in large blocks where the server cannot send the file itself (gunicorn can).
     response.block_size = 256 * 1024

@@ -254,3 +254,29 @@ def test_files_are_kept_outside_the_public_media_folder():
     from django.conf import settings as live
 
     assert live.MEDIA_ROOT not in live.OPEN_DATA_ROOT.parents
+
+
+def test_a_build_deletes_only_older_files_never_a_newer_one_of_another_process(client, settings):
+    from showcase.cache import bump, current_version
+
+    client.get("/data/estates.json").getvalue()
+    (built,) = settings.OPEN_DATA_ROOT.iterdir()
+    digest, version, extension = built.name.split(".")
+    newer = built.with_name(f"{digest}.{int(version) + 1000}.{extension}")
+    newer.write_bytes(b"[]")  # as another server process would, after a later change
+    bump()
+    assert json.loads(client.get("/data/estates.json").getvalue())
+    names = {path.name for path in settings.OPEN_DATA_ROOT.iterdir()}
+    assert names == {newer.name, f"{digest}.{current_version()}.{extension}"}
+
+
+def test_a_new_database_never_reuses_a_content_version():
+    import time
+
+    from showcase.cache import bump, current_version
+    from showcase.models import ContentVersion
+
+    ContentVersion.objects.all().delete()
+    before = time.time_ns() // 1_000_000
+    bump()
+    assert current_version() >= before  # counted on from the clock, not from 1

@@ -110,6 +110,7 @@ def profile_slowest(database, size, env, pages, count=2):
             text=True,
             check=True,
         ).stdout
+        output = tidy_paths(output)
         profiles.append(
             {"database": database, "estates": size, "page": page["page"], "text": output}
         )
@@ -275,7 +276,16 @@ def machine():
         versions["openpyxl"] = openpyxl.__version__
     except ImportError:
         pass
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), **versions}
+    return {"cpus": os.cpu_count(), "cpu": cpu_model(), "platform": platform.platform(), **versions}
+
+
+def cpu_model():
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    found = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+    return found.group(1).strip() if found else "unknown"
 
 
 def ratio(results, row, floor_case):
@@ -361,13 +371,27 @@ def throughput_table(throughput):
 
 
 PROFILE_LINES = 60  # of a profile, in the report (the whole one is in results.json)
+# Where a profile names a file: the project's own, an installed package's or the standard
+# library's, without the folders of the machine it ran on.
+PATH_PREFIXES = [
+    (re.compile(r"\S*/site-packages/"), ""),
+    (re.compile(r"\S*/lib/python3\.\d+/"), "python/"),
+    (re.compile(r"\S*?/((?:bench|showcase|estates)/\S+\.py)"), r"\1"),
+]
+
+
+def tidy_paths(text):
+    for pattern, replacement in PATH_PREFIXES:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def profile_section(profiles):
     lines = []
     for profile in profiles:
         text = "\n".join(
-            line.rstrip()[:150] for line in profile["text"].strip().splitlines()[:PROFILE_LINES]
+            line.rstrip()[:150]
+            for line in tidy_paths(profile["text"]).strip().splitlines()[:PROFILE_LINES]
         )
         lines += [
             "",
@@ -401,7 +425,8 @@ def write_report(results, pages, throughput, info, smoke, profiles=()):
         "Made by `make bench` (`bench/run.py`); raw numbers in `bench/results.json`. The load "
         "test's figures (`make load`) are in the last section.",
         "",
-        f"Machine: {info['cpus']} CPUs, {info['platform']}; Python {info['python']}, "
+        f"Machine: {info['cpus']} CPUs ({info.get('cpu', 'model not recorded')}), "
+        f"{info['platform']}; Python {info['python']}, "
         f"Django {info['django']}, openpyxl {info.get('openpyxl', '?')}, "
         f"{info.get('postgresql', 'PostgreSQL not measured')}, SQLite {info['sqlite']}. "
         "Each database is filled by `manage.py generate_synthetic --estates N` (about 36% of "

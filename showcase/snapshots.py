@@ -67,38 +67,40 @@ def _delete_older(digest, version):
             old.unlink(missing_ok=True)
 
 
-def open_snapshot(request, extension, build):
-    """(file, ETag): the file for this address and the current content version, open for
-    reading, built by `build()` (which returns its bytes) if there is none yet."""
-    digest = _digest(request)
-    version = current_version()
-    etag = f'"{digest[:16]}-{version}"'
-    path = _folder() / f"{digest}.{version}.{extension}"
+def _open(path, digest, version, build):
+    """The file at `path`, open for reading, built by `build()` (which returns its bytes) if
+    there is none yet."""
     try:
-        return path.open("rb"), etag
+        return path.open("rb")
     except FileNotFoundError:
         pass
     with _building:
         try:  # another thread may have built it while this one waited
-            return path.open("rb"), etag
+            return path.open("rb")
         except FileNotFoundError:
             body = build()
         _write(path, body)
         _delete_older(digest, version)
     # Served from the bytes at hand: a newer version's writer may delete the file at any time.
-    return io.BytesIO(body), etag
+    return io.BytesIO(body)
 
 
 def serve_snapshot(request, extension, build, content_type, filename, download=True):
-    """A response that streams the snapshot, under `filename` (as a download unless
-    `download` is false); 304 to a client that already holds this version."""
-    file, etag = open_snapshot(request, extension, build)
+    """A response that streams the file for this address and the current content version,
+    under `filename` (as a download unless `download` is false); 304, without reading or
+    building anything, to a client that already holds this version."""
+    digest = _digest(request)
+    version = current_version()
+    etag = f'"{digest[:16]}-{version}"'
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
-        file.close()
         return not_modified
+    path = _folder() / f"{digest}.{version}.{extension}"
     response = FileResponse(
-        file, content_type=content_type, as_attachment=download, filename=filename
+        _open(path, digest, version, build),
+        content_type=content_type,
+        as_attachment=download,
+        filename=filename,
     )
     # Read in large blocks where the server cannot send the file itself (gunicorn can).
     response.block_size = 256 * 1024

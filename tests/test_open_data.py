@@ -219,12 +219,16 @@ def test_each_host_gets_a_file_with_its_own_addresses(client, settings):
     assert len(list(settings.OPEN_DATA_ROOT.iterdir())) == 2
 
 
-def test_a_client_holding_this_version_gets_not_modified(client):
+def test_a_client_holding_this_version_gets_not_modified(client, settings):
     first = client.get("/data/estates.csv")
     etag = first["ETag"]
     assert first["Cache-Control"] == "max-age=0"
     unchanged = client.get("/data/estates.csv", HTTP_IF_NONE_MATCH=etag)
     assert unchanged.status_code == 304
+    for built in settings.OPEN_DATA_ROOT.iterdir():
+        built.unlink()
+    assert client.get("/data/estates.csv", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert not list(settings.OPEN_DATA_ROOT.iterdir())  # answered without building
     estate = Estate.objects.get(slug="shuangqigandongli")
     estate.tagline = "新的标题语"
     estate.save()

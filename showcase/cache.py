@@ -25,6 +25,7 @@ from django.http import HttpResponse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
+from . import statistics
 from .models import ContentVersion
 
 VERSION_ROW = 1
@@ -47,13 +48,18 @@ def current_version():
     last = _last_read
     if last is not None and now - last[1] < settings.PAGE_CACHE_VERSION_SECONDS:
         return last[0]
+    version = database_version()
+    _last_read = (version, now)
+    return version
+
+
+def database_version():
+    """The version in the database now (current_version() may be up to a second older)."""
     # Plain SQL: on a cached page, building the ORM query cost as much as the rest.
     with connection.cursor() as cursor:
         cursor.execute(VERSION_SQL, [VERSION_ROW])
         row = cursor.fetchone()
-    version = row[0] if row else 0
-    _last_read = (version, now)
-    return version
+    return row[0] if row else 0
 
 
 def forget_version():
@@ -74,6 +80,9 @@ def bump():
     # Again once the change is visible to others: a request in between may have read the
     # version from before it.
     transaction.on_commit(forget_version)
+    # The statistics page's figures are computed once the change is visible (a transaction
+    # that saves many rows asks many times; all but the first find them current).
+    transaction.on_commit(statistics.refresh_after_commit, robust=True)
 
 
 def _on_change(sender, **kwargs):

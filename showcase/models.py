@@ -39,3 +39,25 @@ class FailedLogin(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class PublicStatistics(models.Model):
+    """The statistics page's national figures, aggregated over every published estate.
+
+    One row, computed after each change of the public data commits (showcase/statistics.py)
+    and labelled with the content version read before it was computed, so the page reads one
+    row instead of aggregating the whole registry.
+    """
+
+    version = models.PositiveBigIntegerField(_("内容版本"))
+    # What compute() returned when these figures were made (statistics.FORMAT).
+    format = models.TextField(_("数据格式"), blank=True)
+    figures = models.JSONField(_("统计数据"))
+    computed_at = models.DateTimeField(_("计算时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("公开统计")
+        verbose_name_plural = _("公开统计")
+
+    def __str__(self):
+        return str(self.version)

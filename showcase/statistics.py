@@ -1,0 +1,158 @@
+"""The statistics page's national figures, computed when the data changes, not when asked.
+
+They aggregate every published estate: estates per province and per type, estates per
+governance mechanism (distinct estates, an estate may record a mechanism twice) and the
+headline metrics' latest values in bands. At 100,000 estates that is a quarter of a second
+of SQL, too much for a public page. So the figures are kept in one row
+(:class:`showcase.models.PublicStatistics`):
+
+- after every change of the public data commits (``bump()`` asks for
+  ``refresh_after_commit``), the figures are computed again, in the process that made the
+  change, and stored labelled with the content version read *before* computing, so the figures
+  are never older than their label;
+- a later refresh never overwrites a row of a newer version (two commits' refreshes may finish
+  in either order), and a refresh finding the row already at the current version does nothing
+  (a transaction that saved many rows asked many times);
+- the page uses the row when it is at least as new as the content version the process knows;
+  otherwise (no refresh yet, or a refresh that failed) it computes the figures itself and
+  stores them. So the figures shown are never older than the page cache's own version.
+
+Everything stored is an integer (the metric sum in cents), so the page's averages stay exact.
+The figures carry the shape they were computed in (``FORMAT``): after a release that changes
+it, the row is computed again rather than read in the old shape.
+"""
+
+import json
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Round
+from django.utils import timezone
+
+from estates.models import Estate, Mechanism, Metric, MetricType
+
+from .models import PublicStatistics
+
+ROW = 1
+HEADLINE_METRICS = ("satisfaction", "fee_collection")
+# (label, lowest value included, lowest value excluded) of the headline metrics' bands.
+BANDS = [("≥ 98%", 98, 101), ("95–98%", 95, 98), ("90–95%", 90, 95), ("< 90%", 0, 90)]
+# Change the revision whenever compute() changes what it returns.
+FORMAT = json.dumps(
+    {"revision": 1, "headline": HEADLINE_METRICS, "bands": [[lo, hi] for _l, lo, hi in BANDS]},
+    sort_keys=True,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def compute():
+    """The figures, from the database: a dict of lists of integers, JSON as it is."""
+    published = Estate.objects.published()
+    provinces = [
+        [row["province_id"], row["n"], row["total"], row["known"]]
+        for row in published.values("province_id")
+        .annotate(n=Count("province"), total=Sum("households"), known=Count("households"))
+        .order_by("province_id")
+    ]
+    types = [
+        [row["estate_type"], row["n"]]
+        for row in published.exclude(estate_type="")
+        .values("estate_type")
+        .annotate(n=Count("estate_type"))
+        .order_by("-n", "estate_type")
+    ]
+    mechanisms = [
+        [row["mechanism_type"], row["n"]]
+        for row in Mechanism.objects.filter(estate__is_published=True)
+        .values("mechanism_type")
+        .annotate(n=Count("estate", distinct=True))
+        .order_by("mechanism_type")
+    ]
+    headline = MetricType.objects.filter(code__in=HEADLINE_METRICS)
+    metrics = {
+        str(row["metric_type"]): {
+            "known": row["known"],
+            # In cents, so the sum is exact on SQLite too (it adds decimals as floats).
+            "cents": int(row["cents"]),
+            "bands": [row[f"band{i}"] for i in range(len(BANDS))],
+        }
+        for row in Metric.objects.filter(
+            is_latest=True, estate__is_published=True, metric_type__in=headline
+        )
+        .values("metric_type")
+        .annotate(
+            known=Count("pk"),
+            cents=Sum(Round(F("value") * 100)),
+            **{
+                f"band{i}": Count("pk", filter=Q(value__gte=low, value__lt=high))
+                for i, (_label, low, high) in enumerate(BANDS)
+            },
+        )
+        .order_by("metric_type")
+    }
+    return {
+        "provinces": provinces,
+        "types": types,
+        "mechanisms": mechanisms,
+        "metrics": metrics,
+    }
+
+
+def store(version, figures):
+    """Keep these figures of this version unless the row holds a newer one of this format.
+
+    One UPDATE: the row is made by the migration; if it was deleted, it is made again."""
+    updated = (
+        PublicStatistics.objects.filter(pk=ROW)
+        .filter(Q(version__lt=version) | ~Q(format=FORMAT))
+        .update(version=version, format=FORMAT, figures=figures, computed_at=timezone.now())
+    )
+    if updated or PublicStatistics.objects.filter(pk=ROW).exists():
+        return
+    try:
+        with transaction.atomic():
+            PublicStatistics.objects.create(pk=ROW, version=version, format=FORMAT, figures=figures)
+    except IntegrityError:
+        pass  # another process made the row meanwhile, with figures as new
+
+
+def _usable(row, version):
+    """The stored figures if they are of this format and at least this version."""
+    if row is not None and row[0] >= version and row[1] == FORMAT:
+        return row[2]
+    return None
+
+
+def _stored():
+    return (
+        PublicStatistics.objects.filter(pk=ROW).values_list("version", "format", "figures").first()
+    )
+
+
+def refresh():
+    """Compute and store the figures unless the row is at the database's version already."""
+    from .cache import database_version
+
+    version = database_version()
+    if _usable(_stored(), version) is None:
+        store(version, compute())
+
+
+def refresh_after_commit():
+    """For transaction.on_commit: a failure is logged and left to the page (it computes)."""
+    try:
+        refresh()
+    except Exception:
+        logger.exception("统计数据未能刷新，统计页将自行计算")
+
+
+def current_figures(version):
+    """The figures for a page of this content version."""
+    figures = _usable(_stored(), version)
+    if figures is not None:
+        return figures
+    figures = compute()
+    store(version, figures)
+    return figures

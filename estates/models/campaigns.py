@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import RESULTS_PUBLIC_PHASES, CampaignLevel, CampaignPhase
 from ..validators import percentage_validators
+from .checks import CheckedModel
 from .constraints import year_not_in_future
 from .regions import City, Province, localized
 
@@ -35,7 +36,7 @@ class CampaignManager(models.Manager.from_queryset(CampaignQuerySet)):
         return self.get(slug=slug)
 
 
-class Campaign(models.Model):
+class Campaign(CheckedModel):
     title = models.CharField(_("活动名称"), max_length=150)
     title_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     slug = models.SlugField(_("网址标识"), max_length=80, unique=True)
@@ -197,7 +198,7 @@ class ProvinceQuota(models.Model):
         return f"{self.province}：{self.quota}"
 
 
-class Criterion(models.Model):
+class Criterion(CheckedModel):
     """A principle requirement (原则要求) of a campaign, e.g. "发挥党建引领物业管理作用"."""
 
     campaign = models.ForeignKey(

@@ -10,6 +10,7 @@ from ..enums import RESULTS_PUBLIC_PHASES, EstateType, NominationState
 from ..pinyin import full_pinyin, pinyin_initials, pinyin_slug
 from ..search import search_keys
 from ..validators import percentage_validators, validate_credit_code, validate_not_future_year
+from .checks import CheckedModel
 from .constraints import not_negative, percentage_between_0_and_100, year_not_in_future
 from .regions import City, Province
 
@@ -115,7 +116,7 @@ class EstateQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
 
-class Estate(models.Model):
+class Estate(CheckedModel):
     """A residential estate (小区), with the facts its sources give; unknown numbers are NULL."""
 
     name = models.CharField(_("小区名称"), max_length=100)

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from ..enums import NominationState, ObjectionState
 from ..validators import percentage_validators
 from .campaigns import ActivityRequirement, Campaign, Criterion
+from .checks import CheckedModel
 from .estates import Estate
 
 
@@ -245,7 +246,7 @@ class Review(models.Model):
         return sum(s.score * s.criterion.weight for s in scores) / 100
 
 
-class ReviewScore(models.Model):
+class ReviewScore(CheckedModel):
     """A reviewer's score, 0–100, for one criterion."""
 
     review = models.ForeignKey(

@@ -12,12 +12,13 @@ from simple_history.models import HistoricalRecords
 
 from ..enums import ActivityCategory, Approximation, DatePrecision, HonorLevel
 from ..validators import validate_not_future_date, validate_not_future_year
+from .checks import CheckedModel
 from .constraints import date_not_in_future, not_negative, year_not_in_future
 from .estates import Estate
 from .regions import localized
 
 
-class ApproximateDate(models.Model):
+class ApproximateDate(CheckedModel):
     """A date of which the source may give only the year or the month."""
 
     date = models.DateField(
@@ -309,7 +310,7 @@ def latest_metric_value(estate_path="pk", **metric_type):
     )
 
 
-class KeyFigure(models.Model):
+class KeyFigure(CheckedModel):
     """A counted result (成效数据): "监控摄像 739 台", "新增电动车棚 5 个"."""
 
     estate = models.ForeignKey(
@@ -383,7 +384,7 @@ class Activity(ApproximateDate):
         return self.title
 
 
-class Honor(models.Model):
+class Honor(CheckedModel):
     """An honor the estate or its property service received."""
 
     estate = models.ForeignKey(

@@ -80,9 +80,12 @@ def bump():
     # Again once the change is visible to others: a request in between may have read the
     # version from before it.
     transaction.on_commit(forget_version)
-    # The statistics page's figures are computed once the change is visible (a transaction
-    # that saves many rows asks many times; all but the first find them current).
-    transaction.on_commit(statistics.refresh_after_commit, robust=True)
+    # The statistics page's figures are computed once the change is visible: once per
+    # transaction, however many rows it saves.
+    if not any(
+        func is statistics.refresh_after_commit for _s, func, _r in connection.run_on_commit
+    ):
+        transaction.on_commit(statistics.refresh_after_commit, robust=True)
 
 
 def _on_change(sender, **kwargs):

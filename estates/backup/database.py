@@ -17,9 +17,14 @@ from . import serializer
 EXCLUDED_APPS = ("sessions",)
 
 # What `migrate` itself writes into a new database (content types, permissions, the role
-# groups of a data migration) and what the site writes for itself (the page-cache version):
-# a database holding only these counts as empty.
-MIGRATE_FILLS = ("contenttypes.contenttype", "auth.permission", "showcase.contentversion")
+# groups of a data migration) and what the site writes for itself (the page-cache version,
+# the stats page's figures): a database holding only these counts as empty.
+MIGRATE_FILLS = (
+    "contenttypes.contenttype",
+    "auth.permission",
+    "showcase.contentversion",
+    "showcase.publicstatistics",
+)
 
 
 def label_of(model):

@@ -97,3 +97,40 @@ class LabelledInlineFormSet(forms.BaseInlineFormSet):
         fields = self.form.base_fields
         labels = [str(fields[name].label) if name in fields else name for name in unique_check]
         return super().get_unique_error_message(labels)
+
+    def clean(self):
+        """Also refuse a value that another saved row of the same parent holds now.
+
+        Django checks a unique constraint that includes the inline's own foreign key only among
+        the submitted rows, not against the database; rows are saved one by one, so moving a
+        row onto a number another row still holds (an exchange of two numbers) would fail in
+        the database instead of saying why."""
+        super().clean()
+        if self.instance.pk is None:
+            return  # a new parent has no saved rows yet
+        fk = self.fk.name
+        checks = [c.fields for c in self.model._meta.total_unique_constraints if fk in c.fields]
+        checks += [tuple(t) for t in self.model._meta.unique_together if fk in t]
+        for form in self.forms:
+            if form in self.deleted_forms or not form.has_changed() or not form.is_valid():
+                continue
+            for fields in checks:
+                own = [name for name in fields if name != fk]
+                if not own or any(name not in form.cleaned_data for name in own):
+                    continue
+                holders = self.model._default_manager.filter(
+                    **{fk: self.instance}, **{name: form.cleaned_data[name] for name in own}
+                )
+                if form.instance.pk is not None:
+                    holders = holders.exclude(pk=form.instance.pk)
+                holder = holders.first()
+                if holder is not None:
+                    label = form.fields[own[0]].label
+                    form.add_error(
+                        own[0],
+                        _(
+                            "%(label)s“%(value)s”目前由另一行（%(holder)s）使用；如要对调，"
+                            "请先把那一行改为别的%(label)s并保存，再改这一行。"
+                        )
+                        % {"label": label, "value": form.cleaned_data[own[0]], "holder": holder},
+                    )

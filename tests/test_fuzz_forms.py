@@ -429,3 +429,41 @@ def test_photo_uploads_are_kept_clean_or_refused_clearly(client, settings, tmp_p
             assert Image.open(photo.image.path).format == "JPEG"
 
     send()
+
+
+def test_moving_a_criterion_onto_a_number_another_still_holds_says_so(client):
+    """Found by the fuzzing above: an exchange of two numbers passed Django's checks (they
+    compare the submitted rows only) and failed in the database as the rows were saved one by
+    one. It is refused next to the number, in Chinese, and nothing changes."""
+    from estates.models import Criterion
+
+    campaign = campaign_like("shandong-2023", CampaignPhase.DRAFT)
+    client.force_login(make_staff("ministry", None))
+    page = AdminPage(client, admin_url("campaign", "change", campaign.pk))
+    numbers = {
+        key: value
+        for key, value in page.base.items()
+        if key.startswith("criteria-") and key.endswith("-number")
+    }
+    fifth, eighth = (
+        [k for k, v in numbers.items() if str(v) == "5"],
+        [k for k, v in numbers.items() if str(v) == "8"],
+    )
+    data = {**page.base, fifth[0]: "8", eighth[0]: "0"}
+    before = sorted(Criterion.objects.filter(campaign=campaign).values_list("pk", "number"))
+    response = client.post(page.url, data)
+    assert response.status_code == 200
+    assert sorted(Criterion.objects.filter(campaign=campaign).values_list("pk", "number")) == before
+    formset = next(
+        f.formset
+        for f in response.context["inline_admin_formsets"]
+        if f.formset.prefix == "criteria"
+    )
+    errors = [e for form in formset.forms for e in form.errors.get("number", [])]
+    assert len(errors) == 1
+    assert errors[0].startswith("序号“8”目前由另一行（") and "请先把那一行改为别的序号" in errors[0]
+    # One at a time, the exchange goes through.
+    response = client.post(page.url, {**page.base, eighth[0]: "0"})
+    assert response.status_code == 302
+    page = AdminPage(client, admin_url("campaign", "change", campaign.pk))
+    assert client.post(page.url, {**page.base, fifth[0]: "8"}).status_code == 302

@@ -47,15 +47,23 @@ FORMAT = json.dumps(
 logger = logging.getLogger(__name__)
 
 
-def compute():
-    """The figures, from the database: a dict of lists of integers, JSON as it is."""
-    published = Estate.objects.published()
-    provinces = [
+def province_rows():
+    """[[province id, published estates, households summed, estates whose households are
+    known], …], from one grouped query that PostgreSQL answers from the covering index
+    estate_public_by_province without reading the table."""
+    return [
         [row["province_id"], row["n"], row["total"], row["known"]]
-        for row in published.values("province_id")
+        for row in Estate.objects.published()
+        .values("province_id")
         .annotate(n=Count("province"), total=Sum("households"), known=Count("households"))
         .order_by("province_id")
     ]
+
+
+def compute():
+    """The figures, from the database: a dict of lists of integers, JSON as it is."""
+    published = Estate.objects.published()
+    provinces = province_rows()
     types = [
         [row["estate_type"], row["n"]]
         for row in published.exclude(estate_type="")

@@ -7,7 +7,7 @@ from itertools import groupby
 from django import forms
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -66,26 +66,20 @@ def cover_photos():
     return Prefetch("photos", queryset=Photo.objects.filter(is_cover=True), to_attr="covers")
 
 
-def published_by_province():
-    """([province with .estate_count, …] in official order, national figures), from one
-    grouped query that PostgreSQL answers from the covering index estate_public_by_province
-    without reading the table."""
-    rows = list(
-        Estate.objects.published()
-        .values("province_id")
-        .annotate(n=Count("province"), total=Sum("households"), known=Count("households"))
-        .order_by()
-    )
-    counts = {row["province_id"]: row["n"] for row in rows}
+def published_by_province(rows=None):
+    """([province with .estate_count, …] in official order, national figures), from the
+    rows of statistics.province_rows() (read now when not given)."""
+    rows = statistics.province_rows() if rows is None else rows
+    counts = {pk: n for pk, n, _total, _known in rows}
     provinces = list(Province.objects.filter(pk__in=counts).order_by("display_order"))
     for province in provinces:
         province.estate_count = counts[province.pk]
-    known = [row["total"] for row in rows if row["known"]]
+    known_totals = [total for _pk, _n, total, known in rows if known]
     figures = {
         "estates": sum(counts.values()),
         "provinces": len(provinces),
-        "households": sum(known) if known else None,
-        "households_known": sum(row["known"] for row in rows),
+        "households": sum(known_totals) if known_totals else None,
+        "households_known": sum(known for *_rest, known in rows),
     }
     return provinces, figures
 
@@ -427,14 +421,12 @@ def mechanism_detail(request, slug):
 def stats(request):
     # Aggregates of the whole registry, kept ready after each change (showcase/statistics.py).
     figures = statistics.current_figures(current_version())
-    province_counts = {pk: n for pk, n, _total, _known in figures["provinces"]}
-    by_province = list(Province.objects.filter(pk__in=province_counts).order_by("display_order"))
-    known_totals = [total for _pk, _n, total, known in figures["provinces"] if known]
+    by_province, national = published_by_province(figures["provinces"])
     totals = {
-        "estates": sum(province_counts.values()),
-        "provinces": len(by_province),
-        "households_total": sum(known_totals) if known_totals else None,
-        "households_known": sum(known for *_rest, known in figures["provinces"]),
+        "estates": national["estates"],
+        "provinces": national["provinces"],
+        "households_total": national["households"],
+        "households_known": national["households_known"],
     }
     type_labels = dict(EstateType.choices)
     # A type no longer offered (its rows not yet migrated) is left out, as unknown.
@@ -476,7 +468,7 @@ def stats(request):
         {
             "totals": totals,
             "province_chart": charts.bar_chart(
-                [(p.display_short_name(), province_counts[p.pk]) for p in by_province],
+                [(p.display_short_name(), p.estate_count) for p in by_province],
                 _("个"),
                 _("各省份入选小区数"),
             ),

@@ -26,7 +26,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from pages import get  # noqa: E402
+from pages import BROWSER, get  # noqa: E402
 
 from showcase.cache import bump  # noqa: E402
 
@@ -46,7 +46,7 @@ def main():
     )
     args = parser.parse_args()
     changed = bump if args.after_change else (lambda: None)
-    client = Client(HTTP_USER_AGENT="bench", HTTP_HOST="localhost")
+    client = Client(**BROWSER)
     if args.admin:
         user, _ = get_user_model().objects.get_or_create(
             username="bench-admin", defaults={"is_staff": True, "is_superuser": True}

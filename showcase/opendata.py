@@ -226,7 +226,15 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @require_safe
 def estates_xlsx(request):
-    return serve_snapshot(request, "xlsx", lambda: xlsx_body(request), XLSX_TYPE, filename("xlsx"))
+    # An xlsx file is a zip archive already: compressing it again saves nothing.
+    return serve_snapshot(
+        request,
+        "xlsx",
+        lambda: xlsx_body(request),
+        XLSX_TYPE,
+        filename("xlsx"),
+        compressible=False,
+    )
 
 
 def xlsx_body(request):

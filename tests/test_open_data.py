@@ -1,6 +1,7 @@
 """Open data: published estates only, exact numbers, unknown as null or empty."""
 
 import csv
+import gzip
 import io
 import json
 from decimal import Decimal
@@ -163,18 +164,117 @@ def test_json_escapes_markup_characters_yet_keeps_the_text(client):
 # --- built once per change, then served as a file --------------------------------------------
 
 DATA_URLS = ["/data/estates.json", "/data/estates.csv", "/data/estates.xlsx"]
+TEXT_URLS = DATA_URLS[:2]  # the ones with a gzip copy: an xlsx file is compressed already
 
 
+def built(settings):
+    """The names of the built files, without their gzip copies."""
+    return sorted(
+        path.name for path in settings.OPEN_DATA_ROOT.iterdir() if not path.name.endswith(".gz")
+    )
+
+
+def all_built(settings):
+    return sorted(path.name for path in settings.OPEN_DATA_ROOT.iterdir())
+
+
+def body(response):
+    """What the client receives, decompressed as a browser does."""
+    content = response.getvalue()
+    if response.get("Content-Encoding") == "gzip":
+        return gzip.decompress(content)
+    return content
+
+
+@pytest.mark.parametrize("accept", ["", "gzip, deflate, br"])
 @pytest.mark.parametrize("url", DATA_URLS)
 def test_a_repeated_download_streams_the_built_file_without_building_it_again(
-    client, url, django_assert_max_num_queries, settings
+    client, url, accept, django_assert_max_num_queries, settings
 ):
-    first = client.get(url).getvalue()
+    first = body(client.get(url, HTTP_ACCEPT_ENCODING=accept))
     with django_assert_max_num_queries(1):  # the content version, nothing more
-        again = client.get(url)
+        again = client.get(url, HTTP_ACCEPT_ENCODING=accept)
         assert again.streaming
-        assert again.getvalue() == first
-    assert len(list(settings.OPEN_DATA_ROOT.iterdir())) == 1
+        assert body(again) == first
+    (name,) = built(settings)
+    expected = [name, f"{name}.gz"] if url in TEXT_URLS else [name]
+    assert all_built(settings) == expected  # one build wrote the file and its gzip copy
+
+
+@pytest.mark.parametrize("url", TEXT_URLS)
+def test_a_browser_gets_the_gzip_copy_with_its_own_etag(client, url):
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain
+    compressed = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert compressed["Content-Encoding"] == "gzip"
+    content = compressed.getvalue()
+    assert gzip.decompress(content) == plain.getvalue()
+    assert int(compressed["Content-Length"]) == len(content) < int(plain["Content-Length"])
+    assert compressed["Content-Type"] == plain["Content-Type"]
+    assert compressed["Content-Disposition"] == plain["Content-Disposition"]
+    for response in (plain, compressed):  # caches keep the two apart
+        assert "Accept-Encoding" in response["Vary"]
+    # Different bytes, different tags; each holder gets a 304 for its own.
+    assert compressed["ETag"] != plain["ETag"]
+    again = client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=compressed["ETag"])
+    assert again.status_code == 304
+    assert again["ETag"] == compressed["ETag"]
+    assert "Accept-Encoding" in again["Vary"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 304
+    # A client that no longer accepts gzip gets the whole plain file, not a 304 for bytes
+    # it cannot read.
+    assert client.get(url, HTTP_IF_NONE_MATCH=compressed["ETag"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "accept, gzipped",
+    [
+        ("gzip", True),
+        ("GZIP", True),
+        ("deflate, gzip;q=0.5", True),
+        ("*", True),
+        ("br;q=1.0, *;q=0.1", True),
+        ("", False),
+        ("identity", False),
+        ("deflate, br", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000, *", False),  # gzip refused by name, whatever * says
+        ("*;q=0", False),
+        ("gzip;q=nonsense", False),
+        ("x-gzipped", False),
+    ],
+)
+def test_gzip_is_sent_only_where_accept_encoding_admits_it(client, accept, gzipped):
+    response = client.get("/data/estates.json", HTTP_ACCEPT_ENCODING=accept)
+    assert (response.get("Content-Encoding") == "gzip") is gzipped
+    assert json.loads(body(response))
+
+
+def test_the_xlsx_file_is_never_compressed_again(client, settings):
+    response = client.get("/data/estates.xlsx", HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in response
+    assert "Accept-Encoding" not in response.get("Vary", "")
+    assert load_workbook(io.BytesIO(response.getvalue()))["estates"]
+    assert not [name for name in all_built(settings) if name.endswith(".gz")]
+
+
+def test_a_missing_gzip_copy_is_made_from_the_built_file_without_the_database(
+    client, settings, django_assert_max_num_queries
+):
+    plain = client.get("/data/estates.json").getvalue()
+    (name,) = built(settings)
+    (settings.OPEN_DATA_ROOT / f"{name}.gz").unlink()  # e.g. a file built before gzip copies
+    with django_assert_max_num_queries(1):
+        compressed = client.get("/data/estates.json", HTTP_ACCEPT_ENCODING="gzip")
+        assert gzip.decompress(compressed.getvalue()) == plain
+    assert all_built(settings) == [name, f"{name}.gz"]
+
+
+def test_the_same_data_gives_the_same_gzip_bytes(client, settings):
+    first = client.get("/data/estates.json", HTTP_ACCEPT_ENCODING="gzip").getvalue()
+    for path in settings.OPEN_DATA_ROOT.iterdir():
+        path.unlink()
+    assert client.get("/data/estates.json", HTTP_ACCEPT_ENCODING="gzip").getvalue() == first
 
 
 def test_a_change_shows_in_the_next_download_and_the_old_file_is_deleted(client, settings):
@@ -183,10 +283,10 @@ def test_a_change_shows_in_the_next_download_and_the_old_file_is_deleted(client,
     estate = Estate.objects.get(slug="shuangqigandongli")
     estate.households = 4321
     estate.save()
-    after = json.loads(client.get("/data/estates.json").getvalue())
+    after = json.loads(body(client.get("/data/estates.json", HTTP_ACCEPT_ENCODING="gzip")))
     assert next(r for r in after if r["slug"] == "shuangqigandongli")["households"] == 4321
-    files = list(settings.OPEN_DATA_ROOT.iterdir())
-    assert len(files) == 1  # the file of the older version is gone
+    (name,) = built(settings)  # the file of the older version is gone, its gzip copy too
+    assert all_built(settings) == [name, f"{name}.gz"]
 
 
 def slugs_in(url, body):
@@ -216,7 +316,7 @@ def test_each_host_gets_a_file_with_its_own_addresses(client, settings):
     there = json.loads(client.get("/data/estates.json", HTTP_HOST="other.example").getvalue())
     assert here[0]["url"].startswith("http://testserver/estates/")
     assert there[0]["url"].startswith("http://other.example/estates/")
-    assert len(list(settings.OPEN_DATA_ROOT.iterdir())) == 2
+    assert len(built(settings)) == 2
 
 
 def test_a_client_holding_this_version_gets_not_modified(client, settings):
@@ -264,14 +364,16 @@ def test_a_build_deletes_only_older_files_never_a_newer_one_of_another_process(c
     from showcase.cache import bump, current_version
 
     client.get("/data/estates.json").getvalue()
-    (built,) = settings.OPEN_DATA_ROOT.iterdir()
-    digest, version, extension = built.name.split(".")
-    newer = built.with_name(f"{digest}.{int(version) + 1000}.{extension}")
-    newer.write_bytes(b"[]")  # as another server process would, after a later change
+    (name,) = built(settings)
+    digest, version, extension = name.split(".")
+    newer = f"{digest}.{int(version) + 1000}.{extension}"
+    # As another server process would, after a later change.
+    (settings.OPEN_DATA_ROOT / newer).write_bytes(b"[]")
+    (settings.OPEN_DATA_ROOT / f"{newer}.gz").write_bytes(gzip.compress(b"[]"))
     bump()
     assert json.loads(client.get("/data/estates.json").getvalue())
-    names = {path.name for path in settings.OPEN_DATA_ROOT.iterdir()}
-    assert names == {newer.name, f"{digest}.{current_version()}.{extension}"}
+    current = f"{digest}.{current_version()}.{extension}"
+    assert all_built(settings) == sorted([newer, f"{newer}.gz", current, f"{current}.gz"])
 
 
 def test_a_new_database_never_reuses_a_content_version():

@@ -66,10 +66,9 @@ def cover_photos():
     return Prefetch("photos", queryset=Photo.objects.filter(is_cover=True), to_attr="covers")
 
 
-def published_by_province(rows=None):
+def published_by_province(rows):
     """([province with .estate_count, …] in official order, national figures), from the
-    rows of statistics.province_rows() (read now when not given)."""
-    rows = statistics.province_rows() if rows is None else rows
+    rows of statistics.province_rows() as the kept figures hold them."""
     counts = {pk: n for pk, n, _total, _known in rows}
     provinces = list(Province.objects.filter(pk__in=counts).order_by("display_order"))
     for province in provinces:
@@ -99,7 +98,10 @@ def home(request):
     current = (
         public_campaigns().select_related("province").order_by(level_rank, "-year", "slug").first()
     )
-    provinces, figures = published_by_province()
+    # National counts from the figures kept ready after each change, as on the stats page.
+    provinces, figures = published_by_province(
+        statistics.current_figures(current_version())["provinces"]
+    )
     featured = published_estates().prefetch_related(cover_photos())
     if current is not None:
         featured = featured.selected_in(current)

@@ -88,6 +88,32 @@ def test_revoked_selection_leaves_the_figures_at_once(client):
     assert figures_line(stats_page(client))[0] == "4入选小区"
 
 
+def home_page(client):
+    cache.clear()
+    forget_version()
+    response = client.get(reverse("showcase:home"))
+    assert response.status_code == 200
+    return parse(response.content)
+
+
+def test_home_reads_its_national_counts_from_the_kept_figures(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        nominate(make_estate(name="首页新小区", households=100))
+    with monkeypatch.context() as patched:
+        for aggregate in ("compute", "province_rows"):
+            patched.setattr(statistics, aggregate, lambda: pytest.fail("home aggregated"))
+        tree = home_page(client)
+    assert figures_line(tree)[0] == "6入选小区"
+    assert figures_line(tree)[2] == "4483惠及户数（已知）"
+    # A revoked selection leaves home's counts at the next request, refreshed or not.
+    nomination = Nomination.objects.get(estate__name="首页新小区")
+    nomination.state = NominationState.WITHDRAWN
+    nomination.save()
+    assert figures_line(home_page(client))[0] == "5入选小区"
+
+
 def test_an_older_refresh_never_overwrites_newer_figures():
     statistics.store(10**15 + 2, {"provinces": [], "newer": True})
     statistics.store(10**15 + 1, {"provinces": [], "newer": False})

@@ -209,3 +209,113 @@ def test_export_runs_a_fixed_number_of_queries():
     small = count()
     grow(25)
     assert count() == small
+
+
+def region_lookups(rows):
+    """The queries of an import's preview that look a region up by the name in a cell (the
+    foreign-key checks of each row's validation are Django's own and stay)."""
+    data = csv_file(rows)
+    with CaptureQueriesContext(connection) as queries:
+        _result, problems = import_bytes(data, SafeCSV, dry_run=True)
+    assert problems == []
+    by_name = (
+        '"estates_province"."name" =',
+        '"estates_province"."short_name" =',
+        '"estates_city"."name" =',
+    )
+    return [
+        q["sql"]
+        for q in queries
+        if 'FROM "estates_estate"' not in q["sql"] and any(test in q["sql"] for test in by_name)
+    ]
+
+
+def test_an_import_looks_up_each_region_name_once_however_many_rows_name_it():
+    def rows(n):
+        return [
+            [
+                f"区划小区{i}",
+                "",
+                "山东省" if i % 2 else "北京",
+                "临沂市" if i % 2 else "北京市",
+                "1",
+                "",
+            ]
+            for i in range(n)
+        ]
+
+    few, many = region_lookups(rows(4)), region_lookups(rows(40))
+    # 山东省, 北京 (by name, then by short name) for the province column and again for the
+    # city column's check, then 临沂市 and 北京市: 8, for 4 rows as for 40.
+    assert len(few) == len(many) == 8
+
+
+def test_each_row_naming_an_unknown_region_is_reported_even_after_good_rows():
+    data = csv_file(
+        [
+            ["区划一", "", "山东省", "临沂市", "1", ""],
+            ["区划二", "", "山东省", "不存在市", "1", ""],
+            ["区划三", "", "山东", "临沂市", "1", ""],
+            ["区划四", "", "山东省", "不存在市", "1", ""],
+            ["区划五", "", "火星省", "临沂市", "1", ""],
+            ["区划六", "", "北京市", "临沂市", "1", ""],
+        ]
+    )
+    _result, problems = import_bytes(data, SafeCSV)
+    assert problems == [
+        "第 3 行「城市」：“山东省”没有名为“不存在市”的城市，请先在城市表中添加",
+        "第 5 行「城市」：“山东省”没有名为“不存在市”的城市，请先在城市表中添加",
+        "第 6 行「省份」：没有名为“火星省”的省份，请填写如“山东省”或“山东”",
+        "第 6 行「城市」：省份有误，无法核对城市",
+        "第 7 行「城市」：“北京市”没有名为“临沂市”的城市，请先在城市表中添加",
+    ]
+    assert not Estate.objects.filter(name__startswith="区划").exists()
+
+
+def test_imported_values_become_the_latest_and_the_older_ones_stop_being_it():
+    estate = Estate.objects.get(slug="aozhengchengyuannanqu")
+    before = Metric.objects.get(estate=estate, metric_type__code="satisfaction", is_latest=True)
+    data = csv_file(
+        [
+            [
+                "奥正诚园南区",
+                "aozhengchengyuannanqu",
+                "山东省",
+                "临沂市",
+                "1250",
+                str(before.value + 1),
+            ],
+            ["新值小区甲", "", "山东省", "临沂市", "10", "88.5"],
+            ["新值小区乙", "", "山东省", "临沂市", "20", ""],
+        ]
+    )
+    _result, problems = import_bytes(data, SafeCSV, dry_run=True)
+    assert problems == []
+    # The preview is rolled back whole, its latest flags too.
+    before.refresh_from_db()
+    assert before.is_latest
+    assert not Estate.objects.filter(name="新值小区甲").exists()
+    _result, problems = import_bytes(data, SafeCSV)
+    assert problems == []
+    latest = Metric.objects.filter(metric_type__code="satisfaction", is_latest=True)
+    assert latest.get(estate=estate).value == before.value + 1
+    before.refresh_from_db()
+    assert not before.is_latest
+    # As of the day it was imported: what the sheet reported then.
+    from django.utils import timezone
+
+    assert latest.get(estate=estate).date_display() == timezone.localdate().strftime(
+        "%Y年%-m月%-d日"
+    )
+    assert str(latest.get(estate__name="新值小区甲").value) == "88.50"
+    assert not Metric.objects.filter(estate__name="新值小区乙").exists()
+    # Exactly one latest value per estate and kind, everywhere.
+    from django.db.models import Count
+
+    assert not (
+        Metric.objects.filter(is_latest=True)
+        .values("estate", "metric_type")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .exists()
+    )

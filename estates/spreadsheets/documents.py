@@ -105,9 +105,10 @@ def province_template():
 
 
 def _metric_help(header):
+    new_value = "；与小区现有的最新值不同时，记为导入当日的新数值，旧值保留"
     if header.endswith("（%）"):
-        return "最新一次的数值，0 到 100，可写作 96.55、96.55% 或百分比格式单元格"
-    return "最新一次的数值"
+        return "最新一次的数值，0 到 100，可写作 96.55、96.55% 或百分比格式单元格" + new_value
+    return "最新一次的数值" + new_value
 
 
 def _plain_cell(value):

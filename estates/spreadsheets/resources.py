@@ -8,6 +8,7 @@ Provincial staff import rows of their own province only.
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db.models import Prefetch
+from django.utils import timezone
 from import_export import fields, resources, widgets
 from simple_history.utils import bulk_create_with_history
 
@@ -63,43 +64,59 @@ def choice_widget(choices, what):
     return ParsingWidget(parse, lambda code: labels.get(code, ""))
 
 
-class ProvinceWidget(widgets.Widget):
+class RegionWidget(widgets.Widget):
+    """A region named in a cell. Each name is looked up once per import (its resource holds
+    its own widgets): a file of thousands of rows names a few dozen regions, and no import
+    adds one. A name not found is asked again, so its error is the row's own."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = {}
+
+    def province(self, text):
+        if text not in self.found:
+            province = models.Province.objects.filter(name=text).first() or (
+                models.Province.objects.filter(short_name=text).first()
+            )
+            if province is None:
+                return None
+            self.found[text] = province
+        return self.found[text]
+
+    def render(self, value, obj=None, **kwargs):
+        return value.name if value else ""
+
+
+class ProvinceWidget(RegionWidget):
     def clean(self, value, row=None, **kwargs):
         text = cells.normalize(value)
         if not text:
             raise CellError("省份不能为空")
-        province = models.Province.objects.filter(name=text).first() or (
-            models.Province.objects.filter(short_name=text).first()
-        )
+        province = self.province(text)
         if province is None:
             raise CellError(f"没有名为“{value}”的省份，请填写如“山东省”或“山东”")
         return province
 
-    def render(self, value, obj=None, **kwargs):
-        return value.name if value else ""
 
-
-class CityWidget(widgets.Widget):
+class CityWidget(RegionWidget):
     def clean(self, value, row=None, **kwargs):
         text = cells.normalize(value)
-        province = cells.normalize((row or {}).get("省份"))
+        province_text = cells.normalize((row or {}).get("省份"))
         if not text:
             raise CellError("城市不能为空")
-        known = models.Province.objects.filter(name=province) | models.Province.objects.filter(
-            short_name=province
-        )
-        if province and not known.exists():
+        province = self.province(province_text) if province_text else None
+        if province_text and province is None:
             raise CellError("省份有误，无法核对城市")
-        cities = models.City.objects.filter(name=text)
-        if province:
-            cities = cities.filter(province__in=known)
-        city = cities.first()
-        if city is None:
-            raise CellError(f"“{province}”没有名为“{value}”的城市，请先在城市表中添加")
-        return city
-
-    def render(self, value, obj=None, **kwargs):
-        return value.name if value else ""
+        key = ("city", province.pk if province else None, text)
+        if key not in self.found:
+            cities = models.City.objects.filter(name=text)
+            if province is not None:
+                cities = cities.filter(province=province)
+            city = cities.first()
+            if city is None:
+                raise CellError(f"“{province_text}”没有名为“{value}”的城市，请先在城市表中添加")
+            self.found[key] = city
+        return self.found[key]
 
 
 class CompanyWidget(widgets.Widget):
@@ -308,6 +325,7 @@ class EstateResource(ScopedResource):
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self._seen = set()
+        self._new_values = set()  # estates given new metric values by this import
 
     def get_instance(self, instance_loader, row):
         slug = cells.normalize(row.get("网址标识"))
@@ -336,15 +354,25 @@ class EstateResource(ScopedResource):
             # A province's own row, but it may not move to another province.
             self.check_province(existing.province, row)
 
+    def save_instance(self, instance, is_create, row, **kwargs):
+        instance.created_by_import = is_create
+        super().save_instance(instance, is_create, row, **kwargs)
+
     def after_save_instance(self, instance, row, **kwargs):
         """A metric column whose value differs from the estate's latest adds a new value."""
         given = {kind: getattr(instance, f"latest_{kind.code}", None) for kind in self.metric_types}
         if all(value is None for value in given.values()):
             return
         latest = {}
-        for metric in sorted(models.Metric.objects.filter(estate=instance), key=metric_order_key):
-            latest[metric.metric_type_id] = metric.value
-        bulk_create_with_history(
+        if not instance.created_by_import:  # a new estate has no values yet
+            metrics = models.Metric.objects.filter(estate=instance)
+            for metric in sorted(metrics, key=metric_order_key):
+                latest[metric.metric_type_id] = metric.value
+        # The column holds the value as the sheet reports it today: dated so, it is the
+        # latest, as the editor who typed it means (undated, every dated value would rank
+        # above it and the profile would go on showing the old one).
+        today = timezone.localdate()
+        added = bulk_create_with_history(
             [
                 models.Metric(
                     estate=instance,
@@ -352,6 +380,7 @@ class EstateResource(ScopedResource):
                     value=value,
                     is_percentage=kind.is_percentage,
                     source_note="表格导入",
+                    date=today,
                     date_precision=DatePrecision.DAY,
                 )
                 for kind, value in given.items()
@@ -359,7 +388,16 @@ class EstateResource(ScopedResource):
             ],
             models.Metric,
         )
-        refresh_latest_metrics([instance.pk])  # bulk_create sends no signals
+        if added:
+            self._new_values.add(instance.pk)
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        # bulk_create sends no signals: which values are the latest is worked out here, once
+        # for the whole file, in its transaction (the preview's too, which is rolled back).
+        estates = sorted(self._new_values)
+        for start in range(0, len(estates), 2000):
+            refresh_latest_metrics(estates[start : start + 2000])
 
 
 class LookupWidget(widgets.ForeignKeyWidget):

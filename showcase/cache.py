@@ -89,7 +89,8 @@ def bump():
 
 
 def _on_change(sender, **kwargs):
-    if sender._meta.app_label == "estates":
+    # A history record is written with the change it records, which has moved the version on.
+    if sender._meta.app_label == "estates" and not hasattr(sender, "instance_type"):
         bump()
 
 

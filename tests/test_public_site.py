@@ -340,6 +340,19 @@ def test_page_cache_serves_repeat_visits_and_forgets_on_change(client):
     assert "丽景长安（新名）" in card_names(parse(response.content))
 
 
+def test_a_save_moves_the_version_on_once_not_again_for_its_history_record():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    estate = Estate.objects.get(slug="lijingchangan")
+    estate.households += 1
+    with CaptureQueriesContext(connection) as queries:
+        estate.save()
+    assert any('"estates_historicalestate"' in q["sql"] for q in queries)  # history written
+    bumps = [q for q in queries if q["sql"].startswith('UPDATE "showcase_contentversion"')]
+    assert len(bumps) == 1
+
+
 def test_a_change_made_by_another_process_shows_within_the_version_interval(
     client, settings, monkeypatch
 ):

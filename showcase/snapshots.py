@@ -14,7 +14,7 @@ newer file is written, the older ones of the same address are deleted. The folde
 (not under MEDIA_ROOT): an old file may hold an estate that is no longer published.
 
 The JSON and CSV files are also written gzip-compressed beside the plain file, by the same
-build (an eighth of the bytes for the JSON): a client that accepts gzip, as every browser does,
+build (about 6% of the bytes for the JSON): a client that accepts gzip, as every browser does,
 gets that copy with ``Content-Encoding: gzip``, and any other client the plain file. The two are
 different bytes, so each has its own ETag, and the responses say ``Vary: Accept-Encoding`` for
 caches on the way.

@@ -107,3 +107,11 @@ def test_demo_accounts_print_a_working_password(settings, capsys):
     password = line.split("密码")[1].strip()
     user = authenticate(username="admin", password=password)
     assert user is not None and user.is_superuser
+
+
+@pytest.mark.django_db
+def test_system_checks_pass_without_warnings_on_this_database():
+    """`make run` and `migrate` print no warnings (database checks included)."""
+    from django.core.management import call_command
+
+    call_command("check", databases=["default"], fail_level="WARNING")

@@ -1,6 +1,7 @@
 """Admin forms: the checks that need more than one field, with clear Chinese messages."""
 
 from django import forms
+from django.contrib.admin.widgets import AutocompleteMixin
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
@@ -77,7 +78,34 @@ class PhotoForm(forms.ModelForm):
         return photo
 
 
-class PhotoInlineFormSet(forms.BaseInlineFormSet):
+class SharedChoicesFormSet(forms.BaseInlineFormSet):
+    """Inline rows whose selects of related rows (mechanism type, metric type, activity
+    requirement…) read their choices once for the formset, not once per row: otherwise an
+    estate with forty metric values asks the database the same question forty times. Only
+    plain selects: an autocomplete widget reads just the chosen row, and must go on doing so."""
+
+    def _construct_form(self, i, **kwargs):
+        return self._share_choices(super()._construct_form(i, **kwargs))
+
+    @property
+    def empty_form(self):
+        return self._share_choices(super().empty_form)
+
+    def _share_choices(self, form):
+        shared = self.__dict__.setdefault("_shared_choices", {})
+        for name, field in form.fields.items():
+            select = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
+            plain = isinstance(select, forms.Select) and not isinstance(select, AutocompleteMixin)
+            if not isinstance(field, forms.ModelChoiceField) or not plain:
+                continue
+            if name not in shared:
+                # Through iter(): list() would ask its length first, a COUNT query of its own.
+                shared[name] = list(iter(field.choices))
+            field.choices = shared[name]  # the widget's too, through the admin's wrapper
+        return form
+
+
+class PhotoInlineFormSet(SharedChoicesFormSet):
     def clean(self):
         super().clean()
         covers = [
@@ -89,7 +117,7 @@ class PhotoInlineFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(_("每个小区只能有一张封面照片，请只勾选一张。"))
 
 
-class LabelledInlineFormSet(forms.BaseInlineFormSet):
+class LabelledInlineFormSet(SharedChoicesFormSet):
     """Django names a column repeated across rows by its code ("请修改number的重复数据");
     staff read the column's label ("请修改序号的重复数据")."""
 

@@ -12,6 +12,7 @@ from estates.workflow import transition
 
 from .builders import campaign_like, make_estate, make_staff
 from .growth import grow
+from .html import parse
 from .test_admin_access import empty_inlines
 
 pytestmark = pytest.mark.django_db
@@ -244,6 +245,58 @@ def test_changelist_runs_a_fixed_number_of_queries(client, url_name):
     small = count()
     grow(30)
     assert count() == small
+
+
+def test_estate_form_runs_the_same_queries_however_many_rows_its_inlines_have(client):
+    from estates.models import Activity, Mechanism, MechanismType, Metric, MetricType
+
+    client.force_login(make_staff("ministry"))
+    estate = make_estate(name="行数小区")
+    url = reverse("admin:estates_estate_change", args=[estate.pk])
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    def add_rows(n):
+        kinds = list(MetricType.objects.all())
+        mechanisms = list(MechanismType.objects.all())
+        for i in range(n):
+            Metric.objects.create(
+                estate=estate, metric_type=kinds[i % len(kinds)], value=50 + i, sequence=i
+            )
+            Mechanism.objects.create(
+                estate=estate, mechanism_type=mechanisms[i % len(mechanisms)], title=f"做法{i}"
+            )
+            Activity.objects.create(estate=estate, title=f"活动{i}")
+
+    add_rows(1)
+    few = count()
+    add_rows(12)
+    assert count() == few
+
+
+def test_each_inline_row_keeps_its_own_choice_selected_from_the_shared_choices(client):
+    from estates.models import Metric, MetricType
+
+    client.force_login(make_staff("ministry"))
+    estate = make_estate(name="选项小区")
+    kinds = list(MetricType.objects.order_by("pk"))
+    for i, kind in enumerate(kinds):
+        Metric.objects.create(estate=estate, metric_type=kind, value=60 + i)
+    response = client.get(reverse("admin:estates_estate_change", args=[estate.pk]))
+    formset = next(
+        f.formset for f in response.context["inline_admin_formsets"] if f.formset.model is Metric
+    )
+    tree = parse(response.content)
+    for i, form in enumerate(formset.forms):
+        select = tree.find("select", name=form.add_prefix("metric_type"))
+        options = select.find_all("option")
+        assert len(options) == len(kinds) + 1  # every type, and the empty choice
+        chosen = [o.attrs["value"] for o in options if "selected" in o.attrs]
+        assert chosen == [str(form.instance.metric_type_id)], i
+    assert {f.instance.metric_type_id for f in formset.forms} == {k.pk for k in kinds}
 
 
 def test_estate_list_searches_pinyin_initials_and_company(client):

@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .. import models
 from ..access import visible
-from ..forms import FiniteDecimalField
+from ..forms import FiniteDecimalField, SharedChoicesFormSet
 from ..models.constraints import FORM_LIMITS
 from ..roles import Role, province_id_of, role_of
 
@@ -276,6 +276,8 @@ class ReferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 class ScopedInlineMixin(FormFieldsMixin):
+    formset = SharedChoicesFormSet
+
     def get_queryset(self, request):
         return visible(super().get_queryset(request), request.user)
 

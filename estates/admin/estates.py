@@ -70,6 +70,10 @@ class MetricInline(EstateInline, admin.TabularInline):
     ]
     verbose_name_plural = _("指标数据（满意度、物业费收缴率等）")
 
+    def get_queryset(self, request):
+        # Each row is titled by its str(), which names its metric type.
+        return super().get_queryset(request).select_related("metric_type")
+
 
 class KeyFigureInline(EstateInline, admin.TabularInline):
     model = models.KeyFigure

@@ -10,7 +10,7 @@ from estates.enums import CampaignPhase, NominationState
 from estates.models import Campaign, City, Estate, Nomination, NominationTransition
 from estates.workflow import transition
 
-from .builders import campaign_like, make_estate, make_staff
+from .builders import campaign_like, make_estate, make_staff, nominate
 from .growth import grow
 from .html import parse
 from .test_admin_access import empty_inlines
@@ -275,6 +275,33 @@ def test_estate_form_runs_the_same_queries_however_many_rows_its_inlines_have(cl
     few = count()
     add_rows(12)
     assert count() == few
+
+
+def test_a_published_estate_form_links_its_page_without_an_extra_query(client):
+    client.force_login(make_staff("ministry"))
+    hidden, shown = make_estate(name="未公开小区"), make_estate(name="已公开小区")
+    nominate(shown)
+    shown.refresh_from_db()
+    assert shown.is_published and not hidden.is_published
+
+    def page(estate):
+        url = reverse("admin:estates_estate_change", args=[estate.pk])
+        client.get(url)  # the content type, read once per process, is cached after this
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        return response, len(queries)
+
+    (hidden_page, hidden_count), (shown_page, shown_count) = page(hidden), page(shown)
+    link = f'href="/estates/{shown.slug}/"'
+    assert link in shown_page.content.decode()
+    assert not parse(hidden_page.content).find("a", class_="viewsitelink")
+    assert shown_count == hidden_count
+    # A refused form shows what was typed, yet the link is the page's real address.
+    data = form_post_data(shown_page)
+    data.update(slug="", households="很多")
+    refused = client.post(reverse("admin:estates_estate_change", args=[shown.pk]), data)
+    assert refused.status_code == 200 and refused.context["adminform"].form.errors
+    assert link in refused.content.decode()
 
 
 def test_each_inline_row_keeps_its_own_choice_selected_from_the_shared_choices(client):

@@ -319,12 +319,20 @@ class EstateAdmin(SpreadsheetImportExportMixin, DomainAdmin):
             obj.province_id = province_id_of(request.user)
         super().save_model(request, obj, form, change)
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.stored_slug = obj.slug  # before a submitted form writes what was typed into it
+        return obj
+
     def view_on_site(self, obj):
         if not is_published_estate(obj):
             return None
         # The stored slug: a refused form is shown again with obj holding what was typed
         # (perhaps an empty slug, which has no address).
-        slug = models.Estate.objects.filter(pk=obj.pk).values_list("slug", flat=True).first()
+        slug = getattr(obj, "stored_slug", None)
+        if slug is None:
+            slug = models.Estate.objects.filter(pk=obj.pk).values_list("slug", flat=True).first()
         return reverse("showcase:estate_detail", kwargs={"slug": slug}) if slug else None
 
     @admin.display(description=_("满意度"), ordering="latest_satisfaction")

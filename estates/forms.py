@@ -84,6 +84,10 @@ class SharedChoicesFormSet(forms.BaseInlineFormSet):
     estate with forty metric values asks the database the same question forty times. Only
     plain selects: an autocomplete widget reads just the chosen row, and must go on doing so."""
 
+    def __init__(self, *args, **kwargs):
+        self._shared_choices = {}  # field name: its choices, read by the first row
+        super().__init__(*args, **kwargs)
+
     def _construct_form(self, i, **kwargs):
         return self._share_choices(super()._construct_form(i, **kwargs))
 
@@ -92,7 +96,7 @@ class SharedChoicesFormSet(forms.BaseInlineFormSet):
         return self._share_choices(super().empty_form)
 
     def _share_choices(self, form):
-        shared = self.__dict__.setdefault("_shared_choices", {})
+        shared = self._shared_choices
         for name, field in form.fields.items():
             select = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
             plain = isinstance(select, forms.Select) and not isinstance(select, AutocompleteMixin)

@@ -103,17 +103,17 @@ def _open(path, digest, version, build, compressible, gzipped):
         except FileNotFoundError:
             pass
         try:  # only the copy is missing (one is being written by another process)
-            body = path.read_bytes()
+            body, copies = path.read_bytes(), {}
         except FileNotFoundError:
             body = build()
-        copies = {path: body}
+            copies = {path: body}
         if compressible:
             copies[_gzip_copy(path)] = _compress(body)
         for copy, content in copies.items():
             _write(copy, content)
         _delete_older(digest, version)
     # Served from the bytes at hand: a newer version's writer may delete the file at any time.
-    return io.BytesIO(copies[wanted])
+    return io.BytesIO(copies.get(wanted, body))
 
 
 def accepts_gzip(request):

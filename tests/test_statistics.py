@@ -20,12 +20,16 @@ from .html import parse
 pytestmark = pytest.mark.django_db
 
 
-def stats_page(client):
+def page(client, name):
     cache.clear()
     forget_version()
-    response = client.get(reverse("showcase:stats"))
+    response = client.get(reverse(name))
     assert response.status_code == 200
     return parse(response.content)
+
+
+def stats_page(client):
+    return page(client, "showcase:stats")
 
 
 def figures_line(tree):
@@ -89,11 +93,7 @@ def test_revoked_selection_leaves_the_figures_at_once(client):
 
 
 def home_page(client):
-    cache.clear()
-    forget_version()
-    response = client.get(reverse("showcase:home"))
-    assert response.status_code == 200
-    return parse(response.content)
+    return page(client, "showcase:home")
 
 
 def test_home_reads_its_national_counts_from_the_kept_figures(

@@ -63,7 +63,7 @@ ROLE_PERMISSIONS = {
     | {"add_propertycompany", "add_city"},
     Role.REVIEWER: _perms(ESTATE_DATA + NOMINATION_DATA + REFERENCE_DATA, ["view"])
     | _perms(["review"], ["view", "change"])
-    | _perms(["reviewscore"], ["view", "add", "change"]),
+    | _perms(["reviewscore"], ["view", "change"]),
     Role.EDITOR: _perms(ESTATE_DATA + NOMINATION_DATA + REFERENCE_DATA, ["view"])
     | {"change_estate", "add_photo", "change_photo", "delete_photo", "change_nomination"},
 }

@@ -316,8 +316,10 @@ def submit_review(review, actor):
     """The reviewer hands in a complete review while the campaign is being reviewed."""
     if actor != review.reviewer:
         raise PermissionDenied(_("只能提交自己的评审。"))
-    if review.nomination.campaign.phase != P.REVIEWING:
-        raise ValidationError(_("评选活动不在评审阶段，不能提交评审。"), code="wrong_phase")
+    closed = review.scoring_closed()
+    if closed:
+        code = "wrong_phase" if review.submitted_at is None else "already_submitted"
+        raise ValidationError(closed, code=code)
     unscored = [str(s.criterion) for s in review.scores.all() if s.score is None]
     if unscored:
         raise ValidationError(

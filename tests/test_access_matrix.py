@@ -156,7 +156,8 @@ MODELS = {
     # The log is written by the workflow only: nobody adds, changes or deletes it here.
     "estates.nominationtransition": ModelRow(("v", "", "", ""), LIST),
     "estates.review": ModelRow(("vacd", "", "vc", ""), LIST),
-    "estates.reviewscore": ModelRow(("vad", "", "va", ""), LIST),
+    # Score rows are made when a reviewer is assigned and given on the review's page only.
+    "estates.reviewscore": ModelRow(("v", "", "v", ""), LIST),
     # Objections come from the public notice page; only the ministry handles them.
     "estates.objection": ModelRow(("vcd", "", "", ""), LIST),
     # Reference data.

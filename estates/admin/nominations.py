@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import models
 from ..access import can_change_nomination
-from ..enums import CampaignPhase, NominationState, ObjectionState
+from ..enums import NominationState, ObjectionState
 from ..models.profile import latest_metric_value
 from ..roles import GROUP_NAMES, Role, province_id_of, role_of
 from ..spreadsheets.resources import NominationResource
@@ -399,6 +399,13 @@ class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False  # one row per criterion is made when the reviewer is assigned
 
+    def has_change_permission(self, request, obj=None):
+        # obj is the review: once handed in, or outside the review phase, its scores are shown
+        # and never offered for editing (ReviewScore refuses such a save whatever posts it).
+        if obj is not None and obj.scoring_closed():
+            return False
+        return super().has_change_permission(request, obj)
+
     @admin.display(description=_("权重（%）"))
     def weight(self, score):
         return score.criterion.weight
@@ -460,13 +467,12 @@ class ReviewAdmin(ReferenceAdmin):
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
-        if allowed and obj is not None and role_of(request.user) == Role.REVIEWER:
-            # Reviewers score while the campaign is being reviewed, until they hand in.
-            return (
-                obj.reviewer_id == request.user.pk
-                and obj.submitted_at is None
-                and obj.nomination.campaign.phase == CampaignPhase.REVIEWING
-            )
+        if allowed and obj is not None:
+            if obj.submitted_at is not None:
+                return False  # a handed-in review is a record, for the ministry too
+            if role_of(request.user) == Role.REVIEWER:
+                # Reviewers score their own reviews while the campaign is being reviewed.
+                return obj.reviewer_id == request.user.pk and obj.scoring_closed() is None
         return allowed
 
     def save_model(self, request, obj, form, change):
@@ -503,8 +509,16 @@ class ReviewScoreAdmin(ReferenceAdmin):
     list_display = ["review", "criterion", "score"]
     list_select_related = ["review__nomination__estate", "review__reviewer", "criterion"]
 
+    # Scores are given on the review's page, one row per criterion made at assignment: no
+    # score is added, changed or deleted on its own.
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
-        return False  # scores are given on the review's page
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ObjectionForm(forms.ModelForm):

@@ -3,12 +3,13 @@
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..enums import NominationState, ObjectionState
+from ..enums import CampaignPhase, NominationState, ObjectionState
 from ..validators import percentage_validators
 from .campaigns import ActivityRequirement, Campaign, Criterion
 from .checks import CheckedModel
@@ -238,6 +239,21 @@ class Review(models.Model):
     def __str__(self):
         return f"{self.nomination} · {self.reviewer}"
 
+    def scoring_closed(self):
+        """Why this review's scores may not change now, or None while they may: scores are
+        given only until the review is handed in, and only while its campaign is being
+        reviewed. The one statement of the rule: the score model, the admin and the
+        workflow all ask here."""
+        if self.submitted_at is not None:
+            return _("这份评审已于 %(at)s 提交，得分不能再修改。") % {
+                "at": timezone.localtime(self.submitted_at).strftime("%Y-%m-%d %H:%M")
+            }
+        if self.nomination.campaign.phase != CampaignPhase.REVIEWING:
+            return _("评选活动“%(campaign)s”不在评审阶段，不能打分。") % {
+                "campaign": self.nomination.campaign
+            }
+        return None
+
     def total(self):
         """The weighted total (0–100) of a complete review, else None."""
         scores = list(self.scores.all())
@@ -286,6 +302,37 @@ class ReviewScore(CheckedModel):
 
     def __str__(self):
         return f"{self.criterion}：{self.score}"
+
+    def scoring_errors(self):
+        """What is wrong with giving this score now, as a ValidationError's dict (empty when
+        nothing is): the criterion must be one of the review's own campaign, and the review
+        open for scoring (Review.scoring_closed)."""
+        if self.review_id is None:
+            return {}
+        review = self.review
+        errors = {}
+        if self.criterion_id is not None and (
+            self.criterion.campaign_id != review.nomination.campaign_id
+        ):
+            errors["criterion"] = [_("这项原则要求不属于该评审所在的评选活动。")]
+        closed = review.scoring_closed()
+        if closed:
+            errors.setdefault(NON_FIELD_ERRORS, []).append(closed)
+        return errors
+
+    def clean(self):
+        super().clean()
+        errors = self.scoring_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        # Forms call clean() first and show the message; this holds for every other path
+        # (a script, an import, a forged admin request), so a handed-in review stays as it was.
+        errors = self.scoring_errors()
+        if errors:
+            raise ValidationError(errors)
+        super().save(*args, **kwargs)
 
 
 def new_objection_reference():

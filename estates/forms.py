@@ -54,7 +54,10 @@ class EstateAdminForm(forms.ModelForm):
 class PhotoForm(forms.ModelForm):
     image = forms.FileField(
         label=_("图片"),
-        help_text=Photo._meta.get_field("image").help_text,
+        help_text=_(
+            "JPEG、PNG 或 WebP，不超过 15 MB；动图只保留第一帧，不接受 GIF。"
+            "上传后自动转正方向、去除定位等信息。"
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
 

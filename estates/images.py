@@ -1,6 +1,9 @@
 """Photos are people's homes: every upload is decoded in full under a pixel limit, turned
 upright, stripped of all metadata (GPS above all), re-encoded, and given the renditions the
-public site shows. Anything else is refused with a message saying why."""
+public site shows. Anything else is refused with a message saying why.
+
+A file with several pictures keeps its first: the photo of a phone's multi-picture JPEG (MPO),
+the first frame of an animated WebP or PNG (APNG). GIF is not a photo format and is refused."""
 
 import io
 import warnings
@@ -13,10 +16,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; anything larger is refused before decoding
-ALLOWED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+# Pillow's format name -> what the sender knows it as. Many phones and cameras write JPEGs with
+# extra pictures (depth map, preview) that Pillow reads as MPO: they are JPEGs all the same.
+ALLOWED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 # (name, longest side in pixels) of each stored rendition; "full" replaces the upload.
 RENDITIONS = (("full", 2400), ("medium", 1200), ("thumb", 480))
 JPEG_QUALITY = 85
+# Single-channel modes of more than 8 bits (a 16-bit grey PNG): their range is 0–65535.
+WIDE_GREY_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 
 
 @dataclass
@@ -53,6 +60,7 @@ def clean_photo(upload):
                     code="too_many_pixels",
                     params={"width": image.width, "height": image.height},
                 )
+            image.seek(0)  # the first picture of an MPO or an animation; the others are dropped
             image.load()  # decode every pixel now: a truncated file fails here, not later
     except ValidationError:
         raise
@@ -69,8 +77,12 @@ def clean_photo(upload):
             _("图片文件已损坏或不完整，请重新导出后再上传。"), code="broken_image"
         ) from None
 
-    upright = ImageOps.exif_transpose(image)
-    if upright.mode in ("RGBA", "LA", "P"):
+    upright = ImageOps.exif_transpose(image)  # one frame: a plain image from here on
+    if upright.mode in WIDE_GREY_MODES:
+        # Pillow's convert() clips such values at 255 (a photo turns almost white): scale
+        # 0–65535 down to 0–255 instead.
+        upright = upright.convert("I").point(lambda value: value / 257).convert("L")
+    if upright.has_transparency_data:
         # Flatten transparency onto white: photos are stored as JPEG.
         rgba = upright.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))

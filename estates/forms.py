@@ -3,10 +3,12 @@
 from django import forms
 from django.contrib.admin.widgets import AutocompleteMixin
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .images import clean_photo
 from .models import Estate, Photo
+from .models.profile import discard_photo_files
 
 
 class FiniteDecimalField(forms.DecimalField):
@@ -72,10 +74,32 @@ class PhotoForm(forms.ModelForm):
             self._clean_photo = clean_photo(upload)
         return upload
 
+    def _post_clean(self):
+        """Write the renditions while the form is checked, so that a storage failure (a full
+        disk) is an error on the form, not a server error after the estate was half saved.
+        Only inside a transaction (the admin's) whose commit then removes the files again if
+        the request saved no photo with them (another field or row was refused); and only
+        once the estate's folder is known (a new estate gets its slug when saved)."""
+        super()._post_clean()
+        clean = getattr(self, "_clean_photo", None)
+        if self.errors or clean is None:
+            return
+        # By now the instance has its estate: the chosen one, or an inline's parent.
+        if not self.instance.estate.slug or not transaction.get_connection().in_atomic_block:
+            return
+        try:
+            self.instance.store(clean)
+        except forms.ValidationError as error:
+            self.add_error("image", error)
+            return
+        self._clean_photo = None
+        names = self.instance.file_names
+        transaction.on_commit(lambda: discard_photo_files(names), robust=True)
+
     def save(self, commit=True):
         photo = super().save(commit=False)
         if getattr(self, "_clean_photo", None) is not None:
-            photo.store(self._clean_photo)
+            photo.store(self._clean_photo)  # not written while checking: see _post_clean
         if commit:
             photo.save()
         return photo

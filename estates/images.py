@@ -25,6 +25,9 @@ JPEG_QUALITY = 85
 # Single-channel modes of more than 8 bits (a 16-bit grey PNG): their range is 0–65535.
 WIDE_GREY_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N"}
 
+STORAGE_FULL_MESSAGE = _("存储空间不足，照片未保存。请联系系统管理员清理空间后再上传。")
+STORAGE_FAILED_MESSAGE = _("照片写入存储时出错，未保存。请稍后重试；如仍不行，请联系系统管理员。")
+
 
 @dataclass
 class CleanPhoto:

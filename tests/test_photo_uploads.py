@@ -1,21 +1,29 @@
-"""Photos as phones and cameras really write them: multi-picture JPEG, 16-bit PNG, animations."""
+"""Photos as phones and cameras really write them (multi-picture JPEG, 16-bit PNG, animations),
+and storage that fails halfway: an upload is stored whole or not at all, and a deleted photo
+takes its files with it."""
 
+import errno
 import io
+import os
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from PIL import Image
 
 from estates.images import clean_photo
 from estates.models import Estate, Photo
 
-from .builders import make_staff
+from .builders import make_estate, make_staff
+from .test_admin_access import empty_inlines
 
 pytestmark = pytest.mark.django_db
 
 LINYI = "aozhengchengyuannanqu"
+STORAGE_FULL = "存储空间不足，照片未保存。请联系系统管理员清理空间后再上传。"
 RED, BLUE = (200, 30, 30), (30, 30, 200)
 
 
@@ -23,6 +31,63 @@ RED, BLUE = (200, 30, 30), (30, 30, 200)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+class FullDiskStorage(FileSystemStorage):
+    """A disk with `free` bytes left: a write that needs more fails as on a full disk
+    (ENOSPC), after the part that fitted is on disk."""
+
+    def __init__(self, free=0, **kwargs):
+        super().__init__(**kwargs)
+        self.free = free
+
+    def _save(self, name, content):
+        return super()._save(name, _Filling(content, self))
+
+
+class _Filling:
+    def __init__(self, content, storage):
+        self.content, self.storage = content, storage
+
+    def chunks(self):
+        for chunk in self.content.chunks():
+            fits = chunk[: self.storage.free]
+            self.storage.free -= len(fits)
+            if fits:
+                yield fits
+            if len(fits) < len(chunk):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+class ReadOnlyStorage(FileSystemStorage):
+    """Storage that refuses every write, as a file system mounted read-only does."""
+
+    def _save(self, name, content):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+
+@pytest.fixture
+def disk_with(settings):
+    """Make the default storage a disk with so many bytes free."""
+
+    def make(free):
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": f"{__name__}.FullDiskStorage",
+                "OPTIONS": {"free": free},
+            },
+        }
+
+    return make
+
+
+def files_in(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def names_of(photo):
+    return sorted(file.name for file in (photo.image, photo.image_medium, photo.image_thumb))
 
 
 def upload(data, name="IMG_0001.jpg", content_type="image/jpeg"):
@@ -51,6 +116,13 @@ def animated(format, **options):
     buffer = io.BytesIO()
     first, second = Image.new("RGB", (120, 80), RED), Image.new("RGB", (120, 80), BLUE)
     first.save(buffer, format=format, save_all=True, append_images=[second], **options)
+    return buffer.getvalue()
+
+
+def big_jpeg():
+    """Large enough for three different renditions (2400, 1200 and 480 pixels wide)."""
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize((2600, 1800)).convert("RGB").save(buffer, format="JPEG")
     return buffer.getvalue()
 
 
@@ -154,3 +226,204 @@ def test_photo_form_help_text_states_the_frame_rule(client):
     client.force_login(make_staff("provincial", "shandong"))
     page = client.get(reverse("admin:estates_photo_add")).content.decode()
     assert "JPEG、PNG 或 WebP，不超过 15 MB；动图只保留第一帧，不接受 GIF。" in page
+
+
+# A full disk ---------------------------------------------------------------------------------
+
+
+def post_photo(client, data):
+    client.force_login(make_staff("provincial", "shandong"))
+    estate = Estate.objects.get(slug=LINYI)
+    return client.post(
+        reverse("admin:estates_photo_add"),
+        {"estate": estate.pk, "image": upload(data), "caption": "中心花园", "display_order": 1},
+    )
+
+
+def test_full_disk_at_the_second_rendition_leaves_no_file_and_no_row(client, disk_with, media):
+    data = big_jpeg()
+    files = clean_photo(upload(data)).files
+    # Room for the full size and half the medium one: the medium one is cut off.
+    disk_with(len(files["full"]) + len(files["medium"]) // 2)
+    response = post_photo(client, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["image"] == [STORAGE_FULL]
+    assert STORAGE_FULL in response.content.decode()
+    assert not Photo.objects.exists()
+    assert files_in(media) == []
+
+
+def test_full_disk_at_the_first_rendition_leaves_no_empty_file(client, disk_with, media):
+    disk_with(0)
+    for _attempt in range(2):  # the sender tries again
+        response = post_photo(client, big_jpeg())
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["image"] == [STORAGE_FULL]
+    assert not Photo.objects.exists()
+    assert files_in(media) == []
+
+
+def test_storage_error_other_than_full_is_refused_with_its_own_message(settings, media):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": f"{__name__}.ReadOnlyStorage"},
+    }
+    photo = Photo(estate=Estate.objects.get(slug=LINYI), caption="只读")
+    with pytest.raises(ValidationError) as error:
+        photo.store(clean_photo(upload(big_jpeg())))
+    assert error.value.messages == [
+        "照片写入存储时出错，未保存。请稍后重试；如仍不行，请联系系统管理员。"
+    ]
+    assert (photo.image.name, photo.image_medium.name, photo.image_thumb.name) == ("", "", "")
+    assert files_in(media) == []
+
+
+def estate_form(estate, **rows):
+    data = {
+        f.name: getattr(estate, f.attname)
+        for f in Estate._meta.fields
+        if f.editable and getattr(estate, f.attname) is not None and f.name != "id"
+    }
+    data.update(empty_inlines())
+    data.update(rows)
+    return data
+
+
+def photo_rows(*rows):
+    data = {"photos-TOTAL_FORMS": str(len(rows))}
+    for i, (name, content, caption, cover) in enumerate(rows):
+        data.update(
+            {
+                f"photos-{i}-image": upload(content, name),
+                f"photos-{i}-caption": caption,
+                f"photos-{i}-display_order": str(i + 1),
+            }
+        )
+        if cover:
+            data[f"photos-{i}-is_cover"] = "on"
+    return data
+
+
+def test_full_disk_at_the_second_photo_of_the_estate_form_keeps_nothing(
+    client, disk_with, media, django_capture_on_commit_callbacks
+):
+    data = big_jpeg()
+    files = clean_photo(upload(data)).files
+    # The first photo fits whole; the second one's full size does not.
+    disk_with(sum(len(f) for f in files.values()) + 1000)
+    client.force_login(make_staff("ministry"))
+    estate = Estate.objects.get(slug=LINYI)
+    rows = photo_rows(("a.jpg", data, "一", False), ("b.jpg", data, "二", False))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:estates_estate_change", args=[estate.pk]), estate_form(estate, **rows)
+        )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {}
+    photos = response.context["inline_admin_formsets"][-1].formset
+    assert [form.errors.get("image") for form in photos.forms] == [None, [STORAGE_FULL]]
+    assert not Photo.objects.exists()
+    assert files_in(media) == []
+
+
+def test_photo_row_refused_for_another_reason_leaves_no_file(
+    client, media, django_capture_on_commit_callbacks
+):
+    # Renditions are written while the form is checked; a refusal found later (two covers)
+    # saves nothing, and the commit removes what was written.
+    client.force_login(make_staff("ministry"))
+    estate = Estate.objects.get(slug=LINYI)
+    rows = photo_rows(("a.jpg", big_jpeg(), "一", True), ("b.jpg", big_jpeg(), "二", True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:estates_estate_change", args=[estate.pk]), estate_form(estate, **rows)
+        )
+    assert response.status_code == 200
+    assert "每个小区只能有一张封面照片，请只勾选一张。" in response.content.decode()
+    assert not Photo.objects.exists()
+    assert files_in(media) == []
+
+
+def test_photo_added_in_the_estate_form_keeps_its_files(
+    client, media, django_capture_on_commit_callbacks
+):
+    client.force_login(make_staff("ministry"))
+    estate = Estate.objects.get(slug=LINYI)
+    rows = photo_rows(("a.jpg", big_jpeg(), "一", True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:estates_estate_change", args=[estate.pk]), estate_form(estate, **rows)
+        )
+    assert response.status_code == 302
+    photo = Photo.objects.get(estate=estate)
+    assert files_in(media) == names_of(photo)
+    assert len(names_of(photo)) == 3
+
+
+# Deleted photos take their files with them ---------------------------------------------------
+
+
+def stored_photo(estate, caption="楼前小广场"):
+    photo = Photo(estate=estate, caption=caption)
+    photo.store(clean_photo(upload(big_jpeg())))
+    photo.save()
+    return photo
+
+
+def test_photo_deleted_in_the_admin_takes_its_files(
+    client, media, django_capture_on_commit_callbacks
+):
+    estate = make_estate(name="未公开小区")  # a published estate's photos cannot be deleted
+    photo = stored_photo(estate)
+    assert len(files_in(media)) == 3
+    client.force_login(make_staff("ministry"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:estates_photo_delete", args=[photo.pk]), {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert files_in(media) == []
+
+
+def test_photos_of_a_deleted_estate_take_their_files(media, django_capture_on_commit_callbacks):
+    estate = make_estate(name="要删除的小区")
+    stored_photo(estate, "一")
+    stored_photo(estate, "二")
+    assert len(files_in(media)) == 6
+    with django_capture_on_commit_callbacks(execute=True):
+        estate.delete()
+    assert files_in(media) == []
+
+
+def test_queryset_delete_takes_the_files(media, django_capture_on_commit_callbacks):
+    estate = make_estate(name="批量删除的小区")
+    kept = stored_photo(estate, "留下")
+    stored_photo(estate, "删除")
+    with django_capture_on_commit_callbacks(execute=True):
+        Photo.objects.filter(caption="删除").delete()
+    assert files_in(media) == names_of(kept)
+
+
+def test_rolled_back_delete_keeps_the_files(media, django_capture_on_commit_callbacks):
+    photo = stored_photo(make_estate(name="反悔的小区"))
+    pk, names = photo.pk, names_of(photo)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        photo.delete()
+        raise RuntimeError("rolled back")
+    assert callbacks == []
+    assert files_in(media) == names
+    assert Photo.objects.filter(pk=pk).exists()
+
+
+def test_file_another_row_refers_to_stays(media, django_capture_on_commit_callbacks):
+    estate = make_estate(name="共用图片的小区")
+    photo = stored_photo(estate)
+    twin = Photo.objects.create(estate=estate, caption="同一张", image=photo.image.name)
+    with django_capture_on_commit_callbacks(execute=True):
+        photo.delete()
+    assert files_in(media) == [twin.image.name]

@@ -1,16 +1,21 @@
 """What an estate's profile shows: mechanisms, metrics, key figures, activities, honors, photos."""
 
+import contextlib
 import datetime
+import errno
 import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import dateformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from simple_history.models import HistoricalRecords
 
 from ..enums import ActivityCategory, Approximation, DatePrecision, HonorLevel
+from ..images import STORAGE_FAILED_MESSAGE, STORAGE_FULL_MESSAGE
 from ..validators import validate_not_future_date, validate_not_future_year
 from .checks import CheckedModel
 from .constraints import date_not_in_future, not_negative, year_not_in_future
@@ -459,12 +464,43 @@ class Photo(models.Model):
         return self.caption
 
     def store(self, clean):
-        """Keep a cleaned upload (estates.images.clean_photo) and its renditions."""
+        """Keep a cleaned upload (estates.images.clean_photo) and its renditions: all of them
+        or none. When storage fails (a full disk above all), every file this call wrote, the
+        cut-off one included, is removed, the photo keeps its former files, and a
+        ValidationError says why (its cause is the OSError)."""
         stem = uuid.uuid4().hex
-        self.image.save(f"{stem}.jpg", clean.files["full"], save=False)
-        self.image_medium.save(f"{stem}-medium.jpg", clean.files["medium"], save=False)
-        self.image_thumb.save(f"{stem}-thumb.jpg", clean.files["thumb"], save=False)
+        renditions = [
+            (self.image, f"{stem}.jpg", clean.files["full"]),
+            (self.image_medium, f"{stem}-medium.jpg", clean.files["medium"]),
+            (self.image_thumb, f"{stem}-thumb.jpg", clean.files["thumb"]),
+        ]
+        former = [file.name for file, _name, _content in renditions]
+        written = []
+        try:
+            for file, name, content in renditions:
+                target = file.field.generate_filename(self, name)
+                if not file.storage.exists(target):
+                    # Listed before writing: a write cut short leaves a file under this name.
+                    written.append(target)
+                file.save(name, content, save=False)
+                written.append(file.name)
+        except OSError as error:
+            for name in dict.fromkeys(written):
+                # A delete that fails too changes nothing: the upload is refused all the same.
+                with contextlib.suppress(OSError):
+                    self.image.storage.delete(name)
+            for (file, _name, _content), name in zip(renditions, former, strict=True):
+                file.name = name
+            full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+            raise ValidationError(
+                STORAGE_FULL_MESSAGE if full else STORAGE_FAILED_MESSAGE,
+                code="storage_full" if full else "storage_failed",
+            ) from error
         self.width, self.height = clean.width, clean.height
+
+    @property
+    def file_names(self):
+        return [file.name for file in (self.image, self.image_medium, self.image_thumb) if file]
 
     @property
     def medium_url(self):
@@ -473,3 +509,28 @@ class Photo(models.Model):
     @property
     def thumb_url(self):
         return (self.image_thumb or self.image_medium or self.image).url
+
+
+def discard_photo_files(names):
+    """Delete stored photo files that no photo row refers to (any longer, or ever: an upload
+    written while its form was checked, in a request that then saved nothing)."""
+    names = set(names)
+    if not names:
+        return
+    referring = models.Q(image__in=names) | models.Q(image_medium__in=names)
+    referring |= models.Q(image_thumb__in=names)
+    kept = set()
+    for row in Photo.objects.filter(referring).values_list("image", "image_medium", "image_thumb"):
+        kept.update(row)
+    storage = Photo._meta.get_field("image").storage
+    for name in sorted(names - kept):
+        storage.delete(name)
+
+
+@receiver(post_delete, sender=Photo)
+def delete_photo_files(sender, instance, using, **kwargs):
+    # A deleted photo takes its files with it, once the deletion is committed: a rolled-back
+    # delete keeps them. Also sent for each photo of a deleted estate and by queryset deletes.
+    names = instance.file_names
+    if names:
+        transaction.on_commit(lambda: discard_photo_files(names), using=using, robust=True)

@@ -25,6 +25,7 @@ from django.core.management import CommandError, call_command, execute_from_comm
 from django.test import Client
 from PIL import Image
 
+from estates.backup import signing
 from estates.enums import CampaignPhase, NominationState, ObjectionState
 from estates.images import clean_photo
 from estates.models import (
@@ -48,6 +49,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 S = NominationState
 PASSWORD = "unused-in-tests"  # what builders.make_staff gives every account
+SIGNING_KEY = "backup-signing-key-of-the-test-site-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def signing_key(monkeypatch):
+    """Tests run with DEBUG off, as production does, where backups need their signing key."""
+    monkeypatch.setenv(signing.KEY_VARIABLE, SIGNING_KEY)
+    monkeypatch.delenv(signing.OLD_KEYS_VARIABLE, raising=False)
+    return SIGNING_KEY
 
 
 @pytest.fixture
@@ -182,15 +192,21 @@ def manifest_of(archive):
 
 
 def rewrite(source, target, manifest=None, members=None, extra=None):
-    """Copy an archive, changing the manifest or members on the way."""
+    """Copy an archive, changing the manifest or members on the way. A changed manifest is
+    signed again with the site's key: these archives test the checks behind the signature
+    (tests/test_backup_signing.py tests the signature)."""
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        contents = {info.filename: old.read(info.filename) for info in old.infolist()}
+        if manifest:
+            content = json.loads(contents["manifest.json"])
+            manifest(content)
+            contents["manifest.json"] = json.dumps(content, ensure_ascii=False).encode()
+            contents["signature.json"] = signing.signature(
+                contents["manifest.json"], signing.Key(SIGNING_KEY.encode())
+            )
         for info in old.infolist():
-            data = old.read(info.filename)
-            if info.filename == "manifest.json" and manifest:
-                content = json.loads(data)
-                manifest(content)
-                data = json.dumps(content, ensure_ascii=False).encode()
-            elif members and info.filename in members:
+            data = contents[info.filename]
+            if members and info.filename in members:
                 data = members[info.filename](data)
             new.writestr(info, data)
         for name, data in (extra or {}).items():

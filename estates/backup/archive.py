@@ -2,6 +2,7 @@
 
     manifest.json          format version, time, migration state, rows per model, sequences,
                            sha256 and size of the dump and of every media file
+    signature.json         HMAC-SHA256 of the manifest's bytes (see signing.py)
     database.jsonl         every row of every table (sessions aside), one JSON object a line
     media/<path>           the files under MEDIA_ROOT, byte for byte
 
@@ -10,12 +11,15 @@ member be checked (CRC-32 and sha256) before anything is changed, and a truncate
 recognised at once because that directory is missing.
 """
 
+import contextlib
 import datetime
+import errno
 import hashlib
 import json
 import os
 import posixpath
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -25,14 +29,16 @@ from pathlib import Path
 
 import django
 from django.conf import settings
-from django.db import connections
+from django.core.management import CommandError
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from . import database
+from . import database, signing
 
 FORMAT_NAME = "meihao-jiayuan-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+SIGNATURE = "signature.json"
 DATA = "database.jsonl"
 MEDIA_PREFIX = "media/"
 CHUNK = 1024 * 1024
@@ -53,7 +59,36 @@ class Summary:
     media_bytes: int = 0
     seconds: float = 0.0
     media_set_aside: Path | None = None
+    signed_with: str | None = None  # the key's fingerprint
     extra: dict = field(default_factory=dict)
+
+
+def to_stderr(text):
+    """Where warnings go unless the caller says otherwise (the commands style them)."""
+    sys.stderr.write(text + "\n")
+
+
+def _why(error):
+    """An OSError's cause in the operator's words; what follows "写入 … 时"."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "磁盘空间不足"
+    if error.errno == errno.EFBIG:
+        return "文件超出系统允许的大小"
+    return "出错"
+
+
+def _backup_failed(error, target):
+    """The BackupError for a failure while writing a backup (nothing was left behind)."""
+    if isinstance(error, CommandError):
+        # dumpdata raises its own error while handling what went wrong.
+        error = error.__cause__ or error.__context__ or error
+    if isinstance(error, OSError):
+        detail = f"写入 {target.parent} 时{_why(error)}（{error.strerror or error}）"
+    elif isinstance(error, DatabaseError):
+        detail = f"读取数据库时出错（{error}）"
+    else:
+        detail = f"导出数据库时出错（{error}）"
+    return BackupError(f"备份失败：{detail}，没有留下不完整的备份文件。")
 
 
 # Writing -----------------------------------------------------------------------------------
@@ -106,9 +141,13 @@ def _copy_into(archive, name, source, compress, mtime=None):
     return digest.hexdigest(), size
 
 
-def create_backup(target, using="default"):
-    """Write a backup archive to `target` (a file path, or a directory to put one in)."""
+def create_backup(target, using="default", warn=to_stderr):
+    """Write a signed backup archive to `target` (a file path, or a directory to put one in)."""
     started = time.monotonic()
+    try:
+        key = signing.current_key(warn)
+    except signing.SigningError as error:
+        raise BackupError(str(error)) from None
     target = Path(target)
     if target.is_dir():
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
@@ -132,6 +171,7 @@ def create_backup(target, using="default"):
         "excluded": list(database.EXCLUDED_APPS),
     }
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial")
+    failure = None
     try:
         with tempfile.TemporaryDirectory(prefix=".backup-", dir=target.parent) as scratch:
             dump_path = Path(scratch) / "database.jsonl"
@@ -167,9 +207,14 @@ def create_backup(target, using="default"):
                         )
                     files[relative] = {"sha256": sha256, "size": size}
                 manifest["media"] = files
+                # Signed as the very bytes stored: a restore verifies before it parses.
+                manifest_bytes = json.dumps(
+                    manifest, ensure_ascii=False, indent=2, sort_keys=True
+                ).encode("utf-8")
+                archive.writestr(MANIFEST, manifest_bytes, compress_type=zipfile.ZIP_DEFLATED)
                 archive.writestr(
-                    MANIFEST,
-                    json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True),
+                    SIGNATURE,
+                    signing.signature(manifest_bytes, key),
                     compress_type=zipfile.ZIP_DEFLATED,
                 )
         # Password hashes and objectors' contacts are inside: readable by the owner only.
@@ -177,8 +222,14 @@ def create_backup(target, using="default"):
         with partial.open("rb") as written:
             os.fsync(written.fileno())
         os.replace(partial, target)
+    except (OSError, DatabaseError, CommandError) as error:
+        # Raised only once this block has let go of the error: its traceback holds dumpdata's
+        # open database cursor, which must close before the command closes the connection.
+        failure = _backup_failed(error, target)
     finally:
         partial.unlink(missing_ok=True)
+    if failure is not None:
+        raise failure
     return Summary(
         path=target,
         rows=sum(rows.values()),
@@ -186,6 +237,7 @@ def create_backup(target, using="default"):
         media_files=len(files),
         media_bytes=sum(f["size"] for f in files.values()),
         seconds=time.monotonic() - started,
+        signed_with=key.fingerprint,
     )
 
 
@@ -211,10 +263,18 @@ def _safe_relative(name):
 
 
 class Archive:
-    """An opened archive whose manifest has been read and checked for shape."""
+    """An opened archive whose signature has been verified and whose manifest has been read
+    and checked for shape.
 
-    def __init__(self, path):
+    `allow_unsigned` accepts an archive without a signature (as written before backups were
+    signed), after a warning; an archive whose signature does not verify is always refused.
+    """
+
+    def __init__(self, path, allow_unsigned=False, warn=to_stderr):
         self.path = Path(path)
+        self.allow_unsigned = allow_unsigned
+        self.warn = warn
+        self.signed_with = None
         if not self.path.is_file():
             raise BackupError(f"找不到备份文件 {self.path}。")
         try:
@@ -237,13 +297,37 @@ class Archive:
     def __exit__(self, *exc):
         self.close()
 
-    def _read_manifest(self):
+    def _read_member(self, name, what):
         try:
-            raw = self.zip.read(MANIFEST)
+            return self.zip.read(name)
         except KeyError:
-            raise _damaged(self.path, f"缺少清单 {MANIFEST}") from None
+            raise _damaged(self.path, f"缺少{what} {name}") from None
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
-            raise _damaged(self.path, f"清单无法读取：{error}") from None
+            raise _damaged(self.path, f"{what}无法读取：{error}") from None
+
+    def _verify(self, raw):
+        """Check the signature of the manifest's bytes before anything reads them."""
+        if SIGNATURE not in self.zip.namelist():
+            if not self.allow_unsigned:
+                raise BackupError(
+                    f"备份文件 {self.path} 没有签名，无法确认它由本站生成且未被改动，拒绝恢复，"
+                    "未做任何改动。如果它是启用签名之前的旧备份、并且确认来源可靠，"
+                    "可以加 --allow-unsigned 跳过签名校验。"
+                )
+            self.warn(
+                f"警告：备份文件 {self.path} 没有签名，已按 --allow-unsigned 跳过签名校验："
+                "只能确认它完整，不能确认它由本站生成、未被改动。"
+            )
+            return
+        signed = self._read_member(SIGNATURE, "签名")
+        try:
+            self.signed_with = signing.verify(raw, signed, self.path, self.warn).fingerprint
+        except signing.SigningError as error:
+            raise BackupError(str(error)) from None
+
+    def _read_manifest(self):
+        raw = self._read_member(MANIFEST, "清单")
+        self._verify(raw)
         try:
             manifest = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -293,6 +377,8 @@ class Archive:
         if duplicates:
             raise _damaged(self.path, f"归档中有重复的文件：{'、'.join(duplicates[:5])}")
         expected = {MANIFEST, DATA} | {MEDIA_PREFIX + name for name in self.manifest["media"]}
+        if self.signed_with:
+            expected.add(SIGNATURE)
         missing = sorted(expected - set(names))
         extra = sorted(set(names) - expected)
         if missing:
@@ -306,23 +392,39 @@ class Archive:
                 f"（如 {extra[0]}），未做任何改动。"
             )
 
-    def extract_checked(self, name, destination, sha256, size):
+    def _chunks(self, name):
+        """A member's bytes, piece by piece; a failure to read them is the archive's fault."""
+        try:
+            with self.zip.open(name) as source:
+                while chunk := source.read(CHUNK):
+                    yield chunk
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+            raise _damaged(self.path, f"{name} 无法读取：{error}") from None
+
+    def extract_checked(self, name, destination, sha256, size, where):
         """Copy one member to `destination` (or only read it, when None), refusing it unless
-        its sha256 and size match the manifest."""
+        its sha256 and size match the manifest. A failure to write is reported against
+        `where` (the folder the operator knows), not as a damaged archive."""
         digest, written = hashlib.sha256(), 0
         try:
-            with self.zip.open(name) as source, open(destination or os.devnull, "wb") as target:
-                while chunk := source.read(CHUNK):
+            with open(destination or os.devnull, "wb") as target:
+                for chunk in self._chunks(name):
                     digest.update(chunk)
                     written += len(chunk)
                     target.write(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-            raise _damaged(self.path, f"{name} 无法读取：{error}") from None
+        except OSError as error:
+            raise cannot_unpack(name, where, error) from None
         if written != size or digest.hexdigest() != sha256:
             raise BackupError(
                 f"清单与备份内容不符：{name} 的校验值（sha256）或大小与清单记录不一致，"
                 "备份可能被改动或损坏，未做任何改动。"
             )
+
+
+def cannot_unpack(name, where, error):
+    return BackupError(
+        f"在 {where} 中解开 {name} 时{_why(error)}（{error.strerror or error}），未做任何改动。"
+    )
 
 
 def check_migrations(manifest, using):
@@ -356,11 +458,12 @@ def check_migrations(manifest, using):
 
 def _unpack(archive, scratch, media=None):
     """Check and extract the dump into `scratch` and every media file into `media` (only
-    check them when None); returns the dump's path."""
+    check them when None); returns the dump's path. Both are folders made inside
+    `scratch.parent`, which is the place named if the disk fills up."""
     manifest = archive.manifest
     data = manifest["data"]
     dump_path = scratch / DATA
-    archive.extract_checked(DATA, dump_path, data["sha256"], data["size"])
+    archive.extract_checked(DATA, dump_path, data["sha256"], data["size"], where=scratch.parent)
     try:
         with dump_path.open(encoding="utf-8") as lines:
             counts = database.count_rows(lines)
@@ -378,17 +481,43 @@ def _unpack(archive, scratch, media=None):
         destination = None
         if media is not None:
             destination = media / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise cannot_unpack(MEDIA_PREFIX + relative, scratch.parent, error) from None
         archive.extract_checked(
-            MEDIA_PREFIX + relative, destination, entry["sha256"], entry["size"]
+            MEDIA_PREFIX + relative,
+            destination,
+            entry["sha256"],
+            entry["size"],
+            where=scratch.parent,
         )
     return dump_path
 
 
-def check_backup(path, using="default"):
+@contextlib.contextmanager
+def _refusing_plainly():
+    """Turn the file system's and the database's failures before a restore changes anything
+    into a refusal the operator can read (the commands show no traceback)."""
+    try:
+        yield
+    except OSError as error:
+        where = f" {error.filename} " if error.filename else ""
+        raise BackupError(
+            f"读写文件{where}时{_why(error)}（{error.strerror or error}），未做任何改动。"
+        ) from None
+    except DatabaseError as error:
+        raise BackupError(f"读取数据库时出错（{error}），未做任何改动。") from None
+
+
+def check_backup(path, using="default", allow_unsigned=False, warn=to_stderr):
     """Check an archive completely without changing anything; returns a Summary."""
     started = time.monotonic()
-    with Archive(path) as archive, tempfile.TemporaryDirectory(prefix="meihao-restore-") as tmp:
+    with (
+        _refusing_plainly(),
+        Archive(path, allow_unsigned, warn) as archive,
+        tempfile.TemporaryDirectory(prefix="meihao-restore-") as tmp,
+    ):
         check_migrations(archive.manifest, using)
         _unpack(archive, Path(tmp))
         manifest = archive.manifest
@@ -399,6 +528,7 @@ def check_backup(path, using="default"):
             media_files=len(manifest["media"]),
             media_bytes=sum(e["size"] for e in manifest["media"].values()),
             seconds=time.monotonic() - started,
+            signed_with=archive.signed_with,
             extra={
                 "created_at": manifest["created_at"],
                 "occupied": database.occupied(using),
@@ -480,21 +610,22 @@ class MediaSwap:
         return self.aside if self.aside.exists() else None
 
 
-def restore_backup(path, using="default", replace=False):
+def restore_backup(path, using="default", replace=False, allow_unsigned=False, warn=to_stderr):
     """Replace the database and media files with the archive's, or refuse and change nothing."""
     started = time.monotonic()
-    with Archive(path) as archive:
+    with Archive(path, allow_unsigned, warn) as archive:
         manifest = archive.manifest
-        check_migrations(manifest, using)
-        if not replace:
-            found = database.occupied(using)
-            if found:
-                listed = "，".join(f"{label} {count} 行" for label, count in found[:6])
-                more = f"等 {len(found)} 张表" if len(found) > 6 else ""
-                raise BackupError(
-                    f"数据库不是空的（{listed}{more}）。恢复会清空并替换全部数据；"
-                    "确认要替换时请加上 --replace。未做任何改动。"
-                )
+        with _refusing_plainly():
+            check_migrations(manifest, using)
+            if not replace:
+                found = database.occupied(using)
+                if found:
+                    listed = "，".join(f"{label} {count} 行" for label, count in found[:6])
+                    more = f"等 {len(found)} 张表" if len(found) > 6 else ""
+                    raise BackupError(
+                        f"数据库不是空的（{listed}{more}）。恢复会清空并替换全部数据；"
+                        "确认要替换时请加上 --replace。未做任何改动。"
+                    )
         swap = MediaSwap(media_root())
         try:
             dump_path = _unpack(archive, swap.work, swap.incoming)
@@ -521,7 +652,14 @@ def restore_backup(path, using="default", replace=False):
             raise BackupError(f"恢复失败，已全部撤销，未做任何改动：{error}") from error
         finally:
             swap.cleanup()
-        swap.forget_copies(manifest["media"])
+        try:
+            swap.forget_copies(manifest["media"])
+        except OSError as error:
+            # The restore is committed by now: not a failure, only a tidier folder missed.
+            warn(
+                f"警告：恢复已完成，但清理 {swap.aside} 中与备份相同的文件时出错（{error}）；"
+                "那里可能多留了一些文件，确认无误后可以整个删除。"
+            )
     return Summary(
         path=archive.path,
         rows=sum(counts.values()),
@@ -530,5 +668,6 @@ def restore_backup(path, using="default", replace=False):
         media_bytes=sum(e["size"] for e in manifest["media"].values()),
         seconds=time.monotonic() - started,
         media_set_aside=swap.set_aside,
+        signed_with=archive.signed_with,
         extra={"created_at": manifest["created_at"]},
     )

@@ -90,7 +90,11 @@ def bump():
 
 def _on_change(sender, **kwargs):
     # A history record is written with the change it records, which has moved the version on.
-    if sender._meta.app_label == "estates" and not hasattr(sender, "instance_type"):
+    if (
+        sender._meta.app_label == "estates"
+        and not hasattr(sender, "instance_type")
+        and getattr(sender, "affects_public_pages", True)
+    ):
         bump()
 
 

@@ -8,12 +8,18 @@ search, and nothing beyond the rows they may see; reviewers neither.
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from import_export.admin import ExportMixin, ImportExportMixin
 
 from ..roles import Role, role_of
+from ..spreadsheets import uploads
 from ..spreadsheets.formats import FORMATS
 
 IMPORTERS = {Role.MINISTRY, Role.PROVINCIAL}
@@ -27,6 +33,11 @@ class SpreadsheetFormatsMixin:
 
     def has_export_permission(self, request):
         return role_of(request.user) in EXPORTERS and self.has_view_permission(request)
+
+    def get_valid_export_item_pks(self, request):
+        # Rows picked on the list are checked against what the user may see, so another
+        # province's id is refused as a missing one is (import-export offers every row).
+        return self.get_queryset(request).values_list("pk", flat=True)
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
@@ -49,6 +60,83 @@ class SpreadsheetExportMixin(SpreadsheetFormatsMixin, ExportMixin):
 class SpreadsheetImportExportMixin(SpreadsheetFormatsMixin, ImportExportMixin):
     # The preview lists every problem as "第 N 行「列」：…" above import-export's own tables.
     import_template_name = "admin/estates/import.html"
+    tmp_storage_class = uploads.DatabaseUploadStorage
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        # A preview that cannot be confirmed (a problem in the file) keeps nothing.
+        context = getattr(response, "context_data", None) or {}
+        token = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
+        if token and "confirm_form" not in context:
+            uploads.discard(token)
+        return response
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if initial.get("import_file_name"):
+            initial["import_file_name"] = uploads.signed_name(
+                initial["import_file_name"], request.user
+            )
+        return initial
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        """The confirmation: the file named by a token signed for this user, taken once.
+
+        Replaces import-export's, which reads whatever file name the form posts back."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = self.create_confirm_form(request)
+        if not form.is_valid():
+            return self._upload_again(
+                request, _("确认信息不完整，没有导入任何数据。请重新上传文件。")
+            )
+        try:
+            token = uploads.token_from(form.cleaned_data["import_file_name"], request.user)
+        except signing.SignatureExpired:
+            hours = int(uploads.MAX_AGE.total_seconds() // 3600)
+            return self._upload_again(
+                request,
+                _("预览已超过 %(hours)s 小时，文件已删除，没有导入任何数据。请重新上传文件。")
+                % {"hours": hours},
+            )
+        except signing.BadSignature:
+            return self._upload_again(
+                request, _("找不到要导入的文件，没有导入任何数据。请重新上传文件。")
+            )
+        try:
+            chosen = int(form.cleaned_data["format"])
+            input_format = self.get_import_formats()[chosen](encoding=self.from_encoding)
+            self.choose_import_resource_class(form, request)
+        except (ValueError, IndexError):
+            return self._upload_again(
+                request, _("文件格式无效，没有导入任何数据。请重新上传文件。")
+            )
+        with transaction.atomic():
+            data = uploads.take(token)
+            if data is None:
+                self.message_user(
+                    request,
+                    _("这份文件已经导入过（或预览已过期），没有再次导入。请在列表中查看结果。"),
+                    messages.WARNING,
+                )
+                return HttpResponseRedirect(self._url("changelist"))
+            try:
+                dataset = input_format.create_dataset(data)
+            except Exception:  # whatever a parser raises on a file it cannot read
+                return self._upload_again(
+                    request, _("无法读取这个文件，没有导入任何数据。请重新上传文件。")
+                )
+            result = self.process_dataset(dataset, form, request, **kwargs)
+        return self.process_result(result, request)
+
+    def _url(self, view):
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{view}")
+
+    def _upload_again(self, request, message):
+        self.message_user(request, message, messages.ERROR)
+        return HttpResponseRedirect(self._url("import"))
 
     def has_import_permission(self, request):
         return role_of(request.user) in IMPORTERS and self.has_add_permission(request)
@@ -70,8 +158,7 @@ class SpreadsheetImportExportMixin(SpreadsheetFormatsMixin, ImportExportMixin):
                 _("没有导入任何数据：%(problems)s") % {"problems": "；".join(problems[:20])},
                 messages.ERROR,
             )
-            opts = self.model._meta
-            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import"))
+            return HttpResponseRedirect(self._url("import"))
         return super().process_result(result, request)
 
     def add_data_read_fail_error_to_form(self, form, e):

@@ -1,5 +1,6 @@
 from .campaigns import ActivityRequirement, Campaign, Criterion, ProvinceQuota
 from .estates import Estate, PropertyCompany
+from .imports import ImportUpload
 from .nominations import (
     ActivityEvidence,
     CriterionEvidence,
@@ -23,6 +24,7 @@ __all__ = [
     "CriterionEvidence",
     "Estate",
     "Honor",
+    "ImportUpload",
     "KeyFigure",
     "Mechanism",
     "MechanismType",

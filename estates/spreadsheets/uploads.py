@@ -1,0 +1,73 @@
+"""Where an import's file waits between the preview and the confirmation.
+
+django-import-export keeps it in the server's temp folder and lets the confirmation form post
+the file's name back: any name in that folder could be imported (and was then deleted), and
+another app server or a cleaned folder had no file. Here the file is a database row, the form
+carries a token signed for the uploading user that expires, and the confirmation takes the
+row under a lock, so a second click finds it gone instead of importing twice.
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.core import signing
+from django.utils import timezone
+from import_export.tmp_storages import BaseStorage
+
+from ..models import ImportUpload
+
+MAX_AGE = timedelta(hours=2)
+SALT = "estates.import-upload"
+
+
+class DatabaseUploadStorage(BaseStorage):
+    """import-export's temporary storage, as database rows (see the module's docstring)."""
+
+    def save(self, data):
+        discard_expired()
+        self.name = secrets.token_hex(16)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        ImportUpload.objects.create(token=self.name, data=data)
+
+    def read(self):
+        data = ImportUpload.objects.filter(token=self.name).values_list("data", flat=True).first()
+        return None if data is None else bytes(data)
+
+    def remove(self):
+        discard(self.name)
+
+
+def discard(token):
+    ImportUpload.objects.filter(token=token).delete()
+
+
+def discard_expired():
+    """Previews nobody confirmed are removed once they can no longer be confirmed."""
+    ImportUpload.objects.filter(created_at__lt=timezone.now() - MAX_AGE).delete()
+
+
+def _salt(user):
+    return f"{SALT}:{user.pk}"
+
+
+def signed_name(token, user):
+    """What the confirmation form carries: the token, signed for this user and timed."""
+    return signing.dumps(token, salt=_salt(user), compress=False)
+
+
+def token_from(name, user):
+    """The token of a signed name; signing.SignatureExpired or signing.BadSignature when it
+    is too old, forged, or another user's."""
+    return signing.loads(name, salt=_salt(user), max_age=MAX_AGE)
+
+
+def take(token):
+    """The file's bytes, removing its row, or None when it is gone (already imported, or
+    expired). Call inside the transaction of the import: the row stays locked until it
+    commits, so a concurrent confirmation of the same file waits and then finds nothing."""
+    upload = ImportUpload.objects.select_for_update().filter(token=token).first()
+    if upload is None:
+        return None
+    upload.delete()
+    return bytes(upload.data)

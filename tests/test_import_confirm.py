@@ -1,0 +1,194 @@
+"""The import's confirmation names its file by a token signed for the uploader, finds it on
+any app server, imports it once however often it is clicked, and answers every failure in
+Chinese without importing anything."""
+
+import os
+import tempfile
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from estates.models import Estate, ImportUpload
+from estates.spreadsheets import uploads
+
+from .builders import make_staff
+from .test_spreadsheet_admin import format_index
+from .test_spreadsheets import csv_file
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = "admin:estates_estate_import"
+CONFIRM = "admin:estates_estate_process_import"
+ROW = ["确认导入小区", "", "山东省", "临沂市", "1250户", "96.55%"]
+
+
+def preview(client, data, name="estates.csv"):
+    form = client.get(reverse(IMPORT)).context["form"]
+    return client.post(
+        reverse(IMPORT),
+        {
+            "resource": 0,
+            "format": format_index(form, "csv"),
+            "import_file": SimpleUploadedFile(name, data, content_type="text/csv"),
+        },
+    )
+
+
+def confirmation(response):
+    form = response.context["confirm_form"]
+    return {name: form.initial.get(name, field.initial) for name, field in form.fields.items()}
+
+
+def said(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def shandong(client):
+    client.force_login(make_staff("provincial", "shandong"))
+    return client
+
+
+def test_confirm_imports_the_previewed_file_once(shandong):
+    data = confirmation(preview(shandong, csv_file([ROW])))
+    assert ImportUpload.objects.count() == 1
+    done = shandong.post(reverse(CONFIRM), data)
+    assert done.status_code == 302
+    assert Estate.objects.get(name="确认导入小区").households == 1250
+    assert ImportUpload.objects.count() == 0
+
+
+def test_confirm_clicked_twice_imports_once_and_says_so(shandong):
+    data = confirmation(preview(shandong, csv_file([ROW])))
+    shandong.post(reverse(CONFIRM), data, follow=True)
+    again = shandong.post(reverse(CONFIRM), data)
+    assert again.status_code == 302
+    assert again["Location"] == reverse("admin:estates_estate_changelist")
+    assert said(again) == ["这份文件已经导入过（或预览已过期），没有再次导入。请在列表中查看结果。"]
+    assert Estate.objects.filter(name="确认导入小区").count() == 1
+
+
+def test_confirm_refuses_a_forged_file_name_and_leaves_the_file(shandong):
+    folder = tempfile.gettempdir()
+    with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".csv", delete=False) as bait:
+        bait.write(
+            csv_file([["临时文件小区", "", "山东省", "临沂市", "10", ""]]).decode("utf-8-sig")
+        )
+    try:
+        data = confirmation(preview(shandong, csv_file([ROW])))
+        data["import_file_name"] = os.path.basename(bait.name)
+        done = shandong.post(reverse(CONFIRM), data)
+        assert done.status_code == 302
+        assert done["Location"] == reverse(IMPORT)
+        assert said(done) == ["找不到要导入的文件，没有导入任何数据。请重新上传文件。"]
+        assert os.path.exists(bait.name)
+        assert not Estate.objects.filter(name__in=["临时文件小区", "确认导入小区"]).exists()
+    finally:
+        os.remove(bait.name)
+
+
+def test_confirm_refuses_another_users_upload(shandong):
+    data = confirmation(preview(shandong, csv_file([ROW])))
+    other = Client()
+    other.force_login(make_staff("provincial", "shandong"))
+    done = other.post(reverse(CONFIRM), data)
+    assert said(done) == ["找不到要导入的文件，没有导入任何数据。请重新上传文件。"]
+    assert not Estate.objects.filter(name="确认导入小区").exists()
+    # The uploader still can.
+    shandong.post(reverse(CONFIRM), data)
+    assert Estate.objects.filter(name="确认导入小区").count() == 1
+
+
+def test_confirm_refuses_an_expired_preview(shandong, monkeypatch):
+    three_hours_ago = time.time() - 3 * 3600
+    with monkeypatch.context() as clock:
+        clock.setattr(signing.time, "time", lambda: three_hours_ago)
+        data = confirmation(preview(shandong, csv_file([ROW])))
+    done = shandong.post(reverse(CONFIRM), data)
+    assert said(done) == ["预览已超过 2 小时，文件已删除，没有导入任何数据。请重新上传文件。"]
+    assert not Estate.objects.filter(name="确认导入小区").exists()
+
+
+def test_confirm_refuses_a_forged_format(shandong):
+    data = confirmation(preview(shandong, csv_file([ROW])))
+    data["format"] = "99"
+    done = shandong.post(reverse(CONFIRM), data)
+    assert said(done) == ["文件格式无效，没有导入任何数据。请重新上传文件。"]
+    assert not Estate.objects.filter(name="确认导入小区").exists()
+
+
+def test_confirm_with_nothing_posted_says_what_to_do(shandong):
+    done = shandong.post(reverse(CONFIRM), {})
+    assert done.status_code == 302
+    assert said(done) == ["确认信息不完整，没有导入任何数据。请重新上传文件。"]
+
+
+def test_preview_writes_nothing_to_the_servers_temp_folder(shandong):
+    # Another app server (or a cleaned temp folder) must still find the file: it is not there.
+    folder = tempfile.gettempdir()
+    before = set(os.listdir(folder))
+    preview(shandong, csv_file([ROW]))
+    assert set(os.listdir(folder)) - before <= {
+        name for name in os.listdir(folder) if name.startswith(("pytest", "showcase-test"))
+    }
+
+
+def test_preview_with_problems_keeps_no_file(shandong):
+    bad = preview(shandong, csv_file([["坏数据小区", "", "山东省", "临沂市", "很多户", ""]]))
+    assert "confirm_form" not in bad.context
+    assert ImportUpload.objects.count() == 0
+
+
+def test_preview_of_a_binary_file_keeps_no_file(shandong):
+    response = preview(shandong, os.urandom(4096), name="photo.csv")
+    assert response.status_code == 200
+    assert response.context["form"].errors["import_file"][0].startswith("无法读取这个文件")
+    assert ImportUpload.objects.count() == 0
+
+
+def test_unconfirmed_previews_are_removed_once_expired(shandong):
+    preview(shandong, csv_file([ROW]))
+    ImportUpload.objects.update(created_at=timezone.now() - uploads.MAX_AGE - timedelta(1))
+    preview(shandong, csv_file([ROW]))
+    assert ImportUpload.objects.count() == 1
+    assert ImportUpload.objects.get().created_at > timezone.now() - timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirm_clicked_twice_at_once_imports_once():
+    from django.core.management import call_command
+
+    call_command("load_seed", verbosity=0)
+    user = make_staff("provincial", "shandong")
+    first = Client()
+    first.force_login(user)
+    data = confirmation(preview(first, csv_file([ROW])))
+    answers = []
+    start = threading.Barrier(2)
+
+    def click():
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        start.wait()
+        try:
+            answers.append(client.post(reverse(CONFIRM), data).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [302, 302]
+    assert Estate.objects.filter(name="确认导入小区").count() == 1
+    assert ImportUpload.objects.count() == 0

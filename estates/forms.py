@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from .images import clean_photo
 from .models import Estate, Photo
 from .models.profile import discard_photo_files
+from .versions import VersionCheckedForm
 
 
 class FiniteDecimalField(forms.DecimalField):
@@ -23,7 +24,7 @@ class FiniteDecimalField(forms.DecimalField):
         return value
 
 
-class EstateAdminForm(forms.ModelForm):
+class EstateAdminForm(VersionCheckedForm):
     confirm_not_duplicate = forms.BooleanField(
         label=_("确认不是重复录入"),
         required=False,
@@ -32,12 +33,16 @@ class EstateAdminForm(forms.ModelForm):
 
     class Meta:
         model = Estate
-        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+        fields = "__all__"
 
     def clean(self):
         cleaned = super().clean()
         name, city = cleaned.get("name"), cleaned.get("city")
-        if name and city and not cleaned.get("confirm_not_duplicate"):
+        province = cleaned.get("province")
+        # Only within the estate's own province (a city elsewhere is refused for that): the
+        # answer must not tell provincial staff what another province holds.
+        in_province = city is not None and province is not None and city.province_id == province.pk
+        if name and in_province and not cleaned.get("confirm_not_duplicate"):
             others = Estate.objects.filter(name=name.strip(), city=city)
             if self.instance.pk:
                 others = others.exclude(pk=self.instance.pk)

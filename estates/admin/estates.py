@@ -23,7 +23,13 @@ from ..spreadsheets.resources import (
     MechanismResource,
     MetricResource,
 )
-from .base import DomainAdmin, ScopedInlineMixin, is_published_estate, without_nul
+from .base import (
+    DomainAdmin,
+    ScopedInlineMixin,
+    VersionedAdminMixin,
+    is_published_estate,
+    without_nul,
+)
 from .spreadsheets import SpreadsheetImportExportMixin
 
 EDITOR_TEXT_FIELDS = {"tagline", "overview", "highlights", "source_note"}
@@ -158,7 +164,7 @@ class NominationStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(models.Estate)
-class EstateAdmin(SpreadsheetImportExportMixin, DomainAdmin):
+class EstateAdmin(SpreadsheetImportExportMixin, VersionedAdminMixin, DomainAdmin):
     resource_classes = [EstateResource]
     change_list_template = "admin/estates/estate/change_list.html"
     form = EstateAdminForm

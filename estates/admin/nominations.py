@@ -19,6 +19,7 @@ from ..enums import NominationState, ObjectionState
 from ..models.profile import latest_metric_value
 from ..roles import GROUP_NAMES, Role, province_id_of, role_of
 from ..spreadsheets.resources import NominationResource
+from ..versions import VersionCheckedForm
 from ..workflow import (
     OBJECTION_MOVES,
     allowed_moves,
@@ -28,7 +29,13 @@ from ..workflow import (
     submit_review,
     transition,
 )
-from .base import DomainAdmin, ReferenceAdmin, ScopedInlineMixin, without_nul
+from .base import (
+    DomainAdmin,
+    ReferenceAdmin,
+    ScopedInlineMixin,
+    VersionedAdminMixin,
+    without_nul,
+)
 from .estates import _percent
 from .spreadsheets import SpreadsheetExportMixin
 
@@ -114,7 +121,7 @@ def _filled(model):
 
 
 @admin.register(models.Nomination)
-class NominationAdmin(SpreadsheetExportMixin, DomainAdmin):
+class NominationAdmin(SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin):
     resource_classes = [NominationResource]
     change_form_template = "admin/estates/nomination/change_form.html"
     list_display = [
@@ -411,7 +418,7 @@ class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
         return score.criterion.weight
 
 
-class ReviewForm(forms.ModelForm):
+class ReviewForm(VersionCheckedForm):
     class Meta:
         model = models.Review
         fields = ["nomination", "reviewer", "comment"]
@@ -436,7 +443,7 @@ class ReviewForm(forms.ModelForm):
 
 
 @admin.register(models.Review)
-class ReviewAdmin(ReferenceAdmin):
+class ReviewAdmin(VersionedAdminMixin, ReferenceAdmin):
     form = ReviewForm
     list_display = ["nomination", "reviewer", "total", "assigned_at", "submitted_at"]
     list_select_related = ["nomination__estate", "nomination__campaign", "reviewer"]

@@ -14,7 +14,7 @@ from ..forms import LabelledInlineFormSet
 from ..roles import Role, role_of
 from ..spreadsheets.documents import result_list_xlsx
 from ..workflow import NEXT_PHASE, advance_phase, publish_results, quota_left
-from .base import FormFieldsMixin, ReferenceAdmin
+from .base import FormFieldsMixin, ReferenceAdmin, VersionedAdminMixin
 
 
 class CampaignPartAdminMixin:
@@ -80,7 +80,7 @@ class ProvinceQuotaInline(FormFieldsMixin, admin.TabularInline):
 
 
 @admin.register(models.Campaign)
-class CampaignAdmin(CampaignPartAdminMixin, ReferenceAdmin):
+class CampaignAdmin(CampaignPartAdminMixin, VersionedAdminMixin, ReferenceAdmin):
     change_form_template = "admin/estates/campaign/change_form.html"
     list_display = ["title", "year", "level", "province", "phase", "quota", "places_left"]
     list_filter = ["level", "phase", "year"]

@@ -9,6 +9,7 @@ from ..validators import percentage_validators
 from .checks import CheckedModel
 from .constraints import year_not_in_future
 from .regions import City, Province, localized
+from .versions import Versioned
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -36,7 +37,7 @@ class CampaignManager(models.Manager.from_queryset(CampaignQuerySet)):
         return self.get(slug=slug)
 
 
-class Campaign(CheckedModel):
+class Campaign(Versioned, CheckedModel):
     title = models.CharField(_("活动名称"), max_length=150)
     title_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     slug = models.SlugField(_("网址标识"), max_length=80, unique=True)

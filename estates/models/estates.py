@@ -13,6 +13,7 @@ from ..validators import percentage_validators, validate_credit_code, validate_n
 from .checks import CheckedModel
 from .constraints import not_negative, percentage_between_0_and_100, year_not_in_future
 from .regions import City, Province
+from .versions import Versioned
 
 # 1 亩 = 10000/15 平方米 ≈ 666.67 m²; kept as a fraction so conversions stay exact.
 MU_PER_SQUARE_METRE = Decimal(15) / Decimal(10000)
@@ -116,7 +117,7 @@ class EstateQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
 
-class Estate(CheckedModel):
+class Estate(Versioned, CheckedModel):
     """A residential estate (小区), with the facts its sources give; unknown numbers are NULL."""
 
     name = models.CharField(_("小区名称"), max_length=100)

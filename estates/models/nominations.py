@@ -14,6 +14,7 @@ from ..validators import percentage_validators
 from .campaigns import ActivityRequirement, Campaign, Criterion
 from .checks import CheckedModel
 from .estates import Estate
+from .versions import Versioned
 
 
 class NominationQuerySet(models.QuerySet):
@@ -31,7 +32,7 @@ class NominationQuerySet(models.QuerySet):
         return rows
 
 
-class Nomination(models.Model):
+class Nomination(Versioned, models.Model):
     """An estate put forward to a campaign; its state changes only through the workflow."""
 
     campaign = models.ForeignKey(
@@ -208,7 +209,7 @@ class NominationTransition(models.Model):
         return f"{self.get_from_state_display() or '—'} → {self.get_to_state_display()}"
 
 
-class Review(models.Model):
+class Review(Versioned, models.Model):
     """One reviewer's assessment of one nomination."""
 
     nomination = models.ForeignKey(

@@ -153,6 +153,17 @@ class ScopedResource(resources.ModelResource):
     def __init__(self, user=None, **kwargs):
         super().__init__(**kwargs)
         self.user = user
+        for field in self.fields.values():  # each resource has its own copy of its fields
+            if isinstance(field.widget, LookupWidget) and field.widget.model is models.Estate:
+                field.widget.scope = self.importable_estates()
+
+    def importable_estates(self):
+        """The estates this importer may name: every one for the ministry, their own
+        province's for provincial staff. Any other answers exactly as one that does not
+        exist, in every message, so an import tells nobody what another province holds."""
+        allowed = self.import_province_id()
+        estates = models.Estate.objects.all()
+        return estates if allowed is None else estates.filter(province_id=allowed)
 
     def before_import(self, dataset, **kwargs):
         # Headers typed with half-width brackets or full-width letters match the columns.
@@ -331,7 +342,14 @@ class EstateResource(ScopedResource):
         slug = cells.normalize(row.get("网址标识"))
         if not slug:
             return None  # a new estate: the slug is made from the name
-        return models.Estate.objects.filter(slug=slug).first()
+        estate = self.importable_estates().filter(slug=slug).first()
+        if estate is None and self.import_province_id() is not None:
+            # Provincial staff do not choose addresses (their form has no such field): a slug
+            # they give names one of their estates, or nothing.
+            raise ValidationError(
+                {"网址标识": f"没有网址标识为“{slug}”的小区；新增小区请不要填写网址标识"}
+            )
+        return estate
 
     def before_import_row(self, row, **kwargs):
         super().before_import_row(row, **kwargs)
@@ -342,7 +360,9 @@ class EstateResource(ScopedResource):
             raise ValidationError({"小区名称": f"文件中“{city}{name}”出现了不止一次"})
         self._seen.add(key)
         new = name and not cells.normalize(row.get("网址标识"))
-        if new and models.Estate.objects.filter(name=name, city__name=city).exists():
+        # Among the estates this importer may name: another province's row is refused for its
+        # province whether or not such an estate exists there.
+        if new and self.importable_estates().filter(name=name, city__name=city).exists():
             raise ValidationError(
                 {"小区名称": f"{city}已有名为“{name}”的小区；如要更新它，请填写其网址标识"}
             )
@@ -406,6 +426,12 @@ class LookupWidget(widgets.ForeignKeyWidget):
     def __init__(self, model, field, what):
         super().__init__(model, field)
         self.what = what
+        self.scope = None  # the rows that may be named, when not all (ScopedResource)
+
+    def get_queryset(self, value, row, *args, **kwargs):
+        if self.scope is not None:
+            return self.scope
+        return super().get_queryset(value, row, *args, **kwargs)
 
     def clean(self, value, row=None, **kwargs):
         text = cells.normalize(value)

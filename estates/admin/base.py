@@ -7,9 +7,10 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import DecimalField
+from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -19,6 +20,7 @@ from ..access import visible
 from ..forms import FiniteDecimalField, SharedChoicesFormSet
 from ..models.constraints import FORM_LIMITS
 from ..roles import Role, province_id_of, role_of
+from ..versions import VersionCheckedForm
 
 PUBLISHED_MESSAGE = _(
     "“%(obj)s”正在公开网站上展示，不能删除。如需下线，请由部级管理员撤销该小区的入选。"
@@ -105,7 +107,38 @@ class NulSafeChangeList(ChangeList):
             values = values if isinstance(values, list) else [values]
             if "\x00" in key or any("\x00" in str(value) for value in values):
                 raise IncorrectLookupParameters
+            # An id the column cannot hold (SQLite refuses integers above 2⁶³ with an
+            # OverflowError) is a wrong filter too.
+            column, lookup = filtered_column(self.model, key)
+            if column is not None and lookup in ("exact", "in"):
+                keys = [k for v in values for k in (str(v).split(",") if lookup == "in" else [v])]
+                if not all(usable_key(column, k) for k in keys if k != ""):
+                    raise IncorrectLookupParameters
         return params
+
+
+def filtered_column(model, key):
+    """(the field a list filter's parameter compares with, its lookup), e.g. the campaign's
+    id and "exact" for "campaign__id__exact" or "campaign"; (None, None) when it is not a
+    field path."""
+    field, lookup = None, "exact"
+    opts = model._meta
+    for part in key.split(LOOKUP_SEP):
+        if opts is None:
+            lookup = part
+            break
+        try:
+            found = opts.get_field(part)
+        except FieldDoesNotExist:
+            lookup = part
+            break
+        if (found.is_relation and found.many_to_one) or found.one_to_one:
+            field, opts = found.target_field, found.related_model._meta
+        elif found.is_relation:
+            field, opts = None, found.related_model._meta
+        else:
+            field, opts = found, None
+    return field, lookup
 
 
 class FormFieldsMixin:
@@ -226,6 +259,19 @@ def is_id(model, value):
     except ValidationError:
         return False
     return True
+
+
+class VersionedAdminMixin:
+    """Forms of a Versioned model refuse a save made after someone else's (estates/versions.py);
+    reverting to an old version from the history page is deliberate and not checked."""
+
+    form = VersionCheckedForm
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if getattr(request, "_reverting", False):
+            form.check_version = False  # a class made for this request
+        return form
 
 
 class DomainAdmin(ScopedAdminMixin, PublishedProtectionMixin, SimpleHistoryAdmin):

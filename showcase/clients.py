@@ -3,8 +3,17 @@ of it for counting without storing addresses."""
 
 import hashlib
 import hmac
+import logging
+import time
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# A proxy left unconfigured sends the header on every request; once an hour per process is
+# enough to be seen in the log without flooding it.
+FORWARDED_FOR_WARNING_SECONDS = 3600
+_forwarded_for_warned_at = None  # time.monotonic() of the last warning
 
 
 def client_address(request):
@@ -16,7 +25,25 @@ def client_address(request):
         hops = [h for h in hops if h]
         if len(hops) >= proxies:
             return hops[-proxies]
+    elif request.META.get("HTTP_X_FORWARDED_FOR"):
+        _warn_forwarded_for_ignored(request.META.get("REMOTE_ADDR", ""))
     return request.META.get("REMOTE_ADDR", "")
+
+
+def _warn_forwarded_for_ignored(peer):
+    """Ignoring the header is right when nobody trusted sets it (a client may forge it), but
+    behind a proxy it makes every visitor one client for the throttles: say so."""
+    global _forwarded_for_warned_at
+    now = time.monotonic()
+    last = _forwarded_for_warned_at
+    if last is not None and now - last < FORWARDED_FOR_WARNING_SECONDS:
+        return
+    _forwarded_for_warned_at = now
+    logger.warning(
+        "请求带有 X-Forwarded-For，但 DJANGO_TRUSTED_PROXIES 为 0，已忽略它，按对端地址 %s 计数："
+        "站点若在代理之后，所有访客都算作同一个来源，请设置 DJANGO_TRUSTED_PROXIES（通常为 1）。",
+        peer,
+    )
 
 
 def keyed_hash(text):

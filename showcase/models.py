@@ -3,6 +3,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Imported here because Django loads every app's models at start-up: registers the
+# deployment checks (the app config's ready() would do as well).
+from . import checks  # noqa: F401
+
 
 class ContentVersion(models.Model):
     """One row whose number changes whenever public data changes.
@@ -23,7 +27,8 @@ class ContentVersion(models.Model):
 
 
 class FailedLogin(models.Model):
-    """One failed staff sign-in, kept for the throttle's window (showcase/login_throttle.py).
+    """One failed staff sign-in, kept for the throttle's window (showcase/login_throttle.py),
+    or, for the moment its password is being checked, an attempt in progress.
 
     Neither the name typed nor the address is stored: both are keyed hashes, enough to count.
     The table is in the database so every app server counts the same attempts.

@@ -77,6 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: load balancers' /healthz over plain HTTP to an IP, before the host check and the
+    # HTTPS redirect (showcase/health.py).
+    "showcase.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "showcase.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

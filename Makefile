@@ -25,7 +25,7 @@ migrate: $(VENV)/.installed-run
 
 run: migrate
 	$(BIN)/python manage.py load_seed --if-empty
-	$(BIN)/python manage.py create_demo_users
+	$(BIN)/python manage.py create_demo_users --address $(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Reload the seed data over the local database (overwrites edits to the seed rows).

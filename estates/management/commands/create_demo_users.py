@@ -18,6 +18,13 @@ DEMO_ACCOUNTS = [
 class Command(BaseCommand):
     help = "创建本地演示账号（每个角色一个，另有超级用户 admin）并打印密码；生产环境拒绝执行。"
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--address",
+            default="127.0.0.1:8000",
+            help="本地服务的地址和端口（make run 传入 HOST:PORT），用于打印登录地址。",
+        )
+
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("生产环境（DJANGO_DEBUG=0）不能创建演示账号。")
@@ -35,4 +42,4 @@ class Command(BaseCommand):
                 args += ["--province", province]
             call_command("create_staff_user", *args, stdout=io.StringIO())
             self.stdout.write(f"  {description}：用户名 {username}  密码 {password}")
-        self.stdout.write("登录地址：http://127.0.0.1:8000/admin/")
+        self.stdout.write(f"登录地址：http://{options['address']}/admin/")

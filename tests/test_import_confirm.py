@@ -63,8 +63,10 @@ def test_confirm_imports_the_previewed_file_once(shandong):
     assert ImportUpload.objects.count() == 1
     done = shandong.post(reverse(CONFIRM), data)
     assert done.status_code == 302
+    assert said(done) == ["导入成功：新增 1 条，更新 0 条，未变 0 条。可在“小区”列表中查看。"]
     assert Estate.objects.get(name="确认导入小区").households == 1250
-    assert ImportUpload.objects.count() == 0
+    upload = ImportUpload.objects.get()  # the file is dropped, what was done is kept
+    assert (bytes(upload.data), upload.outcome) == (b"", "新增 1 条，更新 0 条，未变 0 条")
 
 
 def test_confirm_clicked_twice_imports_once_and_says_so(shandong):
@@ -73,7 +75,9 @@ def test_confirm_clicked_twice_imports_once_and_says_so(shandong):
     again = shandong.post(reverse(CONFIRM), data)
     assert again.status_code == 302
     assert again["Location"] == reverse("admin:estates_estate_changelist")
-    assert said(again) == ["这份文件已经导入过（或预览已过期），没有再次导入。请在列表中查看结果。"]
+    [message] = said(again)
+    assert message.startswith("这份文件已于 ")
+    assert message.endswith(" 导入（新增 1 条，更新 0 条，未变 0 条），没有重复导入。")
     assert Estate.objects.filter(name="确认导入小区").count() == 1
 
 
@@ -191,4 +195,12 @@ def test_confirm_clicked_twice_at_once_imports_once():
         thread.join()
     assert answers == [302, 302]
     assert Estate.objects.filter(name="确认导入小区").count() == 1
-    assert ImportUpload.objects.count() == 0
+    assert ImportUpload.objects.get().imported_at is not None
+
+
+def test_confirm_after_the_upload_was_removed_says_so(shandong):
+    data = confirmation(preview(shandong, csv_file([ROW])))
+    ImportUpload.objects.all().delete()  # removed as expired, a moment before the click
+    done = shandong.post(reverse(CONFIRM), data)
+    assert said(done) == ["预览已过期，文件已删除，没有导入任何数据。请重新上传文件。"]
+    assert not Estate.objects.filter(name="确认导入小区").exists()

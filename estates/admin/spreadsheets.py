@@ -13,16 +13,30 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.results import RowResult
 
 from ..roles import Role, role_of
 from ..spreadsheets import uploads
 from ..spreadsheets.formats import FORMATS
 
 IMPORTERS = {Role.MINISTRY, Role.PROVINCIAL}
+
+
+def outcome(result):
+    """What an import did, as the clerk reads it: "新增 3 条，更新 1 条，未变 2 条"."""
+    totals = result.totals
+    return _("新增 %(new)s 条，更新 %(update)s 条，未变 %(skip)s 条") % {
+        "new": totals[RowResult.IMPORT_TYPE_NEW],
+        "update": totals[RowResult.IMPORT_TYPE_UPDATE],
+        "skip": totals[RowResult.IMPORT_TYPE_SKIP],
+    }
+
+
 EXPORTERS = {Role.MINISTRY, Role.PROVINCIAL, Role.EDITOR}
 
 
@@ -113,22 +127,31 @@ class SpreadsheetImportExportMixin(SpreadsheetFormatsMixin, ImportExportMixin):
                 request, _("文件格式无效，没有导入任何数据。请重新上传文件。")
             )
         with transaction.atomic():
-            data = uploads.take(token)
-            if data is None:
-                self.message_user(
-                    request,
-                    _("这份文件已经导入过（或预览已过期），没有再次导入。请在列表中查看结果。"),
-                    messages.WARNING,
-                )
-                return HttpResponseRedirect(self._url("changelist"))
+            upload = uploads.take(token)
+            if upload is None or upload.imported_at is not None:
+                return self._already_done(request, upload)
             try:
-                dataset = input_format.create_dataset(data)
+                dataset = input_format.create_dataset(bytes(upload.data))
             except Exception:  # whatever a parser raises on a file it cannot read
                 return self._upload_again(
                     request, _("无法读取这个文件，没有导入任何数据。请重新上传文件。")
                 )
             result = self.process_dataset(dataset, form, request, **kwargs)
+            if not (result.has_errors() or result.has_validation_errors()):
+                uploads.mark_imported(upload, outcome(result))
         return self.process_result(result, request)
+
+    def _already_done(self, request, upload):
+        if upload is None:
+            text = _("预览已过期，文件已删除，没有导入任何数据。请重新上传文件。")
+            self.message_user(request, text, messages.ERROR)
+            return HttpResponseRedirect(self._url("import"))
+        text = _("这份文件已于 %(time)s 导入（%(outcome)s），没有重复导入。") % {
+            "time": timezone.localtime(upload.imported_at).strftime("%H:%M:%S"),
+            "outcome": upload.outcome,
+        }
+        self.message_user(request, text, messages.SUCCESS)
+        return HttpResponseRedirect(self._url("changelist"))
 
     def _url(self, view):
         opts = self.model._meta
@@ -149,6 +172,15 @@ class SpreadsheetImportExportMixin(SpreadsheetFormatsMixin, ImportExportMixin):
         # (another person added the same estate), and a row refused then must not leave the
         # others written.
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def add_success_message(self, result, request):
+        opts = self.model._meta
+        self.message_user(
+            request,
+            _("导入成功：%(outcome)s。") % {"outcome": outcome(result)}
+            + _("可在“%(models)s”列表中查看。") % {"models": opts.verbose_name_plural},
+            messages.SUCCESS,
+        )
 
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():

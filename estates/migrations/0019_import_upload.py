@@ -18,6 +18,8 @@ class Migration(migrations.Migration):
                 ('token', models.CharField(max_length=64, unique=True, verbose_name='标识')),
                 ('data', models.BinaryField(verbose_name='文件内容')),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='上传时间')),
+                ('imported_at', models.DateTimeField(blank=True, null=True, verbose_name='导入时间')),
+                ('outcome', models.CharField(blank=True, max_length=200, verbose_name='导入结果')),
             ],
             options={
                 'verbose_name': '待确认的导入文件',

@@ -4,7 +4,8 @@ django-import-export keeps it in the server's temp folder and lets the confirmat
 the file's name back: any name in that folder could be imported (and was then deleted), and
 another app server or a cleaned folder had no file. Here the file is a database row, the form
 carries a token signed for the uploading user that expires, and the confirmation takes the
-row under a lock, so a second click finds it gone instead of importing twice.
+row under a lock and marks it imported, so a second click is told what the first did
+instead of importing twice.
 """
 
 import secrets
@@ -63,11 +64,15 @@ def token_from(name, user):
 
 
 def take(token):
-    """The file's bytes, removing its row, or None when it is gone (already imported, or
-    expired). Call inside the transaction of the import: the row stays locked until it
-    commits, so a concurrent confirmation of the same file waits and then finds nothing."""
-    upload = ImportUpload.objects.select_for_update().filter(token=token).first()
-    if upload is None:
-        return None
-    upload.delete()
-    return bytes(upload.data)
+    """The upload, locked for the rest of the caller's transaction (the import's), or None
+    when it is gone (expired). A concurrent confirmation of the same file waits for the
+    lock and then finds it imported (`imported_at` set)."""
+    return ImportUpload.objects.select_for_update().filter(token=token).first()
+
+
+def mark_imported(upload, outcome):
+    """Drop the file, keep what its import did."""
+    upload.data = b""
+    upload.imported_at = timezone.now()
+    upload.outcome = str(outcome)[:200]
+    upload.save(update_fields=["data", "imported_at", "outcome"])

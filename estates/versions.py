@@ -4,6 +4,7 @@ everything the person typed kept in the form. Saving again then goes through: th
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -42,40 +43,76 @@ class VersionCheckedForm(forms.ModelForm):
             # Shown again with what the person typed; a second save is made knowingly.
             self.data = self.data.copy()
             self.data[self.add_prefix(SEEN)] = str(current)
-            raise ValidationError(self.conflict_message(), code="conflict")
+            raise ValidationError(self._conflict(seen), code="conflict")
         return cleaned
 
-    def conflict_message(self):
-        who = _("其他人")
-        when = ""
+    def _conflict(self, seen):
+        """The message, having put into the form what the other person saved in the fields
+        this person left as they were (so saving again keeps both people's changes)."""
         history = getattr(type(self.instance), "history", None)
+        who, when, before = _("其他人"), "", None
         if history is not None:
-            latest = history.filter(id=self.instance.pk).order_by("-history_date").first()
+            records = history.filter(id=self.instance.pk).order_by("-history_date")
+            latest = records.first()
             if latest is not None:
                 who = latest.history_user or who
                 when = timezone.localtime(latest.history_date).strftime("%H:%M")
-        differs = [self._difference(name) for name in self.changed_data if name != SEEN]
-        differs = [d for d in differs if d]
-        text = _("没有保存：你打开这个页面之后，%(who)s%(when)s修改并保存了这条记录。") % {
-            "who": who,
-            "when": _("于 %(time)s ") % {"time": when} if when else "",
-        }
+            opened = records.filter(version=seen).first()
+            if opened is not None:
+                before = model_to_dict(opened.instance)
+        saved = model_to_dict(self.instance)  # loaded for this request: what is saved now
+        taken, differs = [], []
+        for name in self.changed_data:  # what was posted differs from what is saved
+            if name not in saved or name == SEEN:
+                continue
+            field = self.fields[name]
+            untouched = before is not None and not field.has_changed(
+                before.get(name), self[name].data
+            )
+            if untouched and self._show(name, saved[name]):
+                taken.append(str(field.label))
+            else:
+                differs.append(self._difference(name))
+        if when:
+            text = _("没有保存：你打开这个页面之后，%(who)s 于 %(time)s 修改并保存了这条记录。")
+        else:
+            text = _("没有保存：你打开这个页面之后，%(who)s修改并保存了这条记录。")
+        text = text % {"who": who, "time": when}
+        if taken:
+            text += _("对方改过、你没有改的“%(fields)s”已换成对方保存的内容。") % {
+                "fields": "、".join(taken)
+            }
         if differs:
             items = "；".join(differs)
             text += _("你填写的内容与当前保存的不同之处：%(items)s。") % {"items": items}
         text += _(
             "你填写的内容都保留在下面（下方各表的行也请核对）；"
-            "核对后再次点击保存，将以你填写的内容为准。"
+            "核对后再次点击保存，将以下面的内容为准。"
         )
         return text
 
+    def _show(self, name, value):
+        """Put a saved value into the form's data as the browser would post it."""
+        widget = getattr(self.fields[name].widget, "widget", self.fields[name].widget)
+        key = self.add_prefix(name)
+        if isinstance(widget, forms.MultiWidget):
+            return False  # several inputs for one value: left to the person
+        if isinstance(widget, forms.CheckboxInput):
+            if value:
+                self.data[key] = "on"
+            else:
+                self.data.pop(key, None)
+        elif isinstance(widget, forms.SelectMultiple):
+            self.data.setlist(key, [str(v.pk if hasattr(v, "pk") else v) for v in value or []])
+        else:
+            self.data[key] = "" if value is None else str(self.fields[name].prepare_value(value))
+        return True
+
     def _difference(self, name):
-        field = self.fields.get(name)
-        if field is None or name not in {f.name for f in self.instance._meta.concrete_fields}:
-            return None
         value = getattr(self.instance, name)
         display = getattr(self.instance, f"get_{name}_display", None)
         if display is not None:
             value = display()
         shown = _("（空）") if value in (None, "") else Truncator(str(value)).chars(30)
-        return _("%(field)s（当前保存为：%(value)s）") % {"field": field.label, "value": shown}
+        label = self.fields[name].label
+        return _("%(field)s（当前保存为：%(value)s）") % {"field": label, "value": shown}

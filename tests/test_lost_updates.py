@@ -64,22 +64,43 @@ def test_estate_saved_from_a_stale_form_is_refused_and_keeps_both_edits():
     assert refused.status_code == 200
     [message] = errors_of(refused)
     assert message.startswith("没有保存：你打开这个页面之后，")
-    assert "标题语（当前保存为：第一个人改的标题语）" in message
-    assert "户数（户）" in message
+    assert "对方改过、你没有改的“标题语”已换成对方保存的内容。" in message
+    assert "你填写的内容与当前保存的不同之处：户数（户）（当前保存为：" in message
     estate.refresh_from_db()
     assert estate.tagline == "第一个人改的标题语"
     assert estate.households != 4321
     assert estate.mechanisms.filter(title="第一个人加的做法").exists()
-    # What the second person typed is still in the form.
-    assert refused.context["adminform"].form["households"].value() == "4321"
+    # What the second person typed is still in the form, beside what the first one saved.
+    form = refused.context["adminform"].form
+    assert form["households"].value() == "4321"
+    assert form["tagline"].value() == "第一个人改的标题语"
 
-    # Saving again, having seen, goes through and leaves the first one's mechanism.
+    # Saving again, having seen, goes through and keeps both people's changes.
     again = dict(stale)
-    again["seen_version"] = refused.context["adminform"].form["seen_version"].value()
+    again["seen_version"] = form["seen_version"].value()
+    again["tagline"] = form["tagline"].value()
     assert second.post(url, again).status_code == 302
     estate.refresh_from_db()
-    assert estate.households == 4321
+    assert (estate.households, estate.tagline) == (4321, "第一个人改的标题语")
     assert estate.mechanisms.filter(title="第一个人加的做法").exists()
+
+
+def test_both_changing_the_same_field_shows_the_saved_value_and_keeps_the_typed_one():
+    estate = Estate.objects.get(slug="lijingchangan")
+    url = reverse("admin:estates_estate_change", args=[estate.pk])
+    first, second = staff_client(), staff_client()
+    first_page, second_page = first.get(url), second.get(url)
+    data = form_post_data(first_page)
+    data["tagline"] = "甲的标题语"
+    assert first.post(url, data).status_code == 302
+    stale = form_post_data(second_page)
+    stale["tagline"] = "乙的标题语"
+    refused = second.post(url, stale)
+    [message] = errors_of(refused)
+    assert "你填写的内容与当前保存的不同之处：标题语（当前保存为：甲的标题语）。" in message
+    assert refused.context["adminform"].form["tagline"].value() == "乙的标题语"
+    estate.refresh_from_db()
+    assert estate.tagline == "甲的标题语"
 
 
 def test_estate_saved_twice_by_one_person_is_not_a_conflict():

@@ -26,6 +26,8 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-checks-only-0123456789",
     "DJANGO_ALLOWED_HOSTS": "meihao.example.cn,127.0.0.1,localhost",
+    # Behind one proxy, as docs/deployment.md sets it (0 there is warned about: showcase.W001).
+    "DJANGO_TRUSTED_PROXIES": "1",
 }
 PASSWORD = "correct-horse-battery-2026"
 

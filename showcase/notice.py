@@ -8,6 +8,7 @@ across app servers); a hidden field that people never fill catches simple bots.
 from datetime import timedelta
 
 from django import forms
+from django.db import transaction
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +74,23 @@ def too_many_recent(request):
     return sent.count() >= OBJECTIONS_PER_HOUR
 
 
+def take_objection(request, campaign, cleaned):
+    """Store the objection and return its reference, or None over the client's hourly limit.
+
+    Counted and stored under the campaign's row lock (on SQLite, the transaction's write lock),
+    so objections sent in parallel from one client cannot pass the limit together."""
+    with transaction.atomic():
+        list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk"))
+        if too_many_recent(request):
+            return None
+        return Objection.objects.create(
+            nomination=cleaned["nomination"],
+            text=cleaned["text"],
+            contact=cleaned["contact"],
+            client_hash=client_hash(request),
+        ).reference
+
+
 def notice_is_open(campaign, today=None):
     today = today or timezone.localdate()
     return (
@@ -103,17 +121,13 @@ def campaign_notice(request, slug):
             status = 403
         elif not form.is_valid():
             status = 400
-        elif too_many_recent(request):
-            form.add_error(None, _("提交过于频繁：每小时最多提交 3 件异议，请稍后再试。"))
-            status = 429
         else:
-            reference = Objection.objects.create(
-                nomination=form.cleaned_data["nomination"],
-                text=form.cleaned_data["text"],
-                contact=form.cleaned_data["contact"],
-                client_hash=client_hash(request),
-            ).reference
-            form = ObjectionForm(nominations=nominations)
+            reference = take_objection(request, campaign, form.cleaned_data)
+            if reference is None:
+                form.add_error(None, _("提交过于频繁：每小时最多提交 3 件异议，请稍后再试。"))
+                status = 429
+            else:
+                form = ObjectionForm(nominations=nominations)
     return render(
         request,
         "showcase/notice.html",

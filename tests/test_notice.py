@@ -1,8 +1,10 @@
 """The public notice page and its objection form."""
 
 import datetime
+import threading
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +20,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def notice():
+    return make_notice()
+
+
+def make_notice():
     today = timezone.localdate()
     campaign = campaign_like(
         "shandong-2023",
@@ -154,3 +160,29 @@ def test_home_points_to_the_open_notice(client, notice):
     tree = parse(client.get("/").content)
     link = tree.find("section", class_="notice-call").find("a")
     assert link.attrs["href"] == url(campaign)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_objections_sent_at_once_from_one_client_keep_the_limit():
+    from django.core.management import call_command
+
+    call_command("load_seed", verbosity=0)
+    campaign, nomination = make_notice()
+    answers = []
+    start = threading.Barrier(10)
+
+    def send():
+        client = Client(REMOTE_ADDR="10.1.2.3")
+        start.wait()
+        try:
+            answers.append(client.post(url(campaign), objection(nomination)).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [200] * 3 + [429] * 7
+    assert Objection.objects.filter(nomination=nomination).count() == 3

@@ -313,7 +313,8 @@ def test_editor_sets_the_province_order(client):
     client.force_login(make_staff("editor"))
     url = reverse("admin:estates_nomination_change", args=[nomination.pk])
     form = client.get(url).context["adminform"].form
-    assert list(form.fields) == ["province_sequence"]
+    # Beside the version the form was opened on (estates/versions.py), which nobody edits.
+    assert [name for name in form.fields if name != "seen_version"] == ["province_sequence"]
 
 
 def test_the_story_of_one_nomination_reads_back_from_its_history(client):

@@ -45,18 +45,11 @@ def normalize(value):
     return value
 
 
-# Text pasted from Word brings no-break and zero-width spaces nobody typed on purpose: a name
-# holding one would not be found by the name as people type it.
-PASTED_SPACES = str.maketrans(
-    {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": None, "\u2060": None, "\ufeff": None}
-)
-
-
 def text(value):
     """Free text as typed, without surrounding spaces; '' for an empty cell."""
     if value is None:
         return ""
-    return str(value).translate(PASTED_SPACES).strip()
+    return str(value).strip()
 
 
 def is_blank(value):

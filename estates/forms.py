@@ -57,6 +57,15 @@ class EstateAdminForm(VersionCheckedForm):
                 )
         return cleaned
 
+    def _post_clean(self):
+        super()._post_clean()
+        # A new estate gets its address now rather than when saved: photos added with it are
+        # filed under it, and written while their forms are checked (PhotoForm._post_clean),
+        # so a full disk is an error on the form, not a server error after the estate is saved.
+        estate = self.instance
+        if not self.errors and estate.pk is None and not estate.slug and estate.name:
+            estate.slug = estate._unique_slug()
+
 
 class PhotoForm(forms.ModelForm):
     image = forms.FileField(

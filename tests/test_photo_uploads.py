@@ -15,7 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from estates.images import clean_photo
-from estates.models import Estate, Photo
+from estates.models import City, Estate, Photo
 
 from .builders import make_estate, make_staff
 from .test_admin_access import empty_inlines
@@ -427,3 +427,39 @@ def test_file_another_row_refers_to_stays(media, django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True):
         photo.delete()
     assert files_in(media) == [twin.image.name]
+
+
+def test_full_disk_while_adding_a_new_estate_with_a_photo_keeps_nothing(
+    client, disk_with, media, django_capture_on_commit_callbacks
+):
+    data = big_jpeg()
+    disk_with(1000)
+    client.force_login(make_staff("provincial", "shandong"))
+    linyi = City.objects.get(slug="linyi")
+    form = {"name": "新小区带照片", "province": linyi.province_id, "city": linyi.pk}
+    form.update(empty_inlines())
+    form.update(photo_rows(("IMG_0001.jpg", data, "大门", True)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:estates_estate_add"), form)
+    assert response.status_code == 200
+    photos = response.context["inline_admin_formsets"][-1].formset
+    assert [form.errors.get("image") for form in photos.forms] == [[STORAGE_FULL]]
+    assert not Estate.objects.filter(name="新小区带照片").exists()
+    assert files_in(media) == []
+
+
+def test_new_estate_with_a_photo_is_saved_with_its_files(
+    client, media, django_capture_on_commit_callbacks
+):
+    client.force_login(make_staff("provincial", "shandong"))
+    linyi = City.objects.get(slug="linyi")
+    form = {"name": "新小区带照片", "province": linyi.province_id, "city": linyi.pk}
+    form.update(empty_inlines())
+    form.update(photo_rows(("IMG_0001.jpg", phone_mpo(), "大门", True)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:estates_estate_add"), form)
+    assert response.status_code == 302
+    estate = Estate.objects.get(name="新小区带照片")
+    photo = estate.photos.get()
+    assert photo.image.name.startswith(f"photos/{estate.slug}/")
+    assert files_in(media) == sorted(name for name in names_of(photo))

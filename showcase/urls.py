@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
@@ -24,3 +26,7 @@ urlpatterns = [
     path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     *i18n_patterns(path("", include("showcase.public_urls")), prefix_default_language=False),
 ]
+
+# Photos under `make run` (DEBUG): served by Django from MEDIA_ROOT. In production the proxy
+# serves them (docs/deployment.md) and static() adds nothing.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .images import clean_photo
 from .models import Estate, Photo
+from .models.estates import same_name_in_city
 from .models.profile import discard_photo_files
 from .versions import VersionCheckedForm
 
@@ -43,10 +44,8 @@ class EstateAdminForm(VersionCheckedForm):
         # answer must not tell provincial staff what another province holds.
         in_province = city is not None and province is not None and city.province_id == province.pk
         if name and in_province and not cleaned.get("confirm_not_duplicate"):
-            others = Estate.objects.filter(name=name.strip(), city=city)
-            if self.instance.pk:
-                others = others.exclude(pk=self.instance.pk)
-            if others.exists():
+            others = same_name_in_city(Estate.objects, name, city)
+            if [pk for pk in others if pk != self.instance.pk]:
                 self.add_error(
                     "name",
                     _(

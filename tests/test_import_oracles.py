@@ -4,7 +4,7 @@ no message tells a provincial clerk that it exists, or where."""
 import pytest
 from django.urls import reverse
 
-from estates.models import Estate, Mechanism, MechanismType, Metric, MetricType
+from estates.models import City, Estate, Mechanism, MechanismType, Metric, MetricType
 from estates.spreadsheets.formats import SafeCSV
 from estates.spreadsheets.resources import EstateResource, MechanismResource, MetricResource
 
@@ -134,3 +134,35 @@ def test_export_of_another_provinces_ids_is_refused_as_missing_ones(client, hidd
         return [e.replace(str(pk), "…") for e in response.context["form"].errors["export_items"]]
 
     assert export(hidden.pk) == export(99999999) == ["选择一个有效的选项。 … 不在可用的选项中。"]
+
+
+@pytest.mark.parametrize(
+    "typed", ["东城 壹号院", "东城壹号院", " 东城\u3000壹号院 ", "东城\u00a0壹号院"]
+)
+def test_estate_sheet_knows_a_name_whatever_its_spaces(typed):
+    linyi = City.objects.get(slug="linyi")
+    make_estate(name="东城\u2002壹号院", province=linyi.province, city=linyi)
+    problems = shandong_problems(csv_file([[typed, "", "山东省", "临沂市", "300", ""]]))
+    assert len(problems) == 1
+    assert problems[0].startswith("第 2 行「小区名称」：临沂市已有名为“")
+    assert Estate.objects.filter(city=linyi, name__startswith="东城").count() == 1
+
+
+def test_estate_sheet_refuses_one_name_twice_in_a_file_whatever_its_spaces():
+    rows = [
+        ["西园 小区", "", "山东省", "临沂市", "1", ""],
+        ["西园小区", "", "山东省", "临沂市", "2", ""],
+    ]
+    assert shandong_problems(csv_file(rows)) == [
+        "第 3 行「小区名称」：文件中“临沂市西园小区”出现了不止一次"
+    ]
+
+
+def test_admin_estate_form_knows_a_name_whatever_its_spaces(client):
+    linyi = City.objects.get(slug="linyi")
+    make_estate(name="东城\u2002壹号院", province=linyi.province, city=linyi)
+    client.force_login(make_staff("provincial", "shandong"))
+    data = {"name": "东城 壹号院", "province": linyi.province_id, "city": linyi.pk}
+    response = client.post(reverse("admin:estates_estate_add"), data)
+    [message] = response.context["adminform"].form.errors["name"]
+    assert message.startswith("临沂市已有名为“东城 壹号院”的小区，可能是重复录入。")

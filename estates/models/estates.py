@@ -1,3 +1,4 @@
+import unicodedata
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,20 @@ from .versions import Versioned
 
 # 1 亩 = 10000/15 平方米 ≈ 666.67 m²; kept as a fraction so conversions stay exact.
 MU_PER_SQUARE_METRE = Decimal(15) / Decimal(10000)
+
+
+def name_key(name):
+    """Two names that read the same name one estate: width, case and every kind of space
+    (a no-break or en space pasted from Word, a full-width one) make no difference."""
+    return "".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+
+
+def same_name_in_city(estates, name, city):
+    """The estates among `estates` in `city` (a City or its name) whose name reads as `name`."""
+    key = name_key(name)
+    where = {"city": city} if isinstance(city, City) else {"city__name": city}
+    candidates = estates.filter(**where).values_list("pk", "name")
+    return [pk for pk, other in candidates if name_key(other) == key]
 
 
 def published_nominations(estate):

@@ -15,6 +15,7 @@ from simple_history.utils import bulk_create_with_history
 from .. import models
 from ..enums import ActivityCategory, Approximation, DatePrecision, EstateType
 from ..models.constraints import FORM_LIMITS
+from ..models.estates import name_key
 from ..models.profile import latest_metric_value, metric_order_key
 from ..publication import refresh_latest_metrics
 from ..roles import Role, province_id_of, role_of
@@ -318,6 +319,7 @@ class EstateResource(ScopedResource):
             )
             self.fields[f"metric_{kind.code}"] = field
         self._seen = set()
+        self._city_names = {}  # city name: the name keys of its estates (models.name_key)
 
     def get_export_order(self):
         return list(self.fields)
@@ -336,6 +338,7 @@ class EstateResource(ScopedResource):
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self._seen = set()
+        self._city_names = {}  # city name: the name keys of its estates (models.name_key)
         self._new_values = set()  # estates given new metric values by this import
 
     def get_instance(self, instance_loader, row):
@@ -355,17 +358,24 @@ class EstateResource(ScopedResource):
         super().before_import_row(row, **kwargs)
         name = cells.normalize(row.get("小区名称"))
         city = cells.normalize(row.get("城市"))
-        key = (name, city)
+        key = (name_key(name), city)
         if name and key in self._seen:
             raise ValidationError({"小区名称": f"文件中“{city}{name}”出现了不止一次"})
         self._seen.add(key)
         new = name and not cells.normalize(row.get("网址标识"))
-        # Among the estates this importer may name: another province's row is refused for its
-        # province whether or not such an estate exists there.
-        if new and self.importable_estates().filter(name=name, city__name=city).exists():
+        # Names read as people read them (spaces and width aside), among the estates this
+        # importer may name: another province's row is refused for its province whether or
+        # not such an estate exists there. Each city's names are read once per file.
+        if new and key[0] in self._names_in(city):
             raise ValidationError(
                 {"小区名称": f"{city}已有名为“{name}”的小区；如要更新它，请填写其网址标识"}
             )
+
+    def _names_in(self, city):
+        if city not in self._city_names:
+            names = self.importable_estates().filter(city__name=city).values_list("name")
+            self._city_names[city] = {name_key(name) for (name,) in names}
+        return self._city_names[city]
 
     def before_save_instance(self, instance, row, **kwargs):
         self.check_province(instance.province, row)

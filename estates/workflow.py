@@ -320,7 +320,10 @@ def submit_review(review, actor):
     if closed:
         code = "wrong_phase" if review.submitted_at is None else "already_submitted"
         raise ValidationError(closed, code=code)
-    unscored = [str(s.criterion) for s in review.scores.all() if s.score is None]
+    # Read afresh: the admin saves the scores typed with this click after loading the review
+    # with its scores, and the ones loaded then are the previous save's.
+    scores = ReviewScore.objects.filter(review=review).select_related("criterion")
+    unscored = [str(s.criterion) for s in scores if s.score is None]
     if unscored:
         raise ValidationError(
             _("还有 %(count)s 项没有打分：%(items)s"),

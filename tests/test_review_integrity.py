@@ -166,3 +166,29 @@ def test_submitting_twice_keeps_the_first_hand_in_time():
     assert error.value.code == "already_submitted"
     review.refresh_from_db()
     assert review.submitted_at == first
+
+
+def test_review_handed_in_with_the_scores_typed_in_the_same_click(client):
+    nomination = reviewing_nomination()
+    reviewer = make_staff("reviewer", "hebei")
+    review = assign_reviewer(nomination, reviewer, make_staff("ministry"))
+    client.force_login(reviewer)
+    url = reverse("admin:estates_review_change", args=[review.pk])
+    response = client.post(url, {**review_form_data(review, "88"), "_submit_review": "1"})
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.submitted_at is not None
+    assert review.total() == Decimal("88")
+
+
+def test_ministry_reads_an_open_reviews_scores_and_does_not_change_them(client):
+    nomination = reviewing_nomination()
+    reviewer = make_staff("reviewer", "hebei")
+    review = assign_reviewer(nomination, reviewer, make_staff("ministry"))
+    review.scores.update(score=88)
+    client.force_login(make_staff("ministry"))
+    url = reverse("admin:estates_review_change", args=[review.pk])
+    page = client.get(url).content.decode()
+    assert 'name="scores-0-score"' not in page
+    client.post(url, {**review_form_data(review, "70"), "_continue": "1"})
+    assert set(review.scores.values_list("score", flat=True)) == {Decimal("88")}

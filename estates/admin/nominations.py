@@ -407,9 +407,10 @@ class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
         return False  # one row per criterion is made when the reviewer is assigned
 
     def has_change_permission(self, request, obj=None):
-        # obj is the review: once handed in, or outside the review phase, its scores are shown
-        # and never offered for editing (ReviewScore refuses such a save whatever posts it).
-        if obj is not None and obj.scoring_closed():
+        # obj is the review. Scores are its reviewer's judgement: nobody else changes them
+        # (the ministry reads them). Once handed in, or outside the review phase, they are
+        # shown and never offered (ReviewScore refuses such a save whatever posts it).
+        if obj is not None and (obj.reviewer_id != request.user.pk or obj.scoring_closed()):
             return False
         return super().has_change_permission(request, obj)
 

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test seed lint format migrate check messages bench bench-tools bench-smoke load clean
+.PHONY: run test test-fast seed lint format migrate check messages bench bench-tools bench-smoke load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ seed: migrate
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Everything but the browser journeys and the fuzz sweeps: the quick check while working.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not browser and not fuzz" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

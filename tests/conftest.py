@@ -2,6 +2,17 @@ import pytest
 from django.core.management import call_command
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Tests hash the passwords of the accounts they make with MD5, which Django ships for
+    tests: the production hasher is slow on purpose and took a quarter of the suite's time.
+    A test of hashing itself sets its own hashers."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database starts with the seed data, as `make run` serves it."""

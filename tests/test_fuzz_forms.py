@@ -50,7 +50,7 @@ from .fuzzing import (
     texts,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
 
 def linyi():

@@ -30,7 +30,7 @@ from .builders import make_estate, make_staff
 from .fuzzing import FUZZ, HOSTILE, changed_tables, is_chinese, rolled_back, snapshot
 from .test_spreadsheet_admin import format_index
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
 # The parsers are pure functions: many more examples cost almost nothing.
 MANY = settings(FUZZ, max_examples=300)

@@ -41,7 +41,7 @@ from .fuzzing import (
     snapshot,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
 JUNK = st.one_of(
     st.text(max_size=30),

@@ -44,7 +44,7 @@ from .fuzzing import (
 )
 from .test_spreadsheet_admin import format_index
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.fuzz]
 
 SLUG = "aozhengchengyuannanqu"
 CAMPAIGN = "shandong-2023"

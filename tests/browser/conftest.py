@@ -27,6 +27,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
     if CHROMIUM.exists():
         return
     if os.environ.get("REQUIRE_BROWSER") == "1":

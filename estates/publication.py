@@ -18,6 +18,7 @@ synthetic data generator.
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from . import signals
 from .search import search_keys
 
 
@@ -59,14 +60,10 @@ def refresh_search_keys(estates):
     return len(changed)
 
 
-def public_data_changed():
-    """Queryset updates send no signals: tell the page cache (showcase/cache.py) itself."""
-    from django.apps import apps
-
-    if apps.is_installed("showcase"):
-        from showcase.cache import bump
-
-        bump()
+def public_data_changed(reason="rows"):
+    """Queryset updates and bulk creates send no model signals: announce the change (the site
+    moves its page cache on, showcase/cache.py)."""
+    signals.public_data_changed.send(sender=None, reason=reason)
 
 
 def refresh_latest_metrics(estate_ids=None):

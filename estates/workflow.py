@@ -30,6 +30,7 @@ from .models import (
     Review,
     ReviewScore,
 )
+from .numbers import plain_number
 from .roles import Role, province_id_of, role_of
 
 
@@ -215,19 +216,18 @@ def shortlist_warnings(nomination):
         if latest is None:
             warnings.append(
                 _("%(name)s未知，本次评选的门槛是 %(threshold)s%%。")
-                % {"name": name, "threshold": _plain(threshold)}
+                % {"name": name, "threshold": plain_number(Decimal(threshold))}
             )
         elif latest < threshold:
             warnings.append(
                 _("%(name)s为 %(value)s%%，低于本次评选的门槛 %(threshold)s%%。")
-                % {"name": name, "value": _plain(latest), "threshold": _plain(threshold)}
+                % {
+                    "name": name,
+                    "value": plain_number(Decimal(latest)),
+                    "threshold": plain_number(Decimal(threshold)),
+                }
             )
     return warnings
-
-
-def _plain(number):
-    """96.550 → '96.55', 95.00 → '95'."""
-    return f"{Decimal(number).normalize():f}"
 
 
 # Campaign phases move forward one step at a time; results are released by publish_results().

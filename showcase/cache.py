@@ -25,6 +25,8 @@ from django.http import HttpResponse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
+from estates.signals import public_data_changed
+
 from . import statistics
 from .models import ContentVersion
 
@@ -98,7 +100,13 @@ def _on_change(sender, **kwargs):
         bump()
 
 
+def _on_announced(sender, **kwargs):
+    bump()
+
+
 def connect_signals():
+    # What the domain announces beside its models' signals (estates/signals.py).
+    public_data_changed.connect(_on_announced, dispatch_uid="showcase-content-announced")
     post_save.connect(_on_change, dispatch_uid="showcase-content-save")
     post_delete.connect(_on_change, dispatch_uid="showcase-content-delete")
     m2m_changed.connect(_on_change, dispatch_uid="showcase-content-m2m")

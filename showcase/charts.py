@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from .templatetags.showcase import plain_number
+from estates.numbers import plain_number
 
 
 def _fmt(value):

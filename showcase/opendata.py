@@ -23,10 +23,10 @@ from openpyxl.utils import get_column_letter
 
 from estates.enums import DatePrecision
 from estates.models import Estate, Metric, MetricType
+from estates.numbers import plain_number
 from estates.spreadsheets.cells import xml_text
 
 from .cache import cached_page
-from .presenters import plain_number
 from .snapshots import serve_snapshot
 from .views import selected_nominations
 

@@ -8,8 +8,9 @@ from django.utils.translation import gettext as _
 
 from estates.models import MetricType
 from estates.models.profile import latest_metric_value, metric_order_key
+from estates.numbers import plain_number
 
-from .templatetags.showcase import display_number, plain_number
+from .templatetags.showcase import display_number
 
 
 def _plain(value):
@@ -100,15 +101,6 @@ def metric_series(metrics):
         key=lambda m: (m.metric_type.display_order, m.metric_type_id, *metric_order_key(m)),
     )
     return [(kind, list(group)) for kind, group in groupby(ordered, key=lambda m: m.metric_type)]
-
-
-CENTS = Decimal("0.01")
-
-
-def exact(value):
-    """Metric values have two decimal places; SQLite hands subquery results back as floats
-    turned into 15-digit decimals (1.17000000000000), so quantize them back."""
-    return None if value is None else Decimal(value).quantize(CENTS)
 
 
 def with_latest_metrics(estates, metric_types=None):

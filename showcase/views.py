@@ -37,10 +37,11 @@ from estates.models import (
     Photo,
     Province,
 )
+from estates.numbers import two_places
 
 from . import charts, statistics, viewcounts
 from .cache import cached_page, current_version, kept_query
-from .presenters import estate_facts, exact, metric_series
+from .presenters import estate_facts, metric_series
 from .templatetags.showcase import display_number
 
 ESTATES_PER_PAGE = 20
@@ -447,7 +448,7 @@ def stats(request):
                 "kind": kind,
                 "known": known,
                 "unknown": totals["estates"] - known,
-                "average": exact(Decimal(row["cents"]) / 100 / known) if known else None,
+                "average": two_places(Decimal(row["cents"]) / 100 / known) if known else None,
                 "chart": (
                     charts.bar_chart(
                         [

@@ -25,7 +25,6 @@ from django.core.management import CommandError, call_command, execute_from_comm
 from django.test import Client
 from PIL import Image
 
-from estates.backup import signing
 from estates.enums import CampaignPhase, NominationState, ObjectionState
 from estates.images import clean_photo
 from estates.models import (
@@ -41,6 +40,7 @@ from estates.models import (
     Photo,
 )
 from estates.workflow import advance_phase, assign_reviewer, submit_review, transition
+from showcase.backup import signing
 from showcase.models import ContentVersion, PublicStatistics
 
 from .builders import campaign_like, make_estate, make_staff
@@ -477,7 +477,7 @@ def estate_twice(payload):
 def miscounting(monkeypatch):
     """The rows in the database after loading are not what the manifest counts (as if
     something else wrote to the tables meanwhile)."""
-    from estates.backup import database
+    from showcase.backup import database
 
     counts = database.database_counts
 
@@ -490,7 +490,7 @@ def miscounting(monkeypatch):
 
 
 def failing_swap(monkeypatch):
-    from estates.backup.archive import MediaSwap
+    from showcase.backup.archive import MediaSwap
 
     swap = MediaSwap.swap
 

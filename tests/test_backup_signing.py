@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from estates.backup import signing
+from showcase.backup import signing
 
 from .builders import make_estate, make_staff
 from .test_backup import add_photo, media_snapshot, snapshot

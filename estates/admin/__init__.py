@@ -3,14 +3,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from showcase.login_throttle import ThrottledAdminAuthenticationForm
-
 from . import estates, nominations, reference, staff  # noqa: F401 - registers the admins
 
 admin.site.site_header = _("美好家园 · 数据管理")
 admin.site.site_title = _("美好家园数据管理")
 admin.site.index_title = _("数据管理")
 admin.site.index_template = "admin/showcase_index.html"
-
-# Repeated failed sign-ins are throttled per account and per client (showcase/login_throttle.py).
-admin.site.login_form = ThrottledAdminAuthenticationForm

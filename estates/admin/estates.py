@@ -14,6 +14,7 @@ from ..access import visible
 from ..enums import NominationState
 from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet
 from ..models.profile import latest_metric_value
+from ..numbers import percent_text
 from ..roles import Role, province_id_of, role_of
 from ..spreadsheets.documents import province_template
 from ..spreadsheets.resources import (
@@ -359,10 +360,7 @@ class EstateAdmin(SpreadsheetImportExportMixin, VersionedAdminMixin, DomainAdmin
 
 
 def _percent(value):
-    from showcase.presenters import exact
-    from showcase.templatetags.showcase import plain_number
-
-    return "—" if value is None else f"{plain_number(exact(value))}%"
+    return percent_text(value)
 
 
 class EstateDataAdmin(DomainAdmin):

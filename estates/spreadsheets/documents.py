@@ -10,6 +10,7 @@ from openpyxl.styles import Alignment, Font
 from ..enums import NominationState
 from ..models import Estate, Nomination
 from ..models.profile import latest_metric_value
+from ..numbers import two_places
 from .cells import xml_text
 from .formats import deterministic_zip, write_xlsx
 from .resources import EstateResource
@@ -149,16 +150,12 @@ def result_rows(campaign):
                 estate.name,
                 estate.property_company.name if estate.property_company else None,
                 estate.households,
-                _two_places(nomination.satisfaction),
-                _two_places(nomination.fee_collection),
+                two_places(nomination.satisfaction),
+                two_places(nomination.fee_collection),
                 nomination.nominating_authority or None,
             ]
         )
     return rows
-
-
-def _two_places(value):
-    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
 def result_list_xlsx(campaign):

@@ -8,17 +8,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from estates.enums import Approximation
+from estates.numbers import plain_number
 
 register = template.Library()
-
-
-def plain_number(value):
-    """Decimal('96.550') → '96.55', Decimal('100.00') → '100', 1599 → '1599'."""
-    if isinstance(value, Decimal):
-        value = value.normalize()
-        # normalize() turns 1000 into 1E+3; format with 'f' to keep plain digits.
-        return f"{value:f}"
-    return str(value)
 
 
 def display_number(value):

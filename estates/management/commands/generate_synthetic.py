@@ -29,7 +29,7 @@ from estates.models import (
     Province,
 )
 from estates.pinyin import full_pinyin, pinyin_initials
-from estates.publication import refresh_latest_metrics, refresh_publication
+from estates.publication import public_data_changed, refresh_latest_metrics, refresh_publication
 from estates.search import search_keys
 
 FIRST = [
@@ -85,13 +85,10 @@ class Command(BaseCommand):
                 self.batch(rng, start + offset, size, cities, companies, campaigns)
                 self.stderr.write(f"\r已生成 {offset + size}/{estates} 个小区")
             self.stderr.write("\n")
-        from showcase.cache import bump
-
         # bulk_create sends no signals: the kept flags are computed in one pass each.
         refresh_publication()
         refresh_latest_metrics()
-
-        bump()  # bulk_create sends no signals: tell the page cache by hand
+        public_data_changed(reason="synthetic data")
         self.gather_statistics()
         self.stdout.write(self.style.SUCCESS(f"已生成 {estates} 个合成小区。"))
 

@@ -1,7 +1,7 @@
 from django.core.management import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
-from estates.backup import BackupError, check_backup, restore_backup
+from showcase.backup import BackupError, check_backup, restore_backup
 
 from .backup import megabytes
 

@@ -1,7 +1,7 @@
 from django.core.management import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
-from estates.backup import BackupError, create_backup
+from showcase.backup import BackupError, create_backup
 
 
 def megabytes(size):

@@ -119,7 +119,7 @@ class PhotoInline(ScopedInlineMixin, admin.TabularInline):
         if not photo.pk or not photo.image:
             return "—"
         return format_html(
-            '<img src="{}" alt="{}" style="max-height:80px;max-width:120px">',
+            '<img src="{}" alt="{}" class="photo-preview">',
             photo.thumb_url,
             photo.caption,
         )
@@ -419,8 +419,9 @@ class PhotoAdmin(EstateDataAdmin):
 
     @admin.display(description=_("预览"))
     def preview(self, photo):
+        # The list's link to each photo: its caption stands in while the image loads.
         return format_html(
-            '<img src="{}" alt="" style="max-height:48px;max-width:72px">', photo.thumb_url
+            '<img src="{}" alt="{}" class="photo-thumb">', photo.thumb_url, photo.caption
         )
 
     def get_form(self, request, obj=None, **kwargs):

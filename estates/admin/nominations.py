@@ -53,7 +53,7 @@ class EvidenceInline(ScopedInlineMixin, admin.StackedInline):
     def status(self, evidence):
         length = len(evidence.text.strip())
         if not length:
-            return format_html('<strong style="color:#b3261e">{}</strong>', _("未填写"))
+            return format_html('<strong class="evidence-missing">{}</strong>', _("未填写"))
         return _("已填写（%(n)s 字）") % {"n": length}
 
 

@@ -70,6 +70,7 @@ def refresh_latest_metrics(estate_ids=None):
     """Recompute Metric.is_latest for these estates' values (all when None), writing only
     the rows whose flag changes; returns the rows written. (Migration 0016 holds a copy.)"""
     from .models import Metric
+    from .models.profile import LATEST_FIRST
 
     values = Metric.objects.all()
     if estate_ids is not None:
@@ -78,7 +79,7 @@ def refresh_latest_metrics(estate_ids=None):
         Metric.objects.filter(
             estate_id=models.OuterRef("estate_id"), metric_type_id=models.OuterRef("metric_type_id")
         )
-        .order_by(models.F("date").desc(nulls_last=True), "-sequence", "-pk")
+        .order_by(*LATEST_FIRST)
         .values("pk")[:1]
     )
     latest_pks = values.filter(pk=models.Subquery(latest)).values("pk")

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -208,8 +207,9 @@ def shortlist_warnings(nomination):
         if threshold is None:
             continue
         latest = (
-            Metric.objects.filter(estate=nomination.estate_id, metric_type__code=code)
-            .order_by(F("date").desc(nulls_last=True), "-sequence", "-pk")
+            Metric.objects.filter(
+                estate=nomination.estate_id, metric_type__code=code, is_latest=True
+            )
             .values_list("value", flat=True)
             .first()
         )

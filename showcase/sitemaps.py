@@ -1,7 +1,6 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from estates.enums import RESULTS_PUBLIC_PHASES, NominationState
 from estates.models import Campaign, Estate, MechanismType, Nomination
 
 
@@ -43,7 +42,7 @@ class EstateSitemap(I18nSitemap):
 
 class CampaignSitemap(I18nSitemap):
     def items(self):
-        return Campaign.objects.filter(phase__in=RESULTS_PUBLIC_PHASES).order_by("pk")
+        return Campaign.objects.public().order_by("pk")
 
     def location(self, campaign):
         return reverse("showcase:campaign_detail", kwargs={"slug": campaign.slug})
@@ -52,9 +51,7 @@ class CampaignSitemap(I18nSitemap):
 class ProvinceFeatureSitemap(I18nSitemap):
     def items(self):
         return list(
-            Nomination.objects.filter(
-                state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
-            )
+            Nomination.objects.public()
             .values_list("campaign__slug", "estate__province__slug")
             .distinct()
             .order_by("campaign__slug", "estate__province__slug")

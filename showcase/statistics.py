@@ -73,7 +73,7 @@ def compute():
     ]
     mechanisms = [
         [row["mechanism_type"], row["n"]]
-        for row in Mechanism.objects.filter(estate__is_published=True)
+        for row in Estate.objects.rows_of_published(Mechanism.objects.all())
         .values("mechanism_type")
         .annotate(n=Count("estate", distinct=True))
         .order_by("mechanism_type")
@@ -86,8 +86,8 @@ def compute():
             "cents": int(row["cents"]),
             "bands": [row[f"band{i}"] for i in range(len(BANDS))],
         }
-        for row in Metric.objects.filter(
-            is_latest=True, estate__is_published=True, metric_type__in=headline
+        for row in Estate.objects.rows_of_published(
+            Metric.objects.filter(is_latest=True, metric_type__in=headline)
         )
         .values("metric_type")
         .annotate(

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from estates.enums import (
-    RESULTS_PUBLIC_PHASES,
     CampaignLevel,
     CampaignPhase,
     EstateType,
@@ -54,13 +53,11 @@ def published_estates():
 
 
 def public_campaigns():
-    return Campaign.objects.filter(phase__in=RESULTS_PUBLIC_PHASES)
+    return Campaign.objects.public()
 
 
 def selected_nominations():
-    return Nomination.objects.filter(
-        state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
-    )
+    return Nomination.objects.public()
 
 
 def cover_photos():

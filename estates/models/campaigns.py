@@ -13,6 +13,10 @@ from .versions import Versioned
 
 
 class CampaignQuerySet(models.QuerySet):
+    def public(self):
+        """Campaigns whose results are public."""
+        return self.filter(phase__in=RESULTS_PUBLIC_PHASES)
+
     def update(self, **kwargs):
         """A bulk update may change a phase: keep Estate.is_published true in the same
         transaction (estates/publication.py), as saving one campaign does."""

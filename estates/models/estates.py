@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..enums import RESULTS_PUBLIC_PHASES, EstateType, NominationState
+from ..enums import EstateType
 from ..pinyin import full_pinyin, pinyin_initials, pinyin_slug
 from ..search import search_keys
 from ..validators import percentage_validators, validate_credit_code, validate_not_future_year
@@ -38,9 +38,7 @@ def published_nominations(estate):
     """The nominations that make `estate` (a pk or an OuterRef) public."""
     from .nominations import Nomination
 
-    return Nomination.objects.filter(
-        estate=estate, state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
-    )
+    return Nomination.objects.public().filter(estate=estate)
 
 
 class PropertyCompany(models.Model):
@@ -83,6 +81,11 @@ class EstateQuerySet(models.QuerySet):
         """
         return self.filter(is_published=True)
 
+    def rows_of_published(self, rows, path="estate"):
+        """`rows` (metrics, mechanisms …) of published estates, through the same kept flag:
+        for the statistics, which aggregate rows rather than estates."""
+        return rows.filter(**{f"{path}__is_published": True})
+
     def truly_published(self):
         """The definition ``is_published`` keeps: selected in a campaign whose results are
         public."""
@@ -118,11 +121,8 @@ class EstateQuerySet(models.QuerySet):
         from .nominations import Nomination
 
         first = (
-            Nomination.objects.filter(
-                estate=models.OuterRef("pk"),
-                state=NominationState.SELECTED,
-                campaign__phase__in=RESULTS_PUBLIC_PHASES,
-            )
+            Nomination.objects.public()
+            .filter(estate=models.OuterRef("pk"))
             .order_by("campaign__results_published_at")
             .values("campaign__results_published_at")[:1]
         )

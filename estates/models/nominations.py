@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..enums import CampaignPhase, NominationState, ObjectionState
+from ..enums import RESULTS_PUBLIC_PHASES, CampaignPhase, NominationState, ObjectionState
 from ..validators import percentage_validators
 from .campaigns import ActivityRequirement, Campaign, Criterion
 from .checks import CheckedModel
@@ -18,6 +18,13 @@ from .versions import Versioned
 
 
 class NominationQuerySet(models.QuerySet):
+    def public(self):
+        """Nominations the public may see: selected in a campaign whose results are public.
+        The one statement of the rule (Estate.is_published is kept from it)."""
+        return self.filter(
+            state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
+        )
+
     def update(self, **kwargs):
         """A bulk update may change a state: keep Estate.is_published true in the same
         transaction (estates/publication.py), as saving one nomination does."""

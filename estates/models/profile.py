@@ -292,8 +292,13 @@ class Metric(ApproximateDate):
 
 def metric_order_key(metric):
     """Time order of one type's values: undated ones (a before/after pair) by their sequence,
-    before any dated ones; the last is the latest."""
+    before any dated ones; the last is the latest. LATEST_FIRST is the same order in SQL,
+    reversed; Metric.is_latest is kept from it (estates/publication.py) and is what every
+    query asking for "the latest value" reads."""
     return (metric.date is not None, metric.date or datetime.date.min, metric.sequence, metric.pk)
+
+
+LATEST_FIRST = (models.F("date").desc(nulls_last=True), "-sequence", "-pk")
 
 
 def latest_metric_value(estate_path="pk", **metric_type):

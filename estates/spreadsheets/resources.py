@@ -16,7 +16,7 @@ from .. import models
 from ..enums import ActivityCategory, Approximation, DatePrecision, EstateType
 from ..models.constraints import FORM_LIMITS
 from ..models.estates import name_key
-from ..models.profile import latest_metric_value, metric_order_key
+from ..models.profile import latest_metric_value
 from ..publication import refresh_latest_metrics
 from ..roles import Role, province_id_of, role_of
 from . import cells
@@ -395,9 +395,11 @@ class EstateResource(ScopedResource):
             return
         latest = {}
         if not instance.created_by_import:  # a new estate has no values yet
-            metrics = models.Metric.objects.filter(estate=instance)
-            for metric in sorted(metrics, key=metric_order_key):
-                latest[metric.metric_type_id] = metric.value
+            latest = dict(
+                models.Metric.objects.filter(estate=instance, is_latest=True).values_list(
+                    "metric_type_id", "value"
+                )
+            )
         # The column holds the value as the sheet reports it today: dated so, it is the
         # latest, as the editor who typed it means (undated, every dated value would rank
         # above it and the profile would go on showing the old one).

@@ -8,7 +8,7 @@ and export on `visible()`, so a row outside it behaves exactly like a row that d
 from django.db.models import Exists, OuterRef, Q
 
 from . import models
-from .enums import IN_PROCESS_STATES, NominationState
+from .enums import EDITABLE_STATES, IN_PROCESS_STATES, NominationState
 from .roles import Role, province_id_of, role_of
 
 # How each model reaches its estate ("" for the estate itself).
@@ -123,4 +123,4 @@ def can_change_nomination(user, nomination):
         return True
     if role == Role.EDITOR:
         return nomination.state == NominationState.SELECTED
-    return role == Role.PROVINCIAL and nomination.state == NominationState.DRAFT
+    return role == Role.PROVINCIAL and nomination.state in EDITABLE_STATES

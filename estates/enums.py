@@ -102,10 +102,6 @@ IN_PROCESS_STATES = frozenset(
         NominationState.ON_NOTICE,
     }
 )
-# States from which nothing further happens (revocation of a selection aside).
-CLOSED_STATES = frozenset(
-    {NominationState.NOT_SELECTED, NominationState.WITHDRAWN, NominationState.REVOKED}
-)
 
 
 class ObjectionState(models.TextChoices):

@@ -345,6 +345,28 @@ OBJECTION_MOVES = {
 }
 
 
+def objection_problems(current, to_state, response):
+    """What is wrong with moving an objection from `current` to `to_state` with this
+    response, by field ("state", "response"); empty when the move may be made. The one
+    statement of the rules: the admin's form shows these, handle_objection() enforces them."""
+    problems = {}
+    if to_state not in OBJECTION_MOVES.get(current, set()):
+        problems["state"] = ValidationError(
+            _("异议当前为“%(current)s”，不能改为“%(target)s”。"),
+            code="invalid_transition",
+            params={
+                "current": ObjectionState(current).label,
+                "target": ObjectionState(to_state).label,
+            },
+        )
+    decided = to_state in (ObjectionState.UPHELD, ObjectionState.DISMISSED)
+    if decided and not (response or "").strip():
+        problems["response"] = ValidationError(
+            _("作出处理结论时请填写处理意见。"), code="response_required"
+        )
+    return problems
+
+
 def handle_objection(objection, to_state, actor, response=""):
     """received → checking → upheld / dismissed; a decision needs a written response."""
     if role_of(actor) != Role.MINISTRY:
@@ -352,18 +374,9 @@ def handle_objection(objection, to_state, actor, response=""):
     response = (response or "").strip()
     with transaction.atomic():
         locked = Objection.objects.select_for_update().get(pk=objection.pk)
-        if to_state not in OBJECTION_MOVES.get(locked.state, set()):
-            raise ValidationError(
-                _("异议当前为“%(current)s”，不能改为“%(target)s”。"),
-                code="invalid_transition",
-                params={
-                    "current": locked.get_state_display(),
-                    "target": ObjectionState(to_state).label,
-                },
-            )
-        decided = to_state in (ObjectionState.UPHELD, ObjectionState.DISMISSED)
-        if decided and not response:
-            raise ValidationError(_("作出处理结论时请填写处理意见。"), code="response_required")
+        problems = objection_problems(locked.state, to_state, response)
+        if problems:
+            raise next(iter(problems.values()))
         locked.state = to_state
         if response:
             locked.response = response

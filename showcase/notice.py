@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods
 
 from estates.enums import CampaignPhase, NominationState
 from estates.models import Campaign, Nomination, Objection
-from estates.models.profile import latest_metric_value
 
 from .clients import client_hash
 
@@ -104,15 +103,9 @@ def notice_is_open(campaign, today=None):
 @require_http_methods(["GET", "HEAD", "POST"])
 def campaign_notice(request, slug):
     campaign = get_object_or_404(Campaign, slug=slug, phase=CampaignPhase.NOTICE)
-    nominations = (
-        Nomination.objects.filter(campaign=campaign, state=NominationState.ON_NOTICE)
-        .select_related("estate__province", "estate__city", "estate__property_company")
-        .annotate(
-            satisfaction=latest_metric_value(estate_path="estate", code="satisfaction"),
-            fee_collection=latest_metric_value(estate_path="estate", code="fee_collection"),
-        )
-        .order_by("estate__province__display_order", "province_sequence", "estate__name_pinyin")
-    )
+    nominations = Nomination.objects.filter(
+        campaign=campaign, state=NominationState.ON_NOTICE
+    ).with_headline_metrics()
     is_open = notice_is_open(campaign)
     form = ObjectionForm(request.POST or None, nominations=nominations)
     reference, status = None, 200

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from estates.enums import DatePrecision
 from estates.models import Estate, Metric, MetricType
 from estates.numbers import plain_number
-from estates.spreadsheets.cells import xml_text
+from estates.spreadsheets.cells import defuse, xml_text
 
 from .cache import cached_page
 from .snapshots import serve_snapshot
@@ -184,8 +184,8 @@ def json_body(request):
 
 def csv_cell(value):
     """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if isinstance(value, str):
+        return defuse(value)
     if isinstance(value, Decimal):
         return plain_number(value)
     return "" if value is None else value

@@ -15,16 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import models
 from ..access import can_change_nomination
-from ..enums import NominationState, ObjectionState
+from ..enums import NominationState
 from ..models.profile import latest_metric_value
 from ..roles import GROUP_NAMES, Role, province_id_of, role_of
 from ..spreadsheets.resources import NominationResource
 from ..versions import VersionCheckedForm
 from ..workflow import (
-    OBJECTION_MOVES,
     allowed_moves,
     assign_reviewer,
     handle_objection,
+    objection_problems,
     shortlist_warnings,
     submit_review,
     transition,
@@ -539,17 +539,10 @@ class ObjectionForm(forms.ModelForm):
         current = models.Objection.objects.get(pk=self.instance.pk).state
         target = cleaned.get("state")
         if target and target != current:
-            if target not in OBJECTION_MOVES.get(current, set()):
-                self.add_error(
-                    "state",
-                    _("异议不能从“%(current)s”改为这个状态。")
-                    % {"current": ObjectionState(current).label},
-                )
-            if (
-                target in (ObjectionState.UPHELD, ObjectionState.DISMISSED)
-                and not (cleaned.get("response") or "").strip()
-            ):
-                self.add_error("response", _("作出处理结论时请填写处理意见。"))
+            for field, problem in objection_problems(
+                current, target, cleaned.get("response")
+            ).items():
+                self.add_error(field, problem)
         return cleaned
 
 

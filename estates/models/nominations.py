@@ -25,6 +25,21 @@ class NominationQuerySet(models.QuerySet):
             state=NominationState.SELECTED, campaign__phase__in=RESULTS_PUBLIC_PHASES
         )
 
+    def with_headline_metrics(self):
+        """With their estate's region and company, its latest satisfaction and fee collection
+        (`satisfaction`, `fee_collection`), in the official order: province, the province's
+        own order, pinyin. The notice page and the result list read nominations so."""
+        from .profile import latest_metric_value
+
+        return (
+            self.select_related("estate__province", "estate__city", "estate__property_company")
+            .annotate(
+                satisfaction=latest_metric_value(estate_path="estate", code="satisfaction"),
+                fee_collection=latest_metric_value(estate_path="estate", code="fee_collection"),
+            )
+            .order_by("estate__province__display_order", "province_sequence", "estate__name_pinyin")
+        )
+
     def update(self, **kwargs):
         """A bulk update may change a state: keep Estate.is_published true in the same
         transaction (estates/publication.py), as saving one nomination does."""

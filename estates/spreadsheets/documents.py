@@ -9,7 +9,6 @@ from openpyxl.styles import Alignment, Font
 
 from ..enums import NominationState
 from ..models import Estate, Nomination
-from ..models.profile import latest_metric_value
 from ..numbers import two_places
 from .cells import xml_text
 from .formats import deterministic_zip, write_xlsx
@@ -130,15 +129,9 @@ RESULT_HEADERS = [
 
 
 def result_rows(campaign):
-    nominations = (
-        Nomination.objects.filter(campaign=campaign, state=NominationState.SELECTED)
-        .select_related("estate__province", "estate__city", "estate__property_company")
-        .annotate(
-            satisfaction=latest_metric_value(estate_path="estate", code="satisfaction"),
-            fee_collection=latest_metric_value(estate_path="estate", code="fee_collection"),
-        )
-        .order_by("estate__province__display_order", "province_sequence", "estate__name_pinyin")
-    )
+    nominations = Nomination.objects.filter(
+        campaign=campaign, state=NominationState.SELECTED
+    ).with_headline_metrics()
     rows = []
     for number, nomination in enumerate(nominations, 1):
         estate = nomination.estate

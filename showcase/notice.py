@@ -7,7 +7,6 @@ across app servers); a hidden field that people never fill catches simple bots.
 
 from datetime import timedelta
 
-from django import forms
 from django.db import transaction
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -18,53 +17,9 @@ from estates.enums import CampaignPhase, NominationState
 from estates.models import Campaign, Nomination, Objection
 
 from .clients import client_hash
+from .forms import ObjectionForm
 
 OBJECTIONS_PER_HOUR = 3
-TEXT_MAX = 2000
-
-
-class ObjectionForm(forms.Form):
-    nomination = forms.ModelChoiceField(
-        label=_("对哪个小区提出异议"),
-        queryset=Nomination.objects.none(),
-        empty_label=None,
-        error_messages={"invalid_choice": _("请从公示名单中选择小区。")},
-    )
-    text = forms.CharField(
-        label=_("异议内容"),
-        min_length=10,
-        max_length=TEXT_MAX,
-        widget=forms.Textarea(attrs={"rows": 6, "maxlength": TEXT_MAX}),
-        help_text=_("请写明具体事实和理由，10 到 2000 字。"),
-        error_messages={
-            "required": _("请填写异议内容。"),
-            "min_length": _("异议内容至少写 %(limit_value)d 个字（现在 %(show_value)d 个）。"),
-            "max_length": _(
-                "异议内容最多 %(limit_value)d 个字（现在 %(show_value)d 个），请精简后再提交。"
-            ),
-        },
-    )
-    contact = forms.CharField(
-        label=_("联系方式（选填）"),
-        max_length=100,
-        required=False,
-        help_text=_("仅供核查人员联系您，不会公开。"),
-        error_messages={"max_length": _("联系方式最多 %(limit_value)d 个字。")},
-    )
-    # People never see or fill this field; software that fills every field does.
-    website = forms.CharField(required=False, label=_("网址"))
-
-    def __init__(self, *args, nominations, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["nomination"].queryset = nominations
-        self.fields["nomination"].label_from_instance = lambda n: (
-            f"{n.estate.province.display_short_name()} · {n.estate.city.name} · {n.estate.name}"
-        )
-
-    def clean_website(self):
-        if self.cleaned_data.get("website"):
-            raise forms.ValidationError(_("提交未成功，请刷新页面后重试。"))
-        return ""
 
 
 def too_many_recent(request):

@@ -4,18 +4,13 @@ import re
 from decimal import Decimal
 from itertools import groupby
 
-from django import forms
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
-from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from estates.enums import (
@@ -40,6 +35,7 @@ from estates.numbers import two_places
 
 from . import charts, statistics, viewcounts
 from .cache import cached_page, current_version, kept_query
+from .forms import EstateFilterForm
 from .presenters import estate_facts, metric_series
 from .templatetags.showcase import display_number
 
@@ -117,98 +113,6 @@ def home(request):
             "featured": featured,
         },
     )
-
-
-class PlainSelect(forms.Select):
-    """Django's <select>, markup for markup, rendered in Python instead of one template per
-    option: the list page's filters hold about 200 options (a provincial round per province
-    and year), and their templates took two thirds of the page's time."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        chosen = {str(v) for v in self.format_value(value)}
-        options = format_html_join(
-            "\n",
-            '<option value="{}"{}>{}</option>',
-            (
-                (str(option), mark_safe(" selected") if str(option) in chosen else "", label)
-                for option, label in self.choices
-            ),
-        )
-        return format_html(
-            "<select{}>\n{}\n</select>",
-            flatatt(self.build_attrs(self.attrs, {**(attrs or {}), "name": name})),
-            options,
-        )
-
-
-class EstateFilterForm(forms.Form):
-    """The list page's search and filters; invalid values are ignored, never an error page."""
-
-    q = forms.CharField(label=gettext_lazy("搜索"), required=False, max_length=100)
-    province = forms.ModelChoiceField(
-        label=gettext_lazy("省份"),
-        queryset=Province.objects.all(),
-        to_field_name="slug",
-        required=False,
-        empty_label=gettext_lazy("全部省份"),
-        widget=PlainSelect,
-    )
-    campaign = forms.ModelChoiceField(
-        label=gettext_lazy("评选活动"),
-        queryset=public_campaigns(),
-        to_field_name="slug",
-        required=False,
-        empty_label=gettext_lazy("全部活动"),
-        widget=PlainSelect,
-    )
-    type = forms.ChoiceField(
-        label=gettext_lazy("小区类型"),
-        choices=[("", gettext_lazy("全部类型")), *EstateType.choices],
-        required=False,
-        widget=PlainSelect,
-    )
-    mechanism = forms.ModelChoiceField(
-        label=gettext_lazy("治理机制"),
-        queryset=MechanismType.objects.all(),
-        to_field_name="slug",
-        required=False,
-        empty_label=gettext_lazy("全部机制"),
-        widget=PlainSelect,
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        labels = {
-            "province": lambda p: p.display_name(),
-            "campaign": lambda c: f"{c.year} {c.display_title()}",
-            "mechanism": lambda m: m.display_name(),
-        }
-        for name, label in labels.items():
-            field = self.fields[name]
-            field.label_from_instance = label
-            # The options from one plain query: the field's own iterator reads them through
-            # a server-side cursor on PostgreSQL, three round trips per select. Validation
-            # still looks the chosen value up in the field's queryset.
-            field.widget.choices = [
-                ("", field.empty_label),
-                *((getattr(o, field.to_field_name), label(o)) for o in field.queryset),
-            ]
-
-    def filter(self, estates):
-        # cleaned_data holds only the valid fields: a broken parameter is simply ignored.
-        self.is_valid()
-        data = self.cleaned_data
-        if data.get("q"):
-            estates = estates.search(data["q"])
-        if data.get("province"):
-            estates = estates.filter(province=data["province"])
-        if data.get("campaign"):
-            estates = estates.selected_in(data["campaign"])
-        if data.get("type"):
-            estates = estates.filter(estate_type=data["type"])
-        if data.get("mechanism"):
-            estates = estates.using_mechanism(data["mechanism"])
-        return estates
 
 
 LIST_PARAMS = ("q", "province", "campaign", "type", "mechanism", "page")

@@ -28,7 +28,7 @@ from estates.models import (
     Objection,
     Province,
 )
-from showcase.notice import ObjectionForm
+from showcase.forms import ObjectionForm
 
 from .builders import campaign_like, make_estate, make_staff
 from .fuzzing import (

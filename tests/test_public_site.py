@@ -511,7 +511,7 @@ def test_filter_selects_match_djangos_own_select(data, language):
     from django.test.html import parse_html
     from django.utils import translation
 
-    from showcase.views import EstateFilterForm
+    from showcase.forms import EstateFilterForm
 
     with translation.override(language):
         form = EstateFilterForm(data)

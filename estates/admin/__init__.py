@@ -3,7 +3,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import estates, nominations, reference, staff  # noqa: F401 - registers the admins
+from . import (  # noqa: F401 - registers the admins
+    estates,
+    nominations,
+    objections,
+    reference,
+    reviews,
+    staff,
+)
 
 admin.site.site_header = _("美好家园 · 数据管理")
 admin.site.site_title = _("美好家园数据管理")

@@ -1,9 +1,7 @@
-"""Nominations with one evidence box per criterion and required activity, the state panel,
-reviews, objections and the transition log."""
+"""Nominations with one evidence box per criterion and required activity, the state panel and
+the transition log. Reviews are in reviews.py, objections in objections.py."""
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
@@ -17,16 +15,11 @@ from .. import models
 from ..access import can_change_nomination
 from ..enums import NominationState
 from ..models.profile import latest_metric_value
-from ..roles import GROUP_NAMES, Role, province_id_of, role_of
+from ..roles import Role, role_of
 from ..spreadsheets.resources import NominationResource
-from ..versions import VersionCheckedForm
 from ..workflow import (
     allowed_moves,
-    assign_reviewer,
-    handle_objection,
-    objection_problems,
     shortlist_warnings,
-    submit_review,
     transition,
 )
 from .base import (
@@ -394,193 +387,3 @@ class NominationTransitionAdmin(ReferenceAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
-    model = models.ReviewScore
-    extra = 0
-    can_delete = False
-    fields = ["criterion", "weight", "score", "comment"]
-    readonly_fields = ["criterion", "weight"]
-
-    def has_add_permission(self, request, obj=None):
-        return False  # one row per criterion is made when the reviewer is assigned
-
-    def has_change_permission(self, request, obj=None):
-        # obj is the review. Scores are its reviewer's judgement: nobody else changes them
-        # (the ministry reads them). Once handed in, or outside the review phase, they are
-        # shown and never offered (ReviewScore refuses such a save whatever posts it).
-        if obj is not None and (obj.reviewer_id != request.user.pk or obj.scoring_closed()):
-            return False
-        return super().has_change_permission(request, obj)
-
-    @admin.display(description=_("权重（%）"))
-    def weight(self, score):
-        return score.criterion.weight
-
-
-class ReviewForm(VersionCheckedForm):
-    class Meta:
-        model = models.Review
-        fields = ["nomination", "reviewer", "comment"]
-
-    def __init__(self, *args, request=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.request = request
-
-    def clean(self):
-        cleaned = super().clean()
-        nomination, reviewer = cleaned.get("nomination"), cleaned.get("reviewer")
-        if self.instance.pk is None and nomination and reviewer:
-            if role_of(reviewer) != Role.REVIEWER:
-                self.add_error("reviewer", _("请选择评审专家组的用户。"))
-            elif province_id_of(reviewer) == nomination.estate.province_id:
-                self.add_error(
-                    "reviewer",
-                    _("这位评审专家来自%(province)s，不能评审本省的推荐。")
-                    % {"province": nomination.estate.province},
-                )
-        return cleaned
-
-
-@admin.register(models.Review)
-class ReviewAdmin(VersionedAdminMixin, ReferenceAdmin):
-    form = ReviewForm
-    list_display = ["nomination", "reviewer", "total", "assigned_at", "submitted_at"]
-    list_select_related = ["nomination__estate", "nomination__campaign", "reviewer"]
-    autocomplete_fields = ["nomination"]
-    inlines = [ReviewScoreInline]
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-
-        class RequestForm(form):
-            def __init__(self, *args, **inner):
-                super().__init__(*args, request=request, **inner)
-
-        return RequestForm
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "reviewer":
-            kwargs["queryset"] = get_user_model().objects.filter(
-                groups__name=GROUP_NAMES[Role.REVIEWER], is_active=True
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = ["assigned_at", "submitted_at"]
-        if obj is not None:
-            fields += ["nomination", "reviewer"]
-        return fields
-
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if allowed and obj is not None:
-            if obj.submitted_at is not None:
-                return False  # a handed-in review is a record, for the ministry too
-            if role_of(request.user) == Role.REVIEWER:
-                # Reviewers score their own reviews while the campaign is being reviewed.
-                return obj.reviewer_id == request.user.pk and obj.scoring_closed() is None
-        return allowed
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-        else:
-            review = assign_reviewer(obj.nomination, obj.reviewer, request.user)
-            obj.pk = review.pk
-            obj.assigned_at = review.assigned_at
-
-    def response_change(self, request, obj):
-        if "_submit_review" in request.POST:
-            try:
-                submit_review(obj, request.user)
-            except (ValidationError, PermissionDenied) as error:
-                text = " ".join(getattr(error, "messages", [str(error)]))
-                self.message_user(request, text, messages.ERROR)
-                return HttpResponseRedirect(request.path)
-            self.message_user(request, _("评审已提交。"), messages.SUCCESS)
-        return super().response_change(request, obj)
-
-    @admin.display(description=_("加权总分"))
-    def total(self, review):
-        value = review.total()
-        return "—" if value is None else f"{value:.2f}"
-
-    def get_queryset(self, request):
-        scores = Prefetch("scores", queryset=models.ReviewScore.objects.select_related("criterion"))
-        return super().get_queryset(request).prefetch_related(scores)
-
-
-@admin.register(models.ReviewScore)
-class ReviewScoreAdmin(ReferenceAdmin):
-    list_display = ["review", "criterion", "score"]
-    list_select_related = ["review__nomination__estate", "review__reviewer", "criterion"]
-
-    # Scores are given on the review's page, one row per criterion made at assignment: no
-    # score is added, changed or deleted on its own.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ObjectionForm(forms.ModelForm):
-    class Meta:
-        model = models.Objection
-        fields = ["state", "response"]
-
-    def clean(self):
-        cleaned = super().clean()
-        current = models.Objection.objects.get(pk=self.instance.pk).state
-        target = cleaned.get("state")
-        if target and target != current:
-            for field, problem in objection_problems(
-                current, target, cleaned.get("response")
-            ).items():
-                self.add_error(field, problem)
-        return cleaned
-
-
-@admin.register(models.Objection)
-class ObjectionAdmin(ReferenceAdmin):
-    form = ObjectionForm
-    list_display = ["reference", "nomination", "state", "received_at", "handled_at"]
-    list_filter = ["state", "nomination__campaign"]
-    list_select_related = ["nomination__estate", "nomination__campaign"]
-    search_fields = ["reference"]
-    readonly_fields = [
-        "reference",
-        "nomination",
-        "text",
-        "contact",
-        "received_at",
-        "handled_by",
-        "handled_at",
-    ]
-    fields = [
-        "reference",
-        "nomination",
-        "received_at",
-        "text",
-        "contact",
-        "state",
-        "response",
-        "handled_by",
-        "handled_at",
-    ]
-
-    def has_add_permission(self, request):
-        return False  # objections come from the public notice page
-
-    def save_model(self, request, obj, form, change):
-        current = models.Objection.objects.get(pk=obj.pk)
-        if obj.state != current.state:
-            handle_objection(current, obj.state, request.user, obj.response)
-        elif obj.response != current.response:
-            current.response = obj.response
-            current.save(update_fields=["response"])

@@ -1,0 +1,149 @@
+"""Reviews: the ministry assigns a reviewer (never from the nomination's province); the
+reviewer scores each principle requirement and hands the review in, after which it is a
+record (estates/models/nominations.py, Review.scoring_closed)."""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+
+from .. import models
+from ..roles import GROUP_NAMES, Role, province_id_of, role_of
+from ..versions import VersionCheckedForm
+from ..workflow import assign_reviewer, submit_review
+from .base import ReferenceAdmin, ScopedInlineMixin, VersionedAdminMixin
+
+
+class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
+    model = models.ReviewScore
+    extra = 0
+    can_delete = False
+    fields = ["criterion", "weight", "score", "comment"]
+    readonly_fields = ["criterion", "weight"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # one row per criterion is made when the reviewer is assigned
+
+    def has_change_permission(self, request, obj=None):
+        # obj is the review. Scores are its reviewer's judgement: nobody else changes them
+        # (the ministry reads them). Once handed in, or outside the review phase, they are
+        # shown and never offered (ReviewScore refuses such a save whatever posts it).
+        if obj is not None and (obj.reviewer_id != request.user.pk or obj.scoring_closed()):
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description=_("权重（%）"))
+    def weight(self, score):
+        return score.criterion.weight
+
+
+class ReviewForm(VersionCheckedForm):
+    class Meta:
+        model = models.Review
+        fields = ["nomination", "reviewer", "comment"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self):
+        cleaned = super().clean()
+        nomination, reviewer = cleaned.get("nomination"), cleaned.get("reviewer")
+        if self.instance.pk is None and nomination and reviewer:
+            if role_of(reviewer) != Role.REVIEWER:
+                self.add_error("reviewer", _("请选择评审专家组的用户。"))
+            elif province_id_of(reviewer) == nomination.estate.province_id:
+                self.add_error(
+                    "reviewer",
+                    _("这位评审专家来自%(province)s，不能评审本省的推荐。")
+                    % {"province": nomination.estate.province},
+                )
+        return cleaned
+
+
+@admin.register(models.Review)
+class ReviewAdmin(VersionedAdminMixin, ReferenceAdmin):
+    form = ReviewForm
+    list_display = ["nomination", "reviewer", "total", "assigned_at", "submitted_at"]
+    list_select_related = ["nomination__estate", "nomination__campaign", "reviewer"]
+    autocomplete_fields = ["nomination"]
+    inlines = [ReviewScoreInline]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class RequestForm(form):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return RequestForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "reviewer":
+            kwargs["queryset"] = get_user_model().objects.filter(
+                groups__name=GROUP_NAMES[Role.REVIEWER], is_active=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["assigned_at", "submitted_at"]
+        if obj is not None:
+            fields += ["nomination", "reviewer"]
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if allowed and obj is not None:
+            if obj.submitted_at is not None:
+                return False  # a handed-in review is a record, for the ministry too
+            if role_of(request.user) == Role.REVIEWER:
+                # Reviewers score their own reviews while the campaign is being reviewed.
+                return obj.reviewer_id == request.user.pk and obj.scoring_closed() is None
+        return allowed
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            review = assign_reviewer(obj.nomination, obj.reviewer, request.user)
+            obj.pk = review.pk
+            obj.assigned_at = review.assigned_at
+
+    def response_change(self, request, obj):
+        if "_submit_review" in request.POST:
+            try:
+                submit_review(obj, request.user)
+            except (ValidationError, PermissionDenied) as error:
+                text = " ".join(getattr(error, "messages", [str(error)]))
+                self.message_user(request, text, messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            self.message_user(request, _("评审已提交。"), messages.SUCCESS)
+        return super().response_change(request, obj)
+
+    @admin.display(description=_("加权总分"))
+    def total(self, review):
+        value = review.total()
+        return "—" if value is None else f"{value:.2f}"
+
+    def get_queryset(self, request):
+        scores = Prefetch("scores", queryset=models.ReviewScore.objects.select_related("criterion"))
+        return super().get_queryset(request).prefetch_related(scores)
+
+
+@admin.register(models.ReviewScore)
+class ReviewScoreAdmin(ReferenceAdmin):
+    list_display = ["review", "criterion", "score"]
+    list_select_related = ["review__nomination__estate", "review__reviewer", "criterion"]
+
+    # Scores are given on the review's page, one row per criterion made at assignment: no
+    # score is added, changed or deleted on its own.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

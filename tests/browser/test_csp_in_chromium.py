@@ -120,6 +120,20 @@ def test_admin_pages_load_without_violations(site, strict, settings, tmp_path):
         "/admin/password_change/",
     ]:
         visit(strict, site + path)
+    # An import preview that changes an estate: its changed cells are marked without styles.
+    visit(strict, site + "/admin/estates/estate/import/")
+    sheet = (
+        "\ufeff小区名称,网址标识,省份,城市,户数（户）\r\n"
+        "奥正诚园南区,aozhengchengyuannanqu,山东省,临沂市,999\r\n"
+    )
+    strict.set_input_files(
+        "#id_import_file",
+        files=[{"name": "s.csv", "mimeType": "text/csv", "buffer": sheet.encode()}],
+    )
+    strict.select_option("#id_format", label="csv")
+    strict.click("input[type=submit]")
+    strict.wait_for_selector("ins.diff-added")
+    strict.violations += [f"preview: {v}" for v in strict.evaluate("window.__violations")]
     # The export form's "select all" box is wired by an inline handler the policy allows
     # by its hash; using it must not be refused.
     visit(strict, site + "/admin/estates/estate/export/")

@@ -35,9 +35,10 @@ seed: migrate
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Everything but the browser journeys and the fuzz sweeps: the quick check while working.
+# Everything but the browser journeys and the fuzz sweeps, one worker per core: the quick
+# check while working.
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not browser and not fuzz" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto -m "not browser and not fuzz" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -6,8 +6,7 @@ from itertools import groupby
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from estates.models import MetricType
-from estates.models.profile import latest_metric_value, metric_order_key
+from estates.models.profile import metric_order_key
 from estates.numbers import plain_number
 
 from .templatetags.showcase import display_number
@@ -101,10 +100,3 @@ def metric_series(metrics):
         key=lambda m: (m.metric_type.display_order, m.metric_type_id, *metric_order_key(m)),
     )
     return [(kind, list(group)) for kind, group in groupby(ordered, key=lambda m: m.metric_type)]
-
-
-def with_latest_metrics(estates, metric_types=None):
-    """Annotate `latest_<code>` for each metric type; returns (queryset, metric_types)."""
-    metric_types = list(metric_types if metric_types is not None else MetricType.objects.all())
-    annotations = {f"latest_{kind.code}": latest_metric_value(pk=kind.pk) for kind in metric_types}
-    return estates.annotate(**annotations), metric_types

@@ -13,7 +13,6 @@ from .. import models
 from ..access import visible
 from ..enums import NominationState
 from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet
-from ..models.profile import latest_metric_value
 from ..numbers import percent_text
 from ..roles import Role, province_id_of, role_of
 from ..spreadsheets.documents import province_template
@@ -245,10 +244,9 @@ class EstateAdmin(SpreadsheetImportExportMixin, VersionedAdminMixin, DomainAdmin
         return (
             super()
             .get_queryset(request)
+            .with_headline_metrics()
             .annotate(
                 published=F("is_published"),
-                latest_satisfaction=latest_metric_value(code="satisfaction"),
-                latest_fee_collection=latest_metric_value(code="fee_collection"),
                 # Only nominations this user may see count towards the column.
                 latest_state=latest_nomination_state(
                     visible(models.Nomination.objects.all(), request.user)

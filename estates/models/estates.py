@@ -81,6 +81,25 @@ class EstateQuerySet(models.QuerySet):
         """
         return self.filter(is_published=True)
 
+    def with_latest_metrics(self, metric_types):
+        """Each estate with `latest_<code>`: its latest value of each of these metric types
+        (the kept Metric.is_latest), for exports and data files."""
+        from .profile import latest_metric_value
+
+        return self.annotate(
+            **{f"latest_{kind.code}": latest_metric_value(pk=kind.pk) for kind in metric_types}
+        )
+
+    def with_headline_metrics(self):
+        """Each estate with `latest_satisfaction` and `latest_fee_collection`, the two figures
+        lists show beside a name."""
+        from .profile import latest_metric_value
+
+        return self.annotate(
+            latest_satisfaction=latest_metric_value(code="satisfaction"),
+            latest_fee_collection=latest_metric_value(code="fee_collection"),
+        )
+
     def rows_of_published(self, rows, path="estate"):
         """`rows` (metrics, mechanisms …) of published estates, through the same kept flag:
         for the statistics, which aggregate rows rather than estates."""

@@ -18,7 +18,6 @@ from .. import models
 from ..enums import ActivityCategory, Approximation, DatePrecision, EstateType
 from ..models.constraints import FORM_LIMITS
 from ..models.estates import name_key
-from ..models.profile import latest_metric_value
 from ..publication import refresh_latest_metrics
 from ..roles import Role, province_id_of, role_of
 from . import cells
@@ -276,10 +275,9 @@ class EstateResource(ScopedResource):
         return self.with_latest(queryset)
 
     def with_latest(self, queryset):
-        annotations = {f"latest_{k.code}": latest_metric_value(pk=k.pk) for k in self.metric_types}
         return (
             queryset.select_related("province", "city", "property_company")
-            .annotate(**annotations)
+            .with_latest_metrics(self.metric_types)
             .order_by("province__display_order", "name_pinyin", "pk")
         )
 

@@ -60,7 +60,7 @@ def refresh_search_keys(estates):
     return len(changed)
 
 
-def public_data_changed(reason="rows"):
+def announce_public_change(reason="rows"):
     """Queryset updates and bulk creates send no model signals: announce the change (the site
     moves its page cache on, showcase/cache.py)."""
     signals.public_data_changed.send(sender=None, reason=reason)

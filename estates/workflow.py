@@ -290,18 +290,30 @@ def publish_results(campaign, actor):
     return campaign
 
 
-def assign_reviewer(nomination, reviewer, actor):
-    """Ministry staff give a nomination to a reviewer, never one from its own province."""
-    if role_of(actor) != Role.MINISTRY:
-        raise PermissionDenied(_("只有部级管理员可以分配评审专家。"))
+def reviewer_problem(nomination, reviewer):
+    """Why `reviewer` may not review `nomination` (a ValidationError), or None: a reviewer is
+    a member of the reviewers' group and never from the nomination's province. The one
+    statement of the rule: the admin's form shows it, assign_reviewer() enforces it."""
     if role_of(reviewer) != Role.REVIEWER:
-        raise ValidationError(_("%(user)s不是评审专家。"), params={"user": reviewer})
+        return ValidationError(
+            _("%(user)s不是评审专家。"), code="not_reviewer", params={"user": reviewer}
+        )
     if province_id_of(reviewer) == nomination.estate.province_id:
-        raise ValidationError(
+        return ValidationError(
             _("评审专家%(user)s来自%(province)s，不能评审本省的推荐。"),
             code="own_province",
             params={"user": reviewer, "province": nomination.estate.province},
         )
+    return None
+
+
+def assign_reviewer(nomination, reviewer, actor):
+    """Ministry staff give a nomination to a reviewer, never one from its own province."""
+    if role_of(actor) != Role.MINISTRY:
+        raise PermissionDenied(_("只有部级管理员可以分配评审专家。"))
+    problem = reviewer_problem(nomination, reviewer)
+    if problem is not None:
+        raise problem
     with transaction.atomic():
         review, _created = Review.objects.get_or_create(nomination=nomination, reviewer=reviewer)
         have = set(review.scores.values_list("criterion_id", flat=True))

@@ -5,8 +5,8 @@ Pages are cached under a key that includes the content version stored in the dat
 so the next request renders afresh; stale entries simply expire. Each process reads the version
 at most every ``PAGE_CACHE_VERSION_SECONDS`` (1 s; reading it was half the cost of a cached
 page) and at once after its own changes, so a change shows on every server within that time.
-Queryset ``update()`` and ``bulk_create()`` send no signals: code that changes public data
-that way calls ``bump()``.
+Queryset ``update()`` and ``bulk_create()`` send no model signals: the domain announces such
+changes (``estates.signals.public_data_changed``) and ``connect_signals()`` listens.
 
 The key holds the scheme and host (pages contain absolute links built from them), the language,
 and only the query parameters a page reads: any other parameter (a share tracker's

@@ -10,9 +10,9 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from .. import models
-from ..roles import GROUP_NAMES, Role, province_id_of, role_of
+from ..roles import GROUP_NAMES, Role, role_of
 from ..versions import VersionCheckedForm
-from ..workflow import assign_reviewer, submit_review
+from ..workflow import assign_reviewer, reviewer_problem, submit_review
 from .base import ReferenceAdmin, ScopedInlineMixin, VersionedAdminMixin
 
 
@@ -52,14 +52,9 @@ class ReviewForm(VersionCheckedForm):
         cleaned = super().clean()
         nomination, reviewer = cleaned.get("nomination"), cleaned.get("reviewer")
         if self.instance.pk is None and nomination and reviewer:
-            if role_of(reviewer) != Role.REVIEWER:
-                self.add_error("reviewer", _("请选择评审专家组的用户。"))
-            elif province_id_of(reviewer) == nomination.estate.province_id:
-                self.add_error(
-                    "reviewer",
-                    _("这位评审专家来自%(province)s，不能评审本省的推荐。")
-                    % {"province": nomination.estate.province},
-                )
+            problem = reviewer_problem(nomination, reviewer)
+            if problem is not None:
+                self.add_error("reviewer", problem)
         return cleaned
 
 

@@ -20,7 +20,7 @@ class CampaignQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """A bulk update may change a phase: keep Estate.is_published true in the same
         transaction (estates/publication.py), as saving one campaign does."""
-        from ..publication import public_data_changed, refresh_publication
+        from ..publication import announce_public_change, refresh_publication
         from .nominations import Nomination
 
         with transaction.atomic(using=self.db):
@@ -32,7 +32,7 @@ class CampaignQuerySet(models.QuerySet):
             rows = super().update(**kwargs)
             refresh_publication(estate_ids)
             if rows:
-                public_data_changed()
+                announce_public_change()
         return rows
 
 

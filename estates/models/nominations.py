@@ -43,14 +43,14 @@ class NominationQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """A bulk update may change a state: keep Estate.is_published true in the same
         transaction (estates/publication.py), as saving one nomination does."""
-        from ..publication import public_data_changed, refresh_publication
+        from ..publication import announce_public_change, refresh_publication
 
         with transaction.atomic(using=self.db):
             estate_ids = list(self.values_list("estate_id", flat=True))
             rows = super().update(**kwargs)
             refresh_publication(estate_ids)
             if rows:
-                public_data_changed()
+                announce_public_change()
         return rows
 
 

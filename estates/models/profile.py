@@ -182,7 +182,7 @@ class MetricQuerySet(models.QuerySet):
     def update(self, **kwargs):
         """Keep is_latest true when an update moves values in time or between estates, in
         the same transaction, and tell the page cache (an update sends no signals)."""
-        from ..publication import lock_estates, public_data_changed, refresh_latest_metrics
+        from ..publication import announce_public_change, lock_estates, refresh_latest_metrics
 
         with transaction.atomic(using=self.db):
             if {"estate", "estate_id", "metric_type", "metric_type_id", "date", "sequence"} & set(
@@ -199,7 +199,7 @@ class MetricQuerySet(models.QuerySet):
             else:
                 updated = super().update(**kwargs)
             if updated:
-                public_data_changed()
+                announce_public_change()
         return updated
 
 

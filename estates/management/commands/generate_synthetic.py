@@ -29,7 +29,7 @@ from estates.models import (
     Province,
 )
 from estates.pinyin import full_pinyin, pinyin_initials
-from estates.publication import public_data_changed, refresh_latest_metrics, refresh_publication
+from estates.publication import announce_public_change, refresh_latest_metrics, refresh_publication
 from estates.search import search_keys
 
 FIRST = [
@@ -88,7 +88,7 @@ class Command(BaseCommand):
         # bulk_create sends no signals: the kept flags are computed in one pass each.
         refresh_publication()
         refresh_latest_metrics()
-        public_data_changed(reason="synthetic data")
+        announce_public_change(reason="synthetic data")
         self.gather_statistics()
         self.stdout.write(self.style.SUCCESS(f"已生成 {estates} 个合成小区。"))
 

@@ -1,13 +1,12 @@
 """Turn estates into what pages show: fact lists, metric series, latest values."""
 
-from decimal import Decimal
 from itertools import groupby
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from estates.models.profile import metric_order_key
-from estates.numbers import plain_number
+from estates.numbers import plain_number, two_places
 
 from .templatetags.showcase import display_number
 
@@ -49,7 +48,7 @@ def area_text(square_metres, approximate=False):
         digits = f"{square_metres:,.0f}" if approximate else f"{square_metres.normalize():,f}"
         text = _("%(value)s平方米") % {"value": digits}
     elif square_metres >= 10000 and (approximate or square_metres % 100 == 0):
-        value = (square_metres / 10000).quantize(Decimal("0.01"))
+        value = two_places(square_metres / 10000)
         text = _("%(value)s万平方米") % {"value": plain_number(value)}
     else:
         text = _("%(value)s平方米") % {"value": plain_number(square_metres)}

@@ -15,6 +15,7 @@ from .. import models
 from ..access import can_change_nomination
 from ..enums import NominationState
 from ..models.profile import latest_metric_value
+from ..numbers import two_places
 from ..roles import Role, role_of
 from ..spreadsheets.resources import NominationResource
 from ..workflow import (
@@ -285,12 +286,12 @@ class NominationAdmin(SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin):
         totals = _review_totals(nomination)
         if not totals:
             return "—"
-        return f"{sum(totals) / len(totals):.2f}（{len(totals)}）"
+        return f"{two_places(sum(totals) / len(totals))}（{len(totals)}）"
 
     @admin.display(description=_("分差"))
     def review_spread(self, nomination):
         totals = _review_totals(nomination)
-        return f"{max(totals) - min(totals):.2f}" if len(totals) > 1 else "—"
+        return str(two_places(max(totals) - min(totals))) if len(totals) > 1 else "—"
 
     @admin.display(description=_("满意度"), ordering="latest_satisfaction")
     def satisfaction(self, nomination):

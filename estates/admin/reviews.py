@@ -10,6 +10,7 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from .. import models
+from ..numbers import two_places
 from ..roles import GROUP_NAMES, Role, role_of
 from ..versions import VersionCheckedForm
 from ..workflow import assign_reviewer, reviewer_problem, submit_review
@@ -120,7 +121,7 @@ class ReviewAdmin(VersionedAdminMixin, ReferenceAdmin):
     @admin.display(description=_("加权总分"))
     def total(self, review):
         value = review.total()
-        return "—" if value is None else f"{value:.2f}"
+        return "—" if value is None else str(two_places(value))
 
     def get_queryset(self, request):
         scores = Prefetch("scores", queryset=models.ReviewScore.objects.select_related("criterion"))

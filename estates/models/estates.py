@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..enums import EstateType
+from ..numbers import two_places
 from ..pinyin import full_pinyin, pinyin_initials, pinyin_slug
 from ..search import search_keys
 from ..validators import percentage_validators, validate_credit_code, validate_not_future_year
@@ -357,4 +358,4 @@ class Estate(Versioned, CheckedModel):
     def land_area_mu(self):
         if self.land_area is None:
             return None
-        return (self.land_area * MU_PER_SQUARE_METRE).quantize(Decimal("0.01"))
+        return two_places(self.land_area * MU_PER_SQUARE_METRE)

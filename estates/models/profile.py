@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from ..enums import ActivityCategory, Approximation, DatePrecision, HonorLevel
 from ..images import STORAGE_FAILED_MESSAGE, STORAGE_FULL_MESSAGE
+from ..numbers import plain_number
 from ..validators import validate_not_future_date, validate_not_future_year
 from .checks import CheckedModel
 from .constraints import date_not_in_future, not_negative, year_not_in_future
@@ -355,7 +356,7 @@ class KeyFigure(CheckedModel):
         ]
 
     def __str__(self):
-        return f"{self.label} {self.quantity.normalize():f}{self.unit}"
+        return f"{self.label} {plain_number(self.quantity)}{self.unit}"
 
 
 class Activity(ApproximateDate):

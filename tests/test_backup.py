@@ -490,7 +490,7 @@ def miscounting(monkeypatch):
 
 
 def failing_swap(monkeypatch):
-    from showcase.backup.archive import MediaSwap
+    from showcase.backup.restore import MediaSwap
 
     swap = MediaSwap.swap
 

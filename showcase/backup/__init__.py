@@ -5,6 +5,7 @@ in one archive with a manifest; restores that refuse anything that does not chec
 operator's guide.
 """
 
-from .archive import BackupError, check_backup, create_backup, restore_backup
+from .archive import BackupError, create_backup
+from .restore import check_backup, restore_backup
 
 __all__ = ["BackupError", "check_backup", "create_backup", "restore_backup"]

@@ -204,3 +204,12 @@ def test_confirm_after_the_upload_was_removed_says_so(shandong):
     done = shandong.post(reverse(CONFIRM), data)
     assert said(done) == ["预览已过期，文件已删除，没有导入任何数据。请重新上传文件。"]
     assert not Estate.objects.filter(name="确认导入小区").exists()
+
+
+def test_line_breaks_in_a_csv_cell_read_as_a_text_file_reads_them(shandong):
+    # Excel writes a line break inside a cell as \r\n; a lone \r comes from old Mac files.
+    header = "小区名称,网址标识,省份,城市,概况"
+    sheet = f'\ufeff{header}\r\n换行小区,,山东省,临沂市,"第一段\r\n第二段\r第三段"\r\n'
+    data = confirmation(preview(shandong, sheet.encode("utf-8")))
+    shandong.post(reverse(CONFIRM), data)
+    assert Estate.objects.get(name="换行小区").overview == "第一段\n第二段\n第三段"

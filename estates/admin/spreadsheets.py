@@ -131,7 +131,9 @@ class SpreadsheetImportExportMixin(SpreadsheetFormatsMixin, ImportExportMixin):
             if upload is None or upload.imported_at is not None:
                 return self._already_done(request, upload)
             try:
-                dataset = input_format.create_dataset(bytes(upload.data))
+                encoding = None if input_format.is_binary() else self.from_encoding
+                data = uploads.as_read(bytes(upload.data), input_format.get_read_mode(), encoding)
+                dataset = input_format.create_dataset(data)
             except Exception:  # whatever a parser raises on a file it cannot read
                 return self._upload_again(
                     request, _("无法读取这个文件，没有导入任何数据。请重新上传文件。")

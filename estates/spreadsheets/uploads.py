@@ -8,6 +8,7 @@ row under a lock and marks it imported, so a second click is told what the first
 instead of importing twice.
 """
 
+import io
 import secrets
 from datetime import timedelta
 
@@ -33,10 +34,19 @@ class DatabaseUploadStorage(BaseStorage):
 
     def read(self):
         data = ImportUpload.objects.filter(token=self.name).values_list("data", flat=True).first()
-        return None if data is None else bytes(data)
+        return None if data is None else as_read(bytes(data), self.read_mode, self.encoding)
 
     def remove(self):
         discard(self.name)
+
+
+def as_read(data, read_mode, encoding):
+    """The file as import-export's temporary file gave it to the parser: bytes for a binary
+    format; for text, decoded with every line ending (\r\n, a lone \r) read as \n, as a
+    file opened in text mode reads them (a line break inside a CSV cell stays a line break)."""
+    if "b" in read_mode:
+        return data
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding or "utf-8", newline=None).read()
 
 
 def discard(token):

@@ -7,9 +7,6 @@ at once, on SQLite and PostgreSQL alike (run the file with DATABASE_URL for the 
 """
 
 import logging
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -25,6 +22,8 @@ from django.urls import reverse
 from showcase import clients
 from showcase.models import FailedLogin
 
+from .test_security import run_manage
+
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {
     "DJANGO_DEBUG": "0",
@@ -36,19 +35,6 @@ PROXY_CHECK = "showcase.W001"
 
 
 # ---- the proxy setting ------------------------------------------------------------------
-
-
-def run_manage(*args, env):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_deploy_check_warns_when_trusted_proxies_is_unset():

@@ -317,6 +317,20 @@ class DomainAdmin(ScopedAdminMixin, PublishedProtectionMixin, SimpleHistoryAdmin
         super().save_model(request, obj, form, change)
 
 
+class ReadOnlyAdminMixin:
+    """Rows written only by the workflow (its log, the score rows made at assignment): shown,
+    never added, changed or deleted on their own pages."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Admin for shared reference data (provinces, catalogues, campaigns)."""
 

@@ -25,6 +25,7 @@ from ..workflow import (
 )
 from .base import (
     DomainAdmin,
+    ReadOnlyAdminMixin,
     ReferenceAdmin,
     ScopedInlineMixin,
     VersionedAdminMixin,
@@ -375,16 +376,7 @@ class ActivityEvidenceAdmin(NominationDataAdmin):
 
 
 @admin.register(models.NominationTransition)
-class NominationTransitionAdmin(ReferenceAdmin):
+class NominationTransitionAdmin(ReadOnlyAdminMixin, ReferenceAdmin):
     list_display = ["nomination", "from_state", "to_state", "actor", "at"]
     list_select_related = ["nomination__estate", "nomination__campaign", "actor"]
     readonly_fields = ["nomination", "from_state", "to_state", "actor", "reason", "at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

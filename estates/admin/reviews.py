@@ -14,7 +14,7 @@ from ..numbers import two_places
 from ..roles import GROUP_NAMES, Role, role_of
 from ..versions import VersionCheckedForm
 from ..workflow import assign_reviewer, reviewer_problem, submit_review
-from .base import ReferenceAdmin, ScopedInlineMixin, VersionedAdminMixin
+from .base import ReadOnlyAdminMixin, ReferenceAdmin, ScopedInlineMixin, VersionedAdminMixin
 
 
 class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
@@ -129,17 +129,8 @@ class ReviewAdmin(VersionedAdminMixin, ReferenceAdmin):
 
 
 @admin.register(models.ReviewScore)
-class ReviewScoreAdmin(ReferenceAdmin):
+class ReviewScoreAdmin(ReadOnlyAdminMixin, ReferenceAdmin):
     list_display = ["review", "criterion", "score"]
     list_select_related = ["review__nomination__estate", "review__reviewer", "criterion"]
 
-    # Scores are given on the review's page, one row per criterion made at assignment: no
-    # score is added, changed or deleted on its own.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Scores are given on the review's page, one row per criterion made at assignment.

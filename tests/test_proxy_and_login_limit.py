@@ -8,7 +8,6 @@ at once, on SQLite and PostgreSQL alike (run the file with DATABASE_URL for the 
 
 import logging
 import threading
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -24,7 +23,6 @@ from showcase.models import FailedLogin
 
 from .test_security import run_manage
 
-ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-checks-only-0123456789",

@@ -1,4 +1,10 @@
-from .campaigns import ActivityRequirement, Campaign, Criterion, ProvinceQuota
+from .campaigns import (
+    ActivityRequirement,
+    Campaign,
+    CampaignPhaseChange,
+    Criterion,
+    ProvinceQuota,
+)
 from .estates import Estate, PropertyCompany
 from .imports import ImportUpload
 from .nominations import (
@@ -19,6 +25,7 @@ __all__ = [
     "ActivityEvidence",
     "ActivityRequirement",
     "Campaign",
+    "CampaignPhaseChange",
     "City",
     "Criterion",
     "CriterionEvidence",

@@ -1,6 +1,8 @@
 """Campaigns (评选活动) and what they judge by: criteria and required activities."""
 
 from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -98,6 +100,12 @@ class Campaign(Versioned, CheckedModel):
         validators=percentage_validators,
         help_text=_("列为拟入选时，低于此值会提示；留空表示不设门槛。"),
     )
+    reviewers_per_nomination = models.PositiveSmallIntegerField(
+        _("每项推荐的评审专家人数"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(15)],
+        help_text=_("自动分配评审专家时，每项推荐分给几位专家（1–15）。"),
+    )
     notice_starts_on = models.DateField(_("公示开始日期"), null=True, blank=True)
     notice_ends_on = models.DateField(_("公示结束日期"), null=True, blank=True)
     results_published_at = models.DateTimeField(_("结果发布时间"), null=True, blank=True)
@@ -171,6 +179,38 @@ class Campaign(Versioned, CheckedModel):
     @property
     def results_are_public(self):
         return self.phase in RESULTS_PUBLIC_PHASES
+
+
+class CampaignPhaseChange(models.Model):
+    """One phase change of a campaign: who, when, from, to, and why when a rule was overridden
+    (publishing before the announced end of the notice period)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="phase_changes", verbose_name=_("评选活动")
+    )
+    from_phase = models.CharField(_("原阶段"), max_length=20, choices=CampaignPhase.choices)
+    to_phase = models.CharField(_("新阶段"), max_length=20, choices=CampaignPhase.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    reason = models.TextField(_("理由"), blank=True)
+    overridden = models.BooleanField(
+        _("越过规则"), default=False, help_text=_("在公示期结束前发布结果等越过规则的操作。")
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评选阶段变更")
+        verbose_name_plural = _("评选阶段变更")
+        ordering = ["campaign", "at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_from_phase_display()} → {self.get_to_phase_display()}"
 
 
 class ProvinceQuota(models.Model):

@@ -61,7 +61,7 @@ else:
         )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "estates.admin_site.PortalAdminConfig",  # django.contrib.admin with the portal's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -15,6 +16,10 @@ from .campaigns import ActivityRequirement, Campaign, Criterion
 from .checks import CheckedModel
 from .estates import Estate
 from .versions import Versioned
+
+
+# Nominations that reviewers work on: assigning reviewers is for these.
+REVIEWABLE_STATES = (NominationState.SUBMITTED, NominationState.UNDER_REVIEW)
 
 
 class NominationQuerySet(models.QuerySet):
@@ -38,6 +43,56 @@ class NominationQuerySet(models.QuerySet):
                 fee_collection=latest_metric_value(estate_path="estate", code="fee_collection"),
             )
             .order_by("estate__province__display_order", "province_sequence", "estate__name_pinyin")
+        )
+
+    def missing_evidence(self):
+        """Nominations with a criterion or required activity of their campaign that has no
+        written text yet: Nomination.missing_evidence() as a filter (text is stored stripped)."""
+        written = models.Q(nomination=models.OuterRef(models.OuterRef("pk"))) & ~models.Q(text="")
+        unwritten_criteria = Criterion.objects.filter(campaign=models.OuterRef("campaign")).exclude(
+            models.Exists(
+                CriterionEvidence.objects.filter(written, criterion=models.OuterRef("pk"))
+            )
+        )
+        unwritten_activities = ActivityRequirement.objects.filter(
+            campaign=models.OuterRef("campaign")
+        ).exclude(
+            models.Exists(
+                ActivityEvidence.objects.filter(written, requirement=models.OuterRef("pk"))
+            )
+        )
+        return self.filter(models.Exists(unwritten_criteria) | models.Exists(unwritten_activities))
+
+    def short_of_reviewers(self):
+        """Submitted or under-review nominations with fewer reviewers assigned than their
+        campaign asks for (Campaign.reviewers_per_nomination)."""
+        assigned = (
+            Review.objects.filter(nomination=models.OuterRef("pk"))
+            .values("nomination")
+            .annotate(n=models.Count("pk"))
+            .values("n")[:1]
+        )
+        return (
+            self.filter(state__in=REVIEWABLE_STATES)
+            .alias(
+                reviewers_assigned=Coalesce(
+                    models.Subquery(assigned, output_field=models.IntegerField()), 0
+                )
+            )
+            .filter(reviewers_assigned__lt=models.F("campaign__reviewers_per_nomination"))
+        )
+
+    def returned(self):
+        """Drafts sent back for correction: their latest state change was submitted → draft."""
+        latest_from = (
+            NominationTransition.objects.filter(nomination=models.OuterRef("pk"))
+            .order_by("-at", "-pk")
+            .values("from_state")[:1]
+        )
+        return (
+            self.filter(state=NominationState.DRAFT)
+            .alias(latest_from=models.Subquery(latest_from))
+            .filter(latest_from=NominationState.SUBMITTED)
         )
 
     def update(self, **kwargs):

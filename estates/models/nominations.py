@@ -17,7 +17,6 @@ from .checks import CheckedModel
 from .estates import Estate
 from .versions import Versioned
 
-
 # Nominations that reviewers work on: assigning reviewers is for these.
 REVIEWABLE_STATES = (NominationState.SUBMITTED, NominationState.UNDER_REVIEW)
 

@@ -3,7 +3,8 @@
 from django import forms
 from django.contrib.admin.widgets import AutocompleteMixin
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
+from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
 from .images import clean_photo
@@ -206,3 +207,22 @@ class LabelledInlineFormSet(SharedChoicesFormSet):
                         )
                         % {"label": label, "value": form.cleaned_data[own[0]], "holder": holder},
                     )
+
+
+class LineBreaksCharField(forms.CharField):
+    """Text whose line breaks are stored as "\\n" whatever sent them: browsers post a textarea's
+    lines joined by "\\r\\n", which, saved as sent, changed every multi-line text on every save
+    (a change nobody made, in the history and the admin's log)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_newlines(value) if isinstance(value, str) else value
+
+
+def line_breaks_form_class(db_field):
+    """The form field class for a model field typed as text, or None to keep the default:
+    CharField and TextField themselves (their subclasses — slugs, e-mail addresses, URLs —
+    bring form fields of their own) and not when they offer choices."""
+    if type(db_field) in (models.CharField, models.TextField) and not db_field.choices:
+        return LineBreaksCharField
+    return None

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import models
 from ..access import visible
 from ..enums import NominationState
-from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet
+from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet, line_breaks_form_class
 from ..numbers import percent_text
 from ..roles import Role, province_id_of, role_of
 from ..spreadsheets.documents import province_template
@@ -43,7 +43,19 @@ def latest_nomination_state(nominations):
     )
 
 
-class EstateInline(ScopedInlineMixin):
+class LineBreaksMixin:
+    """Text read with every line break as "\\n" (estates.forms.LineBreaksCharField), so a save
+    from a browser changes no text nobody changed. (Meant for every admin form: its place is
+    base.FormFieldsMixin.)"""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        form_class = line_breaks_form_class(db_field)
+        if form_class is not None:
+            kwargs.setdefault("form_class", form_class)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class EstateInline(LineBreaksMixin, ScopedInlineMixin):
     extra = 0
 
     def has_change_permission(self, request, obj=None):
@@ -104,7 +116,7 @@ class HonorInline(EstateInline, admin.TabularInline):
     verbose_name_plural = _("荣誉")
 
 
-class PhotoInline(ScopedInlineMixin, admin.TabularInline):
+class PhotoInline(LineBreaksMixin, ScopedInlineMixin, admin.TabularInline):
     model = models.Photo
     form = PhotoForm
     formset = PhotoInlineFormSet
@@ -164,7 +176,7 @@ class NominationStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(models.Estate)
-class EstateAdmin(SpreadsheetImportExportMixin, VersionedAdminMixin, DomainAdmin):
+class EstateAdmin(LineBreaksMixin, SpreadsheetImportExportMixin, VersionedAdminMixin, DomainAdmin):
     resource_classes = [EstateResource]
     change_list_template = "admin/estates/estate/change_list.html"
     form = EstateAdminForm
@@ -361,7 +373,7 @@ def _percent(value):
     return percent_text(value)
 
 
-class EstateDataAdmin(DomainAdmin):
+class EstateDataAdmin(LineBreaksMixin, DomainAdmin):
     """The related rows have their own lists too, for history and revert of each row."""
 
     list_select_related = ["estate", "estate__province"]

@@ -1,7 +1,9 @@
 """Campaigns (评选活动) and what they judge by: criteria and required activities."""
 
-from django.core.exceptions import ValidationError
+import unicodedata
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
@@ -149,10 +151,28 @@ class Campaign(Versioned, CheckedModel):
         ]
 
     def __str__(self):
-        return f"{self.year} {self.title}"
+        return self.label()
 
     def natural_key(self):
         return (self.slug,)
+
+    def label(self, title=None):
+        """The campaign's name wherever it is listed, chosen or linked: "2021 全国“…”活动",
+        or the title alone when it already begins with its year ("2026年度全国…"), never
+        "2026 2026年度…". `title` is the title to label (by default the Chinese one)."""
+        title = self.title if title is None else title
+        if title_begins_with_year(title, self.year):
+            return title
+        return f"{self.year} {title}"
+
+    def display_label(self):
+        """label() of the title in the page's language (the public pages)."""
+        return self.label(self.display_title())
+
+    def display_title_has_year(self):
+        """Whether the title in the page's language begins with the year (for sentences that
+        name the year themselves, such as "入选 2023 年……典型案例")."""
+        return title_begins_with_year(self.display_title(), self.year)
 
     def short_label(self):
         """'2023 山东' or '2021 全国': enough to tell campaigns apart in a narrow column."""
@@ -166,6 +186,15 @@ class Campaign(Versioned, CheckedModel):
         super().clean()
         if self.city_id and self.province_id and self.city.province_id != self.province_id:
             raise ValidationError({"city": _("所选城市不属于所选省份。")})
+        if self.phase == CampaignPhase.NOTICE:
+            # The public notice page announces these dates, and publication waits for the end.
+            missing = {
+                name: _("公示期间不能清空公示日期：公开网站正在展示它，发布结果也以它为准。")
+                for name in ("notice_starts_on", "notice_ends_on")
+                if getattr(self, name) is None
+            }
+            if missing:
+                raise ValidationError(missing)
 
     def display_title(self):
         return localized(self.title, self.title_en)
@@ -281,6 +310,11 @@ class Criterion(CheckedModel):
     def __str__(self):
         return f"（{chinese_numeral(self.number)}）{self.title}"
 
+    def choice_label(self):
+        """The label in a choice among several campaigns' criteria (dropdowns, filters):
+        "（一）发挥党建引领作用 · 2021 全国". Needs the campaign (and its region) loaded."""
+        return campaign_part_label(self)
+
 
 class ActivityRequirement(models.Model):
     """One of a campaign's required activities (8个“一”), e.g. "组织一次业主满意度调查"."""
@@ -309,6 +343,19 @@ class ActivityRequirement(models.Model):
 
     def __str__(self):
         return f"（{chinese_numeral(self.number)}）{self.title}"
+
+    def choice_label(self):
+        """As Criterion.choice_label(): "（一）组织一次业主满意度调查 · 2021 全国"."""
+        return campaign_part_label(self)
+
+
+def campaign_part_label(part):
+    return f"{part} · {part.campaign.short_label()}"
+
+
+def title_begins_with_year(title, year):
+    """Whether a title begins with its year, as typed or pasted ("2026年度…", "２０２６年…")."""
+    return unicodedata.normalize("NFKC", title).lstrip().startswith(str(year))
 
 
 _NUMERALS = "零一二三四五六七八九"

@@ -21,6 +21,7 @@ from ..forms import FiniteDecimalField, SharedChoicesFormSet
 from ..models.constraints import FORM_LIMITS
 from ..roles import Role, province_id_of, role_of
 from ..versions import VersionCheckedForm
+from .history import LogEntryHistoryMixin, ReadableHistoryMixin
 
 PUBLISHED_MESSAGE = _(
     "“%(obj)s”正在公开网站上展示，不能删除。如需下线，请由部级管理员撤销该小区的入选。"
@@ -274,10 +275,11 @@ class VersionedAdminMixin:
         return form
 
 
-class DomainAdmin(ScopedAdminMixin, PublishedProtectionMixin, SimpleHistoryAdmin):
-    """Admin for estate and nomination data: scoped, protected, with history and revert."""
-
-    history_list_display = ["history_change_reason"]
+class DomainAdmin(
+    ScopedAdminMixin, PublishedProtectionMixin, ReadableHistoryMixin, SimpleHistoryAdmin
+):
+    """Admin for estate and nomination data: scoped, protected, with history (in words,
+    estates/admin/history.py) and revert."""
 
     def _history_visible(self, request, object_id):
         # The history pages fall back to historical rows when the object is not in
@@ -331,7 +333,7 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class ReferenceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReferenceAdmin(ScopedAdminMixin, LogEntryHistoryMixin, admin.ModelAdmin):
     """Admin for shared reference data (provinces, catalogues, campaigns)."""
 
 

@@ -52,6 +52,7 @@ ROLE_PERMISSIONS = {
             "reviewscore",
             "objection",
             "nominationtransition",
+            "campaignphasechange",
             "staffprofile",
             # Quotas per province, set on the campaign's form.
             "provincequota",
@@ -60,7 +61,10 @@ ROLE_PERMISSIONS = {
     ),
     Role.PROVINCIAL: _perms(ESTATE_DATA + NOMINATION_DATA, ALL_ACTIONS)
     | _perms(REFERENCE_DATA, ["view"])
-    | {"add_propertycompany", "add_city"},
+    | {"add_propertycompany", "add_city"}
+    # The log of their own nominations' moves, with the reasons for a return or a refusal,
+    # on the nomination's page (estates.access scopes its rows to their province).
+    | {"view_nominationtransition"},
     Role.REVIEWER: _perms(ESTATE_DATA + NOMINATION_DATA + REFERENCE_DATA, ["view"])
     | _perms(["review"], ["view", "change"])
     | _perms(["reviewscore"], ["view", "change"]),

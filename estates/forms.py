@@ -4,13 +4,15 @@ from django import forms
 from django.contrib.admin.widgets import AutocompleteMixin
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
 from .images import clean_photo
-from .models import Estate, Photo
+from .models import Estate, PendingChange, Photo
 from .models.estates import same_name_in_city
 from .models.profile import discard_photo_files
+from .pending import decided_verb, form_values, open_change, token
 from .versions import VersionCheckedForm
 
 
@@ -226,3 +228,94 @@ def line_breaks_form_class(db_field):
     if type(db_field) in (models.CharField, models.TextField) and not db_field.choices:
         return LineBreaksCharField
     return None
+
+
+class ReviewedEstateForm(EstateAdminForm):
+    """The estate form. For a provincial clerk on a public estate (`reviewed`, set per request by
+    the admin) a save waits for review (estates/pending.py): the form opens with the waiting
+    change's values (or, asked to, a rejected one's), and remembers which revision of the
+    waiting change it was opened with, so a save made after someone else's save or decision of
+    it is refused with what happened, everything typed kept."""
+
+    review_note = LineBreaksCharField(
+        label=_("修改说明"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("写给审核人员（选填）：修改的依据，或需要增改的治理机制、指标、活动、照片等。"),
+    )
+    pending_seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    reviewed = False  # set on the class the admin makes for the request
+    # {field name: value}: a rejected change's values, to open with when none is waiting.
+    opened_with = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.waiting = None
+        if self.reviewed and self.instance.pk is not None:
+            self.waiting = open_change(self.instance)
+            self.fields["pending_seen"].initial = token(self.waiting)
+            if self.waiting is not None:
+                self.fields["review_note"].initial = self.waiting.note
+                self.initial.update(form_values(self.waiting))
+            else:
+                self.initial.update(self.opened_with or {})
+
+    def clean(self):
+        cleaned = super().clean()  # the version check has locked the estate's row
+        seen = cleaned.get("pending_seen")
+        if not self.reviewed or self.instance.pk is None or seen is None or self.errors:
+            return cleaned
+        waiting = open_change(self.instance)
+        now = token(waiting)
+        if seen != now:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("pending_seen")] = now  # a second save is made knowingly
+            raise forms.ValidationError(self._moved(seen, waiting), code="pending_moved")
+        return cleaned
+
+    def _moved(self, seen, waiting):
+        """What happened to the waiting change since the form was opened."""
+        if waiting is not None:
+            when = timezone.localtime(waiting.submitted_at).strftime("%H:%M")
+            text = _("没有保存：你打开这个页面之后，%(who)s 于 %(when)s 修改了待审核的内容。") % {
+                "who": waiting.author,
+                "when": when,
+            }
+        else:
+            pk = seen.split(".")[0]
+            # Only an id the form could have been given: digits a primary key can hold.
+            valid = pk.isascii() and pk.isdigit() and len(pk) <= 18
+            opened = PendingChange.objects.filter(pk=pk).first() if valid else None
+            who = opened.decided_by if opened is not None and opened.decided_by else _("其他人")
+            verb = decided_verb(opened) if opened is not None else _("处理")
+            text = _("没有保存：你打开这个页面之后，待审核的修改已被 %(who)s %(verb)s。") % {
+                "who": who,
+                "verb": verb,
+            }
+            if opened is not None and opened.reason:
+                reason = opened.reason.rstrip()
+                text += _("理由：%(reason)s") % {"reason": reason}
+                text += "" if reason.endswith(("。", "！", "？", ".")) else "。"
+        return text + _("你填写的内容都保留在下面；核对后再次点击保存，将以下面的内容提交审核。")
+
+
+class PublicEstateRowsMixin:
+    """For provincial staff, on the pages of an estate's rows: a row is not added to a public
+    estate, nor moved to one, without review. (Changing or deleting a public estate's rows is
+    not offered to them at all: estates/admin/estates.py.)"""
+
+    def clean(self):
+        cleaned = super().clean()
+        estate = cleaned.get("estate")
+        if estate is not None and estate.is_published:
+            self.add_error(
+                "estate",
+                _(
+                    "“%(estate)s”已在公开网站展示，省级填报员不能直接为它增加或移入%(rows)s。"
+                    "请在小区页面的“修改说明”中写明需要增改的内容，保存后由编辑或部级管理员审核。"
+                )
+                % {"estate": estate, "rows": self._meta.model._meta.verbose_name},
+            )
+        return cleaned

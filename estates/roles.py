@@ -58,10 +58,15 @@ ROLE_PERMISSIONS = {
             "provincequota",
         ],
         ALL_ACTIONS,
-    ),
+    )
+    # Changes to public estates waiting for review: "change" is deciding them
+    # (estates/pending.py); nobody adds or deletes one by hand.
+    | _perms(["pendingchange"], ["view", "change"]),
     Role.PROVINCIAL: _perms(ESTATE_DATA + NOMINATION_DATA, ALL_ACTIONS)
     | _perms(REFERENCE_DATA, ["view"])
     | {"add_propertycompany", "add_city"}
+    # Their own province's changes of public estates waiting for review, and the decisions.
+    | {"view_pendingchange"}
     # The log of their own nominations' moves, with the reasons for a return or a refusal,
     # on the nomination's page (estates.access scopes its rows to their province).
     | {"view_nominationtransition"},
@@ -69,7 +74,8 @@ ROLE_PERMISSIONS = {
     | _perms(["review"], ["view", "change"])
     | _perms(["reviewscore"], ["view", "change"]),
     Role.EDITOR: _perms(ESTATE_DATA + NOMINATION_DATA + REFERENCE_DATA, ["view"])
-    | {"change_estate", "add_photo", "change_photo", "delete_photo", "change_nomination"},
+    | {"change_estate", "add_photo", "change_photo", "delete_photo", "change_nomination"}
+    | _perms(["pendingchange"], ["view", "change"]),
 }
 
 

@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from .. import models
 from ..access import visible
 from ..enums import NominationState
-from ..forms import EstateAdminForm, PhotoForm, PhotoInlineFormSet, line_breaks_form_class
+from ..forms import (
+    PhotoForm,
+    PhotoInlineFormSet,
+    PublicEstateRowsMixin,
+    ReviewedEstateForm,
+    line_breaks_form_class,
+)
 from ..numbers import percent_text
 from ..roles import Role, province_id_of, role_of
 from ..spreadsheets.documents import province_template
@@ -30,6 +36,7 @@ from .base import (
     is_published_estate,
     without_nul,
 )
+from .pending import ReviewedEditsMixin, held_for_review
 from .spreadsheets import SpreadsheetImportExportMixin
 
 EDITOR_TEXT_FIELDS = {"tagline", "overview", "highlights", "source_note"}
@@ -55,7 +62,27 @@ class LineBreaksMixin:
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
-class EstateInline(LineBreaksMixin, ScopedInlineMixin):
+class HeldRowsMixin:
+    """A public estate's rows are shown to its province, not offered: what a province saves
+    for a public estate waits for review, and only the estate's own fields can wait
+    (estates/pending.py). Keeping rows — photos with their files, metrics with their latest
+    flags, unique orders — as waiting copies would make each a second model to review; they
+    change rarely once public, and the clerk asks for them in the change's note."""
+
+    def has_change_permission(self, request, obj=None):
+        if held_for_review(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+
+class HeldInlineMixin(HeldRowsMixin):
+    def has_add_permission(self, request, obj=None):
+        if held_for_review(request, obj):  # obj: the estate
+            return False
+        return super().has_add_permission(request, obj)
+
+
+class EstateInline(HeldInlineMixin, LineBreaksMixin, ScopedInlineMixin):
     extra = 0
 
     def has_change_permission(self, request, obj=None):
@@ -116,7 +143,7 @@ class HonorInline(EstateInline, admin.TabularInline):
     verbose_name_plural = _("荣誉")
 
 
-class PhotoInline(LineBreaksMixin, ScopedInlineMixin, admin.TabularInline):
+class PhotoInline(HeldInlineMixin, LineBreaksMixin, ScopedInlineMixin, admin.TabularInline):
     model = models.Photo
     form = PhotoForm
     formset = PhotoInlineFormSet
@@ -176,10 +203,16 @@ class NominationStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(models.Estate)
-class EstateAdmin(LineBreaksMixin, SpreadsheetImportExportMixin, VersionedAdminMixin, DomainAdmin):
+class EstateAdmin(
+    LineBreaksMixin,
+    ReviewedEditsMixin,
+    SpreadsheetImportExportMixin,
+    VersionedAdminMixin,
+    DomainAdmin,
+):
     resource_classes = [EstateResource]
     change_list_template = "admin/estates/estate/change_list.html"
-    form = EstateAdminForm
+    form = ReviewedEstateForm
     list_display = [
         "name",
         "province",
@@ -373,12 +406,19 @@ def _percent(value):
     return percent_text(value)
 
 
-class EstateDataAdmin(LineBreaksMixin, DomainAdmin):
+class EstateDataAdmin(HeldRowsMixin, LineBreaksMixin, DomainAdmin):
     """The related rows have their own lists too, for history and revert of each row."""
 
     list_select_related = ["estate", "estate__province"]
     autocomplete_fields = ["estate"]
     search_fields = ["estate__name", "estate__name_pinyin"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if role_of(request.user) == Role.PROVINCIAL:
+            # Nor is a row added to a public estate, or moved to one, here.
+            form = type(form.__name__, (PublicEstateRowsMixin, form), {})
+        return form
 
 
 @admin.register(models.Mechanism)

@@ -16,6 +16,7 @@ from .nominations import (
     Review,
     ReviewScore,
 )
+from .pending import PendingChange
 from .profile import Activity, Honor, KeyFigure, Mechanism, MechanismType, Metric, MetricType, Photo
 from .regions import City, Province
 from .staff import StaffProfile
@@ -40,6 +41,7 @@ __all__ = [
     "Nomination",
     "NominationTransition",
     "Objection",
+    "PendingChange",
     "Photo",
     "PropertyCompany",
     "Province",

@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from estates.admin.history import person_name
 from estates.enums import CampaignPhase, EstateType, NominationState
 from estates.models import (
     CampaignPhaseChange,
@@ -23,6 +22,7 @@ from estates.models import (
     PropertyCompany,
     Review,
 )
+from estates.people import person_name
 from estates.roles import ROLE_PERMISSIONS, Role, sync_role_groups
 from estates.workflow import assign_reviewer, transition
 

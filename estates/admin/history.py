@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import models
 from ..access import visible
 from ..numbers import plain_number
+from ..people import person_name
 from ..roles import role_of
 
 EMPTY = _("（空）")
@@ -33,30 +34,16 @@ SECONDS = _("Y年n月j日 H:i:s")
 # --- People ---------------------------------------------------------------------------------
 
 
-def person_name(user):
-    """Who someone is to their colleagues: the full name (Chinese order, family name first),
-    else the user name, never an e-mail address (only its part before the @)."""
-    if user is None:
-        return str(EMPTY)
-    family, given = user.last_name.strip(), user.first_name.strip()
-    if family and given and not (family + given).isascii():
-        name = family + given
-    else:
-        name = user.get_full_name().strip()
-    name = name or user.get_username()
-    return name.split("@", 1)[0] if "@" in name else name
-
-
 def actor_label(user):
-    """ "王明（部级管理员）": the person and the role they acted in (read from the groups the
-    page prefetched, see with_people())."""
+    """The person and the role they acted in, e.g. "王明（部级管理员）" (the role read from the
+    groups the page prefetched with people())."""
     if user is None:
         return str(EMPTY)
     cache = getattr(user, "_prefetched_objects_cache", {})
     if "groups" in cache and not hasattr(user, "_role_group_names"):
         user._role_group_names = {group.name for group in cache["groups"]}
     role = role_of(user)
-    name = person_name(user)
+    name = person_name(user, EMPTY)
     return f"{name}（{role.label}）" if role is not None else name
 
 
@@ -275,7 +262,7 @@ def history_name(obj):
     if isinstance(obj, models.Review):
         return _("评审：%(estate)s · %(reviewer)s") % {
             "estate": obj.nomination.estate,
-            "reviewer": person_name(obj.reviewer),
+            "reviewer": person_name(obj.reviewer, EMPTY),
         }
     return str(obj)
 

@@ -3,6 +3,7 @@
 from django import template
 
 from ..admin import history
+from ..people import person_name
 
 register = template.Library()
 
@@ -16,7 +17,7 @@ def actor(user):
 @register.filter
 def person(user):
     """The person's name, never an e-mail address."""
-    return history.person_name(user)
+    return person_name(user, history.EMPTY)
 
 
 @register.filter

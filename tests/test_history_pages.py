@@ -21,10 +21,11 @@ from estates.models import (
     Nomination,
     PropertyCompany,
     Review,
+    ReviewScore,
 )
 from estates.people import person_name
 from estates.roles import ROLE_PERMISSIONS, Role, sync_role_groups
-from estates.workflow import assign_reviewer, transition
+from estates.workflow import assign_reviewer, submit_review, transition
 
 from .builders import campaign_like, make_estate, make_staff
 from .html import parse
@@ -391,3 +392,101 @@ def test_review_history_queries_do_not_grow_with_entries(client, ministry, clerk
     client.force_login(ministry)
 
     assert queries(client, history_url(reviews[0])) == queries(client, history_url(reviews[1]))
+
+
+def test_the_nomination_log_list_and_rows_read_in_words(client, ministry, clerk):
+    nomination = returned_then_not_selected(ministry, clerk)
+    entry = nomination.transitions.get(to_state=S.DRAFT)
+    client.force_login(ministry)
+
+    listed = client.get(reverse("admin:estates_nominationtransition_changelist"))
+    row = client.get(reverse("admin:estates_nominationtransition_change", args=[entry.pk]))
+
+    rows = parse(listed.content).find("table", id="result_list").find("tbody").find_all("tr")
+    cells = [[td.clean_text() for td in tr.find_all("td")][:2] for tr in rows]
+    assert ["已提交 → 草稿", "王明（部级管理员）"] in cells
+    assert ["草稿 → 已提交", "李青（省级填报员）"] in cells
+    reason = (
+        parse(row.content).find("div", class_="field-reason_text").find("div", class_="readonly")
+    )
+    assert len(reason.find_all("br")) == 3 and reason.clean_text().startswith("一、满意度")
+    assert_no_codes_or_english(page_text(listed) + page_text(row))
+
+
+# --- A handed-in review is a record --------------------------------------------------------------
+
+
+def review_of(ministry, clerk, name):
+    nomination = evidenced_nomination(linyi_estate(name=name), slug=f"rv-{name}")
+    transition(nomination, S.SUBMITTED, clerk)
+    nomination.campaign.phase = CampaignPhase.REVIEWING
+    nomination.campaign.save()
+    reviewer = make_staff("reviewer", "hebei")
+    reviewer.last_name = "张华"
+    reviewer.save()
+    return assign_reviewer(nomination, reviewer, ministry)
+
+
+def hand_in(review):
+    review.scores.update(score=85)
+    submit_review(review, review.reviewer)
+    review.refresh_from_db()
+    return review
+
+
+def test_a_handed_in_review_offers_no_delete_and_its_address_says_why(client, ministry, clerk):
+    review = hand_in(review_of(ministry, clerk, "已交苑"))
+    client.force_login(ministry)
+    change = reverse("admin:estates_review_change", args=[review.pk])
+
+    page = client.get(change)
+    refused = client.get(reverse("admin:estates_review_delete", args=[review.pk]), follow=True)
+
+    assert parse(page.content).find("a", class_="deletelink") is None
+    assert refused.redirect_chain == [(change, 302)]
+    [message] = [str(m) for m in refused.context["messages"]]
+    assert message.startswith("“评审：已交苑 · 张华”已于 20")
+    assert message.endswith("提交，是评审记录，不能删除。")
+    assert Review.objects.filter(pk=review.pk).exists()
+
+
+def test_bulk_delete_refuses_a_selection_holding_a_handed_in_review(client, ministry, clerk):
+    kept = hand_in(review_of(ministry, clerk, "批量已交苑"))
+    still_open = review_of(ministry, clerk, "批量未交苑")
+    client.force_login(ministry)
+
+    response = client.post(
+        reverse("admin:estates_review_changelist"),
+        {"action": "delete_selected", "_selected_action": [kept.pk, still_open.pk]},
+        follow=True,
+    )
+
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.endswith("是评审记录，不能删除。")
+    assert Review.objects.filter(pk__in=[kept.pk, still_open.pk]).count() == 2
+
+
+def test_an_open_review_is_deleted_with_its_score_rows(client, ministry, clerk):
+    review = review_of(ministry, clerk, "误派苑")
+    client.force_login(ministry)
+
+    response = client.post(
+        reverse("admin:estates_review_delete", args=[review.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not Review.objects.filter(pk=review.pk).exists()
+    assert not ReviewScore.objects.filter(review_id=review.pk).exists()
+
+
+def test_review_rows_are_named_by_estate_and_reviewer_never_none(client, ministry, clerk):
+    review = review_of(ministry, clerk, "未打分苑")
+    client.force_login(review.reviewer)
+
+    page = client.get(reverse("admin:estates_review_change", args=[review.pk]))
+
+    tree = parse(page.content)
+    assert tree.find("div", id="content").find("h2").clean_text() == "未打分苑 · 张华"
+    rows = [p.clean_text() for p in tree.find_all("td", class_="original")]
+    assert rows[0] == "（一）发挥党建引领物业管理作用：未打分"
+    assert "None" not in page_text(page)

@@ -14,14 +14,15 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from .enums import OPEN_OBJECTION_STATES, ObjectionState
+from .enums import IN_PROCESS_STATES, OPEN_OBJECTION_STATES, ObjectionState
 from .enums import CampaignPhase as P
 from .enums import NominationState as S
 from .models import (
     Campaign,
+    CampaignPhaseChange,
     Metric,
     Nomination,
     NominationTransition,
@@ -98,9 +99,7 @@ def transition(nomination, to_state, actor, reason=""):
     Raises PermissionDenied when the actor may not make this move, ValidationError (with a
     Chinese message) when the move is not possible now.
     """
-    reason = (reason or "").strip()
-    if "\x00" in reason:  # typed by no one, and PostgreSQL cannot store it
-        raise ValidationError(_("理由中不能包含空字符（\\x00）。"), code="reason_nul")
+    reason = _clean_reason(reason)
     with transaction.atomic():
         locked = (
             Nomination.objects.select_for_update()
@@ -237,14 +236,92 @@ NEXT_PHASE = {
     P.REVIEWING: P.NOTICE,
     P.PUBLISHED: P.ARCHIVED,
 }
+# The phases in which nominations are decided, in order; a phase never goes back.
+DECIDING_PHASES = (P.DRAFT, P.NOMINATING, P.REVIEWING, P.NOTICE)
+DECISIONS = frozenset({S.SELECTED, S.NOT_SELECTED})
+BLOCKERS_NAMED = 10  # in a refusal's message; the admin page lists them all
 
 
-def advance_phase(campaign, actor):
-    """Move the campaign to its next phase (not to publication, which publish_results does)."""
+def blocking_states(phase):
+    """The states of nominations in process that can no longer be decided (入选 or 未入选)
+    once their campaign is in `phase`: every move that leads on from them belongs to an earlier
+    phase. Worked out from MOVES, so a new move or phase is checked too. Withdrawal is the
+    province's choice, not a way for the campaign to finish, and does not count."""
+    if phase not in DECIDING_PHASES:
+        return IN_PROCESS_STATES  # results are out: every decision is made before
+    first = DECIDING_PHASES.index(phase)
+    phases = range(first, len(DECIDING_PHASES))
+    # (state, i): from `state`, with the campaign in phase i, a decision can be reached.
+    decidable = {(state, i) for state in DECISIONS for i in phases}
+    grown = True
+    while grown:
+        grown = False
+        for (from_state, to_state), move in MOVES.items():
+            if to_state == S.WITHDRAWN:
+                continue
+            for i in phases:
+                # The move, made in this phase or a later one, leads where a decision is reachable.
+                if (from_state, i) not in decidable and any(
+                    DECIDING_PHASES[j] in move.phases and (to_state, j) in decidable
+                    for j in range(i, len(DECIDING_PHASES))
+                ):
+                    decidable.add((from_state, i))
+                    grown = True
+    return frozenset(s for s in IN_PROCESS_STATES if (s, first) not in decidable)
+
+
+def blocking_nominations(campaign, phase):
+    """The campaign's nominations that could no longer be decided in `phase`, with their
+    estate and province, in the official order of provinces, then by pinyin."""
+    return (
+        campaign.nominations.filter(state__in=blocking_states(phase))
+        .select_related("estate__province")
+        .order_by("estate__province__display_order", "estate__name_pinyin", "pk")
+    )
+
+
+def moves_in_phase(state, phase):
+    """The labels of the moves that lead on from `state` in `phase` (what to do about a
+    nomination that blocks a phase change)."""
+    return [
+        move.label
+        for (from_state, _to), move in MOVES.items()
+        if from_state == state and phase in move.phases
+    ]
+
+
+def notice_is_over(campaign, now=None):
+    """Whether the announced notice period has ended: it runs to the end of notice_ends_on in
+    the site's time zone. Without an end date no end was announced, and none is waited for
+    (a campaign on notice keeps its dates: Campaign.clean)."""
+    if campaign.notice_ends_on is None:
+        return True
+    today = timezone.localdate(now, timezone.get_default_timezone())
+    return today > campaign.notice_ends_on
+
+
+def phase_step_problem(campaign, target):
+    """Why the campaign cannot move to phase `target` yet apart from its nominations (a
+    ValidationError), or None. The one statement of the rule: the confirmation page shows it,
+    advance_phase() enforces it."""
+    if target == P.NOTICE and not (campaign.notice_starts_on and campaign.notice_ends_on):
+        return ValidationError(
+            _("进入公示前请先填写公示开始和结束日期。"), code="notice_dates_missing"
+        )
+    return None
+
+
+def advance_phase(campaign, actor, *, from_phase=None, reason=""):
+    """Move the campaign to its next phase (not to publication, which publish_results does).
+
+    `from_phase` is the phase the person saw when confirming: if the campaign has moved on
+    since (a second click, a colleague), nothing is done. A step that would leave nominations
+    that can no longer be decided is refused, naming them."""
     if role_of(actor) != Role.MINISTRY:
         raise PermissionDenied(_("只有部级管理员可以推进评选阶段。"))
+    reason = _clean_reason(reason)
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        locked = _locked_campaign(campaign, from_phase)
         target = NEXT_PHASE.get(locked.phase)
         if target is None:
             raise ValidationError(
@@ -252,42 +329,111 @@ def advance_phase(campaign, actor):
                 code="use_publish",
                 params={"phase": locked.get_phase_display()},
             )
-        if target == P.NOTICE and not (locked.notice_starts_on and locked.notice_ends_on):
-            raise ValidationError(
-                _("进入公示前请先填写公示开始和结束日期。"), code="notice_dates_missing"
-            )
-        locked.phase = target
-        locked.save()
+        problem = phase_step_problem(locked, target)
+        if problem is not None:
+            raise problem
+        _refuse_blocked(locked, target)
+        _change_phase(locked, target, actor, reason)
     campaign.refresh_from_db()
     return campaign
 
 
-def publish_results(campaign, actor):
-    """Release every selected estate of the campaign at once, in one transaction."""
+def publish_results(campaign, actor, *, override=False, reason="", from_phase=None):
+    """Release every selected estate of the campaign at once, in one transaction.
+
+    Not before the announced end of the notice period, unless the ministry overrides that
+    deliberately with a reason, which the log keeps."""
     if role_of(actor) != Role.MINISTRY:
         raise PermissionDenied(_("只有部级管理员可以发布评选结果。"))
+    reason = _clean_reason(reason)
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        locked = _locked_campaign(campaign, from_phase)
         if locked.phase != P.NOTICE:
             raise ValidationError(
                 _("只有处于公示阶段的评选活动才能发布结果（现在是“%(phase)s”）。"),
                 code="wrong_phase",
                 params={"phase": locked.get_phase_display()},
             )
-        undecided = locked.nominations.filter(
-            state__in=[S.SUBMITTED, S.UNDER_REVIEW, S.SHORTLISTED, S.ON_NOTICE]
-        ).count()
-        if undecided:
+        _refuse_blocked(locked, P.PUBLISHED)
+        early = not notice_is_over(locked)
+        if early and not override:
             raise ValidationError(
-                _("还有 %(count)s 项推荐尚未确定是否入选，全部确定后才能发布结果。"),
-                code="undecided",
-                params={"count": undecided},
+                _(
+                    "公示期到 %(end)s 结束，结束前不能发布结果。如确需提前发布，"
+                    "请勾选“在公示期结束前发布”并填写理由。"
+                ),
+                code="notice_not_over",
+                params={"end": _date(locked.notice_ends_on)},
             )
-        locked.phase = P.PUBLISHED
+        if early and not reason:
+            raise ValidationError(_("在公示期结束前发布结果需要填写理由。"), code="reason_required")
         locked.results_published_at = timezone.now()
-        locked.save()
+        _change_phase(locked, P.PUBLISHED, actor, reason, overridden=early)
     campaign.refresh_from_db()
     return campaign
+
+
+def _clean_reason(reason):
+    reason = (reason or "").strip()
+    if "\x00" in reason:  # typed by no one, and PostgreSQL cannot store it
+        raise ValidationError(_("理由中不能包含空字符（\\x00）。"), code="reason_nul")
+    return reason
+
+
+def _locked_campaign(campaign, from_phase):
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if from_phase is not None and locked.phase != from_phase:
+        raise ValidationError(
+            _(
+                "评选活动现在已是“%(phase)s”阶段（可能有人刚刚改过，或按钮被点了两次），"
+                "这次没有作任何改动。"
+            ),
+            code="phase_moved",
+            params={"phase": locked.get_phase_display()},
+        )
+    return locked
+
+
+def _refuse_blocked(campaign, target):
+    blockers = list(blocking_nominations(campaign, target)[: BLOCKERS_NAMED + 1])
+    if not blockers:
+        return
+    count = blocking_nominations(campaign, target).count()
+    named = "；".join(
+        f"{n.estate.name}（{n.estate.province.short_name}，{n.get_state_display()}）"
+        for n in blockers[:BLOCKERS_NAMED]
+    )
+    if count > BLOCKERS_NAMED:
+        named += _("等")
+    if target == P.PUBLISHED:
+        message = _("还有 %(count)s 项推荐尚未确定是否入选，全部确定后才能发布结果：%(items)s。")
+    else:
+        message = _(
+            "还有 %(count)s 项推荐进入“%(phase)s”阶段后将无法再作出决定，请先处理：%(items)s。"
+        )
+    raise ValidationError(
+        message,
+        code="undecided" if target == P.PUBLISHED else "blocked",
+        params={"count": count, "items": named, "phase": P(target).label},
+    )
+
+
+def _change_phase(campaign, target, actor, reason, overridden=False):
+    from_phase = campaign.phase
+    campaign.phase = target
+    campaign.save()
+    CampaignPhaseChange.objects.create(
+        campaign=campaign,
+        from_phase=from_phase,
+        to_phase=target,
+        actor=actor,
+        reason=reason,
+        overridden=overridden,
+    )
+
+
+def _date(day):
+    return formats.date_format(day, _("Y年n月j日"))
 
 
 def reviewer_problem(nomination, reviewer):

@@ -250,13 +250,24 @@ def test_a_review_history_is_named_by_estate_and_reviewer(client, ministry, cler
 
 def test_history_pages_render_in_english_too(ministry, clerk):
     nomination = returned_then_not_selected(ministry, clerk)
-    nomination_admin = admin.site._registry[Nomination]
+    version = nomination.history.earliest()
+    review = review_of(ministry, clerk, "英文苑")
     request = RequestFactory().get("/")
     request.user = ministry
+    pages = [
+        lambda: admin.site._registry[Nomination].history_view(request, str(nomination.pk)),
+        lambda: admin.site._registry[Nomination].history_form_view(
+            request, str(nomination.pk), str(version.pk)
+        ),
+        lambda: admin.site._registry[Review].history_view(request, str(review.pk)),
+    ]
     with translation.override("en"):
-        response = nomination_admin.history_view(request, str(nomination.pk))
-    assert response.status_code == 200
-    assert "临沂美好苑" in response.content.decode()
+        for open_page in pages:
+            response = open_page()
+            if hasattr(response, "render"):
+                response.render()
+            assert response.status_code == 200
+            assert "苑" in response.content.decode()
 
 
 # --- The nomination's log on its own page -----------------------------------------------------
@@ -368,6 +379,23 @@ def test_nomination_history_and_log_queries_do_not_grow_with_moves(client, minis
     assert queries(client, reverse(change, args=[few.pk])) == queries(
         client, reverse(change, args=[many.pk])
     )
+
+
+def test_campaign_phase_log_queries_do_not_grow_with_entries(client, ministry):
+    campaign = campaign_like("shandong-2023", CampaignPhase.NOMINATING, slug="phase-queries")
+    url = reverse("admin:estates_campaignphasechange_changelist")
+    client.force_login(ministry)
+    counts = []
+    for entries in (2, 9):
+        for _n in range(entries):
+            CampaignPhaseChange.objects.create(
+                campaign=campaign,
+                from_phase=CampaignPhase.DRAFT,
+                to_phase=CampaignPhase.NOMINATING,
+                actor=make_staff("ministry"),
+            )
+        counts.append(queries(client, url))
+    assert counts[0] == counts[1]
 
 
 def test_review_history_queries_do_not_grow_with_entries(client, ministry, clerk):
@@ -490,3 +518,29 @@ def test_review_rows_are_named_by_estate_and_reviewer_never_none(client, ministr
     rows = [p.clean_text() for p in tree.find_all("td", class_="original")]
     assert rows[0] == "（一）发挥党建引领物业管理作用：未打分"
     assert "None" not in page_text(page)
+
+
+def form_data(tree):
+    """What the browser would post back of a form as it was served."""
+    data = {}
+    for node in tree.find_all("input"):
+        if node.attrs.get("name") and node.attrs.get("type") not in ("submit", "checkbox"):
+            data[node.attrs["name"]] = node.attrs.get("value", "")
+    for node in tree.find_all("textarea"):
+        data[node.attrs["name"]] = node.text()
+    return data
+
+
+def test_a_score_over_100_is_refused_as_a_score_not_a_percentage(client, ministry, clerk):
+    review = review_of(ministry, clerk, "超分苑")
+    client.force_login(review.reviewer)
+    url = reverse("admin:estates_review_change", args=[review.pk])
+    data = form_data(parse(client.get(url).content))
+    [score] = [name for name in data if name.endswith("-0-score")]
+    data[score] = "120"
+
+    page = client.post(url, data)
+
+    errors = [ul.clean_text() for ul in parse(page.content).find_all("ul", class_="errorlist")]
+    assert errors == ["得分不能大于 100（满分 100 分）。"]
+    assert not review.scores.filter(score=120).exists()

@@ -288,8 +288,9 @@ class LogColumns:
         return entry.reason or EMPTY
 
     def get_queryset(self, request):
-        rows = super().get_queryset(request).select_related("actor")
-        return rows.prefetch_related(people("actor"))
+        # No select_related() here: the admin list applies list_select_related only to a
+        # queryset without one.
+        return super().get_queryset(request).prefetch_related(people("actor"))
 
 
 class LogInline(LogColumns, admin.TabularInline):
@@ -307,7 +308,7 @@ class LogInline(LogColumns, admin.TabularInline):
         css = {"all": ["css/history.css"]}
 
     def get_queryset(self, request):
-        return visible(super().get_queryset(request), request.user)
+        return visible(super().get_queryset(request), request.user).select_related("actor")
 
     def has_add_permission(self, request, obj=None):
         return False

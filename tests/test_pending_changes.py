@@ -320,6 +320,8 @@ def test_a_change_to_fields_changed_since_is_not_approved_without_seeing_them(
     estate.refresh_from_db()
     assert estate.overview == "部里改过的概况。"
 
+    listed_again = editor.get(pending_list_url()).content.decode()
+    assert "需核对：提交后“概况”已被他人修改" in listed_again
     # The page shows the three versions …
     page = editor.get(change_url(change))
     [row] = page.context["rows"]

@@ -61,6 +61,10 @@ def outcome_message(estate, change, outcome):
     return OUTCOME_MESSAGES[outcome] % {"estate": estate, "fields": "、".join(labels)}
 
 
+def _folded(fieldset):
+    return "collapse" in fieldset[1].get("classes", ())
+
+
 class ReviewedEditsMixin:
     """For the estate's admin: a provincial clerk's save of a public estate is kept as a change
     waiting for review instead of being saved (estates/pending.py); the page opens with the
@@ -88,7 +92,11 @@ class ReviewedEditsMixin:
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if held_for_review(request, obj) and self.has_change_permission(request, obj):
-            fieldsets = [*fieldsets, (_("提交审核"), {"fields": ["review_note"]})]
+            # After what is typed, before the folded record.
+            at = next((i for i, fieldset in enumerate(fieldsets) if _folded(fieldset)), None)
+            at = len(fieldsets) if at is None else at
+            note = (_("提交审核"), {"fields": ["review_note"]})
+            fieldsets = [*fieldsets[:at], note, *fieldsets[at:]]
         return fieldsets
 
     def save_model(self, request, obj, form, change):
@@ -220,6 +228,9 @@ class PendingChangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_help_text = _("按小区名称搜索")
     actions = ["approve_selected", "reject_selected"]
     fields = ["state"]  # the page shows the change itself (its template), not a form
+
+    class Media:
+        css = {"all": ["css/pending-changes.css"]}
 
     def get_queryset(self, request):
         changes = (
@@ -399,7 +410,7 @@ class PendingChangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
             labels.append(str(_("修改说明")))
         return Truncator("、".join(labels)).chars(40)
 
-    @admin.display(description=_("核对"))
+    @admin.display(description=_("审核情况"))
     def check(self, change):
         if not change.is_open:
             when = timezone.localtime(change.decided_at).strftime("%Y-%m-%d %H:%M")
@@ -411,7 +422,7 @@ class PendingChangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         clashing = pending.conflicts(change, change.estate)
         if not clashing:
             return "—"
-        return _("提交后已被他人修改：%(fields)s") % {"fields": pending.labels_of(clashing)}
+        return _("需核对：提交后%(fields)s已被他人修改") % {"fields": pending.labels_of(clashing)}
 
 
 def _number(data, name="seen_version"):

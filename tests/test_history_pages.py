@@ -544,3 +544,18 @@ def test_a_score_over_100_is_refused_as_a_score_not_a_percentage(client, ministr
     errors = [ul.clean_text() for ul in parse(page.content).find_all("ul", class_="errorlist")]
     assert errors == ["得分不能大于 100（满分 100 分）。"]
     assert not review.scores.filter(score=120).exists()
+
+
+def test_a_replaced_photo_shows_as_files_not_storage_paths(client, ministry):
+    from estates.models import Photo
+
+    estate = linyi_estate(name="照片苑")
+    photo = Photo.objects.create(estate=estate, image="photos/2026/ab12.jpg", caption="小区入口")
+    edit(photo, ministry, image="photos/2026/cd34.jpg", caption="小区南门入口", is_cover=True)
+    client.force_login(ministry)
+
+    text = page_text(client.get(history_url(photo)))
+
+    assert "图片： 文件 ab12.jpg → 文件 cd34.jpg" in text
+    assert "封面： 否 → 是" in text
+    assert "photos/" not in text and "True" not in text

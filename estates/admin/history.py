@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.db.models import BooleanField, Prefetch
+from django.db.models import BooleanField, FileField, Prefetch
 from django.utils import formats, timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +67,8 @@ def display_value(model_field, value, names=None):
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, BooleanField):
         return str(_("是") if value else _("否"))
+    if isinstance(model_field, FileField):
+        return _("文件 %(name)s") % {"name": str(value).rsplit("/", 1)[-1]}
     if isinstance(value, datetime):
         return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
     if isinstance(value, date):

@@ -559,3 +559,17 @@ def test_a_replaced_photo_shows_as_files_not_storage_paths(client, ministry):
     assert "图片： 文件 ab12.jpg → 文件 cd34.jpg" in text
     assert "封面： 否 → 是" in text
     assert "photos/" not in text and "True" not in text
+
+
+def test_an_evidence_history_names_its_estate_and_its_first_kept_version(client, ministry):
+    nomination = evidenced_nomination(linyi_estate(name="材料苑"))  # boxes made in bulk
+    evidence = nomination.criterion_evidence.order_by("criterion__number").first()
+    edit(evidence, ministry, text="已落实。")
+    edit(evidence, ministry, text="已落实。\n新增：成立业委会党支部，每月召开联席会议。")
+    client.force_login(ministry)
+
+    text = page_text(client.get(history_url(evidence)))
+
+    assert text.startswith("修改历史（材料苑 · （一）发挥党建引领物业管理作用）")
+    assert "新增段落：新增：成立业委会党支部，每月召开联席会议。" in text
+    assert text.endswith("最早记录的版本，更早的内容没有记录。 共 2 个版本")

@@ -166,8 +166,9 @@ def annotate_changes(records, before_oldest=None):
     older = [*records[1:], before_oldest]
     pairs = [(newer, old) for newer, old in zip(records, older, strict=True) if old is not None]
     names = related_names(pairs)
-    for record in records:
+    for record, old in zip(records, older, strict=True):
         record.readable_changes = []
+        record.first_recorded = old is None  # the versions before it were not kept
     for newer, old in pairs:
         if newer.history_type == "~":
             newer.readable_changes = [
@@ -260,13 +261,16 @@ def change_sentences(entry):
 
 def history_name(obj):
     """The row a history page is about, as staff call it: a review by its estate and its
-    reviewer ("评审：奥正诚园南区 · 张三"), anything else by its name."""
+    reviewer ("评审：奥正诚园南区 · 张三"), an estate's or a nomination's row (a metric, an
+    evidence text) with the estate's name before its own, anything else by its name."""
     if isinstance(obj, models.Review):
         return _("评审：%(estate)s · %(reviewer)s") % {
             "estate": obj.nomination.estate,
             "reviewer": person_name(obj.reviewer, EMPTY),
         }
-    return str(obj)
+    owner = getattr(obj, "nomination", None) or obj
+    estate = getattr(owner, "estate", None) if not isinstance(obj, models.Nomination) else None
+    return f"{estate} · {obj}" if estate is not None else str(obj)
 
 
 # --- The workflow's logs on the pages they belong to --------------------------------------------

@@ -1,7 +1,10 @@
-"""Nominations with one evidence box per criterion and required activity, the state panel and
-the transition log. Reviews are in reviews.py, objections in objections.py."""
+"""Nominations with one evidence box per criterion and required activity, the state moves made
+from the page's own form, and the transition log. The list's actions are in
+nomination_actions.py and its work filters in nomination_filters.py; reviews are in
+reviews.py, objections in objections.py."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
@@ -13,16 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import models
 from ..access import can_change_nomination
+from ..bulk import below_thresholds, refusal
 from ..enums import NominationState
+from ..models.nominations import REVIEWABLE_STATES
 from ..models.profile import latest_metric_value
 from ..numbers import two_places
 from ..roles import Role, role_of
 from ..spreadsheets.resources import NominationResource
-from ..workflow import (
-    allowed_moves,
-    shortlist_warnings,
-    transition,
-)
+from ..workflow import MOVES, allowed_moves, shortlist_warnings, transition
 from .base import (
     DomainAdmin,
     ReadOnlyAdminMixin,
@@ -32,7 +33,16 @@ from .base import (
     without_nul,
 )
 from .estates import _percent
+from .nomination_actions import NominationActionsMixin
+from .nomination_filters import EvidenceFilter, ReturnedFilter, ReviewersFilter
 from .spreadsheets import SpreadsheetExportMixin
+
+# The page's move buttons are in its own form, so a click saves what was typed first.
+MOVE = "_transition"
+MOVE_REASON = "_transition_reason"
+UNSENT_REASON = "nomination-%s-unsent-reason"
+# Columns for the ministry's decisions only.
+MINISTRY_COLUMNS = ("review_total", "review_spread", "reviewers", "threshold_mark")
 
 
 class EvidenceInline(ScopedInlineMixin, admin.StackedInline):
@@ -85,52 +95,57 @@ class TransitionInline(ScopedInlineMixin, admin.TabularInline):
         return False
 
 
-def _total(model):
+def _count(rows, key):
+    """How many of `rows` there are for the outer row, as a correlated subquery: unlike a
+    grouped Count, PostgreSQL works it out only for the rows of the page shown, and the
+    list's count query leaves it out (the unique (nomination, …) indexes answer it)."""
     return Coalesce(
         Subquery(
-            model.objects.filter(campaign=OuterRef("campaign"))
-            .values("campaign")
-            .annotate(n=Count("pk"))
-            .values("n")[:1],
+            rows.values(key).annotate(n=Count("pk")).values("n")[:1],
             output_field=IntegerField(),
         ),
         0,
     )
+
+
+def _total(model):
+    return _count(model.objects.filter(campaign=OuterRef("campaign")), "campaign")
 
 
 def _filled(model):
-    """The nomination's evidence boxes with text, as a correlated subquery: unlike a grouped
-    Count, PostgreSQL works it out only for the rows of the page shown, and the list's
-    count query leaves it out (the unique (nomination, …) index answers it)."""
-    return Coalesce(
-        Subquery(
-            model.objects.filter(nomination=OuterRef("pk"))
-            .exclude(text="")
-            .values("nomination")
-            .annotate(n=Count("pk"))
-            .values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        0,
-    )
+    """The nomination's evidence boxes with text."""
+    return _count(model.objects.filter(nomination=OuterRef("pk")).exclude(text=""), "nomination")
 
 
 @admin.register(models.Nomination)
-class NominationAdmin(SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin):
+class NominationAdmin(
+    NominationActionsMixin, SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin
+):
     resource_classes = [NominationResource]
     change_form_template = "admin/estates/nomination/change_form.html"
+    change_list_template = "admin/estates/nomination/change_list.html"
+    # The threshold mark beside the name, where a narrow screen still shows it.
     list_display = [
         "estate",
+        "threshold_mark",
         "province",
         "campaign_label",
         "state",
-        "evidence_progress",
-        "review_total",
-        "review_spread",
         "satisfaction",
         "fee_collection",
+        "reviewers",
+        "review_total",
+        "review_spread",
+        "evidence_progress",
     ]
-    list_filter = ["campaign", "state", "estate__province"]
+    list_filter = [
+        "campaign",
+        "state",
+        "estate__province",
+        ReviewersFilter,
+        EvidenceFilter,
+        ReturnedFilter,
+    ]
     list_select_related = ["estate__province", "campaign__province", "campaign__city"]
     search_fields = ["estate__name"]
     search_help_text = _("可按小区名称、拼音或拼音首字母搜索")
@@ -156,9 +171,17 @@ class NominationAdmin(SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin):
     def get_list_display(self, request):
         columns = list(super().get_list_display(request))
         if role_of(request.user) != Role.MINISTRY:
-            # Scores and their spread are for the ministry's decision only.
-            columns = [c for c in columns if c not in ("review_total", "review_spread")]
+            # Scores, reviewers and thresholds are for the ministry's decision only.
+            columns = [c for c in columns if c not in MINISTRY_COLUMNS]
+        if "campaign__id__exact" in request.GET:
+            columns.remove("campaign_label")  # one campaign: the filter names it
         return columns
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if role_of(request.user) != Role.MINISTRY:
+            filters = [f for f in filters if f is not ReviewersFilter]
+        return filters
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -199,7 +222,11 @@ class NominationAdmin(SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin):
                 activities_filled=_filled(models.ActivityEvidence),
                 criteria_total=_total(models.Criterion),
                 activities_total=_total(models.ActivityRequirement),
+                reviews_assigned=_count(
+                    models.Review.objects.filter(nomination=OuterRef("pk")), "nomination"
+                ),
             )
+            .annotate(below_threshold=below_thresholds())
         )
 
     def get_search_results(self, request, queryset, search_term):
@@ -240,20 +267,48 @@ class NominationAdmin(SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin):
         ]
 
     def transition_view(self, request, object_id):
+        """A move alone (to_state, reason), for scripts; the page's buttons post its form."""
         if request.method != "POST":
             raise Http404
         nomination = get_object_or_404(self.get_queryset(request), pk=object_id)
+        return self._move(request, nomination, request.POST.get("to_state", ""), "reason")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and MOVE in request.POST and object_id is not None:
+            nomination = self.get_object(request, unquote(object_id))
+            if nomination is not None and not self.has_change_permission(request, nomination):
+                # Shown read-only (a province's handed-in nomination): the reason is all
+                # there is to type, so the move is all there is to do.
+                return self._move(request, nomination, request.POST[MOVE], MOVE_REASON)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if change and MOVE in request.POST and not form.has_changed():
+            return  # nothing typed in its own fields: the move saves it, one version
+        super().save_model(request, obj, form, change)
+
+    def response_change(self, request, obj):
+        # Called once the form and its evidence boxes are saved: then the move.
+        if MOVE in request.POST:
+            return self._move(request, obj, request.POST[MOVE], MOVE_REASON, saved=True)
+        return super().response_change(request, obj)
+
+    def _move(self, request, nomination, to_state, reason_field, saved=False):
+        reason = request.POST.get(reason_field, "")
+        move = MOVES.get((nomination.state, to_state))
+        label = move.label if move else dict(NominationState.choices).get(to_state, to_state)
         try:
-            transition(
-                nomination,
-                request.POST.get("to_state", ""),
-                request.user,
-                request.POST.get("reason"),
-            )
-        except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-        except PermissionDenied as error:
-            self.message_user(request, str(error), messages.ERROR)
+            transition(nomination, to_state, request.user, reason)
+        except (ValidationError, PermissionDenied) as error:
+            text = refusal(error)
+            if saved:
+                text = _("本页填写的内容已保存，但没有执行“%(move)s”：%(why)s") % {
+                    "move": label,
+                    "why": text,
+                }
+            self.message_user(request, text, messages.ERROR)
+            if reason.strip():
+                request.session[UNSENT_REASON % nomination.pk] = reason  # shown again
         else:
             self.message_user(
                 request,
@@ -264,15 +319,41 @@ class NominationAdmin(SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin):
             if nomination.state == NominationState.SHORTLISTED:
                 for warning in shortlist_warnings(nomination):
                     self.message_user(request, warning, messages.WARNING)
-        return HttpResponseRedirect(reverse("admin:estates_nomination_change", args=[object_id]))
+        return HttpResponseRedirect(
+            reverse("admin:estates_nomination_change", args=[nomination.pk])
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["moves"] = allowed_moves(obj, request.user)
-            context["missing_evidence"] = obj.missing_evidence()
-            if obj.state == NominationState.UNDER_REVIEW:
-                context["threshold_warnings"] = shortlist_warnings(obj)
+            context.update(self._moves_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _moves_context(self, request, obj):
+        """The state panel and the move buttons: what the user may do now, what they need."""
+        moves = allowed_moves(obj, request.user)
+        targets = dict(moves)
+        context = {
+            "moves": moves,
+            "reason_needed_for": [move.label for move in targets.values() if move.needs_reason],
+            "missing_evidence": obj.missing_evidence(),
+        }
+        if NominationState.SUBMITTED in targets:
+            context["submit_move"] = targets[NominationState.SUBMITTED].label
+        if NominationState.SHORTLISTED in targets:
+            context["threshold_warnings"] = shortlist_warnings(obj)
+            if context["threshold_warnings"]:
+                context["warned_move"] = NominationState.SHORTLISTED.value
+        if role_of(request.user) == Role.MINISTRY and obj.state in REVIEWABLE_STATES:
+            url = reverse("admin:estates_review_add")
+            context["assign_reviewer_url"] = f"{url}?nomination={obj.pk}"
+        if request.method == "POST":
+            # The form came back with errors: the move was not made, the reason stays.
+            context["move_reason"] = request.POST.get(MOVE_REASON, "")
+            attempted = MOVES.get((obj.state, request.POST.get(MOVE)))
+            context["attempted_move"] = attempted.label if attempted else ""
+        else:
+            context["move_reason"] = request.session.pop(UNSENT_REASON % obj.pk, "")
+        return context
 
     @admin.display(description=_("评选活动"), ordering="campaign__year")
     def campaign_label(self, nomination):
@@ -301,6 +382,19 @@ class NominationAdmin(SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin):
     @admin.display(description=_("物业费收缴率"), ordering="latest_fee_collection")
     def fee_collection(self, nomination):
         return _percent(nomination.latest_fee_collection)
+
+    @admin.display(description=_("评审专家"), ordering="reviews_assigned")
+    def reviewers(self, nomination):
+        return _("%(assigned)s/%(wanted)s") % {
+            "assigned": nomination.reviews_assigned,
+            "wanted": nomination.campaign.reviewers_per_nomination,
+        }
+
+    @admin.display(description=_("门槛"), empty_value="")
+    def threshold_mark(self, nomination):
+        if not nomination.below_threshold:
+            return ""
+        return format_html('<strong class="nomination-below">{}</strong>', _("低于门槛"))
 
     @admin.display(description=_("材料"))
     def evidence_progress(self, nomination):

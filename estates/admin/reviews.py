@@ -2,19 +2,28 @@
 reviewer scores each principle requirement and hands the review in, after which it is a
 record (estates/models/nominations.py, Review.scoring_closed)."""
 
+from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from .. import models
+from ..access import visible
+from ..assignment import reviewer_label, reviewers_with_load
 from ..numbers import two_places
-from ..roles import GROUP_NAMES, Role, role_of
+from ..roles import Role, role_of
 from ..versions import VersionCheckedForm
 from ..workflow import assign_reviewer, reviewer_problem, submit_review
-from .base import ReadOnlyAdminMixin, ReferenceAdmin, ScopedInlineMixin, VersionedAdminMixin
+from .base import (
+    ReadOnlyAdminMixin,
+    ReferenceAdmin,
+    ScopedInlineMixin,
+    VersionedAdminMixin,
+    usable_key,
+)
+from .nomination_filters import HandedInFilter
 
 
 class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
@@ -40,6 +49,13 @@ class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
         return score.criterion.weight
 
 
+class ReviewerChoiceField(forms.ModelChoiceField):
+    """Reviewers named with their province and load: “王五（江苏，已分配 12 项，未提交 3 项）”."""
+
+    def label_from_instance(self, user):
+        return reviewer_label(user, user.load, user.open_reviews)
+
+
 class ReviewForm(VersionCheckedForm):
     class Meta:
         model = models.Review
@@ -63,6 +79,7 @@ class ReviewForm(VersionCheckedForm):
 class ReviewAdmin(VersionedAdminMixin, ReferenceAdmin):
     form = ReviewForm
     list_display = ["nomination", "reviewer", "total", "assigned_at", "submitted_at"]
+    list_filter = [HandedInFilter, "nomination__campaign"]
     list_select_related = ["nomination__estate", "nomination__campaign", "reviewer"]
     autocomplete_fields = ["nomination"]
     inlines = [ReviewScoreInline]
@@ -78,10 +95,27 @@ class ReviewAdmin(VersionedAdminMixin, ReferenceAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "reviewer":
-            kwargs["queryset"] = get_user_model().objects.filter(
-                groups__name=GROUP_NAMES[Role.REVIEWER], is_active=True
+            kwargs["queryset"] = reviewers_with_load(self._campaign_chosen(request))
+            kwargs["form_class"] = ReviewerChoiceField
+            kwargs["help_text"] = _(
+                "括号里是专家的省份和工作量：已分配的是所选推荐的评选活动（未选时为评审中的"
+                "评选活动）中分给他的评审，未提交的是其中还没有交回的。"
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _campaign_chosen(self, request):
+        """The campaign of the nomination the form was opened for (?nomination=) or posted
+        with, which the reviewers' load is counted in; None when there is none yet."""
+        key = request.POST.get("nomination") or request.GET.get("nomination")
+        if not key or not usable_key(models.Nomination._meta.pk, key):
+            return None
+        nomination = (
+            visible(models.Nomination.objects.all(), request.user)
+            .select_related("campaign")
+            .filter(pk=key)
+            .first()
+        )
+        return nomination.campaign if nomination else None
 
     def get_readonly_fields(self, request, obj=None):
         fields = ["assigned_at", "submitted_at"]

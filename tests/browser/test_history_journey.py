@@ -15,6 +15,7 @@ from estates.workflow import transition
 
 from ..builders import campaign_like, make_estate, make_staff
 from .conftest import screenshot
+from .test_site_in_chromium import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -141,3 +142,5 @@ def test_a_clerk_reads_the_reasons_and_the_ministry_reads_the_estates_history(
         assert f"新增段落：{OVERVIEW_ADDED}" in changes
         text = page.locator("#content").inner_text()
         assert "None" not in text and "households" not in text and "Changes" not in text
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0

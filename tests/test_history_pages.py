@@ -320,6 +320,9 @@ def test_another_province_never_sees_the_log(client, ministry, clerk):
 def test_campaign_phase_log_reads_in_words(client, ministry):
     campaign = campaign_like("shandong-2023", CampaignPhase.NOMINATING, slug="phase-log")
     CampaignPhaseChange.objects.create(
+        campaign=campaign, from_phase=CampaignPhase.REVIEWING, to_phase=CampaignPhase.NOTICE
+    )
+    CampaignPhaseChange.objects.create(
         campaign=campaign,
         from_phase=CampaignPhase.NOTICE,
         to_phase=CampaignPhase.PUBLISHED,
@@ -331,9 +334,12 @@ def test_campaign_phase_log_reads_in_words(client, ministry):
 
     response = client.get(reverse("admin:estates_campaignphasechange_changelist"))
 
-    row = parse(response.content).find("table", id="result_list").find("tbody").find("tr")
-    cells = [cell.clean_text() for cell in row.find_all("td")]
-    assert cells[:3] == ["公示中 → 结果已发布", "王明（部级管理员）", "是"]
+    rows = parse(response.content).find("table", id="result_list").find("tbody").find_all("tr")
+    cells = [[cell.clean_text() for cell in row.find_all("td")][:3] for row in rows]
+    assert cells == [  # the latest first
+        ["公示中 → 结果已发布", "王明（部级管理员）", "是"],
+        ["评审中 → 公示中", "（空）", "否"],
+    ]
     assert_no_codes_or_english(page_text(response))
 
 

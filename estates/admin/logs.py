@@ -13,5 +13,6 @@ class CampaignPhaseChangeAdmin(PhaseLogColumns, ReadOnlyAdminMixin, ReferenceAdm
     list_display = ["campaign", "change", "who", "override", "at"]
     list_filter = ["campaign", "overridden"]
     list_select_related = ["campaign__province", "actor"]
+    ordering = ["-at", "-pk"]  # a log: the latest change first
     fields = ["campaign", "change", "who", "override", "reason_text", "at"]
     readonly_fields = fields

@@ -18,6 +18,7 @@ from estates.enums import CampaignPhase, EstateType, NominationState
 from estates.models import (
     CampaignPhaseChange,
     City,
+    Estate,
     Nomination,
     PropertyCompany,
     Review,
@@ -579,3 +580,18 @@ def test_an_evidence_history_names_its_estate_and_its_first_kept_version(client,
     assert text.startswith("修改历史（材料苑 · （一）发挥党建引领物业管理作用）")
     assert "新增段落：新增：成立业委会党支部，每月召开联席会议。" in text
     assert text.endswith("最早记录的版本，更早的内容没有记录。 共 2 个版本")
+
+
+def test_the_last_version_on_a_page_is_compared_with_the_one_on_the_next(
+    client, ministry, monkeypatch
+):
+    monkeypatch.setattr(type(admin.site._registry[Estate]), "history_list_per_page", 2)
+    estate = linyi_estate(name="翻页苑", households=100)
+    edit(estate, ministry, households=200)
+    edit(estate, ministry, households=300)
+    client.force_login(ministry)
+
+    tree = parse(client.get(history_url(estate)).content)
+
+    changes = [ul.clean_text() for ul in tree.find_all("ul", class_="history-changes")]
+    assert changes == ["户数（户）： 200 → 300", "户数（户）： 100 → 200"]

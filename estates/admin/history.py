@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
-from django.db.models import BooleanField, FileField, Prefetch
+from django.db.models import BooleanField, FileField, Prefetch, Q
 from django.utils import formats, timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -180,10 +180,12 @@ def annotate_changes(records, before_oldest=None):
 
 def version_before(record):
     """The version recorded just before this one, or None."""
+    earlier = Q(history_date__lt=record.history_date) | Q(
+        history_date=record.history_date, history_id__lt=record.history_id
+    )
     return (
         type(record)
-        ._default_manager.filter(id=record.id)
-        .filter(history_date__lte=record.history_date, history_id__lt=record.history_id)
+        ._default_manager.filter(earlier, id=record.id)
         .order_by("-history_date", "-history_id")
         .first()
     )

@@ -595,3 +595,19 @@ def test_the_last_version_on_a_page_is_compared_with_the_one_on_the_next(
 
     changes = [ul.clean_text() for ul in tree.find_all("ul", class_="history-changes")]
     assert changes == ["户数（户）： 200 → 300", "户数（户）： 100 → 200"]
+
+
+def test_a_blank_choice_reads_as_its_label(client, ministry):
+    from estates.enums import Approximation
+    from estates.models import KeyFigure
+
+    figure = KeyFigure.objects.create(
+        estate=linyi_estate(name="约数苑"), label="监控摄像", quantity=739, unit="台"
+    )
+    edit(figure, ministry, approximation=Approximation.ABOUT, quantity=740)
+    client.force_login(ministry)
+
+    text = page_text(client.get(history_url(figure)))
+
+    assert "数量： 739 → 740" in text
+    assert "约数： 精确 → 约" in text

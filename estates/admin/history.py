@@ -58,13 +58,14 @@ def people(path):
 
 def display_value(model_field, value, names=None):
     """One stored value as a person reads it."""
+    label = dict(model_field.flatchoices).get(value) if model_field.choices else None
+    if label is not None:
+        return str(label)  # a choice, even the blank one ("" is 精确 for an approximation)
     if value is None or value == "":
         return str(EMPTY)
     if model_field.is_relation:
         related = (names or {}).get((model_field.related_model, value))
         return str(related) if related is not None else _("（已删除，编号 %(id)s）") % {"id": value}
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, BooleanField):
         return str(_("是") if value else _("否"))
     if isinstance(model_field, FileField):

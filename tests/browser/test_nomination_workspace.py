@@ -326,6 +326,10 @@ def test_ministry_picks_one_reviewer_by_province_and_load(site, strict_page):
         assign_reviewer(row, wang, boss)
     log_in(page, site, "ministry-sun")
     page.goto(f"{site}/admin/estates/review/add/?nomination={rows[0].pk}")
+    # A screenshot does not show an opened drop-down: show its options as a list instead.
+    page.locator("select[name=reviewer]").evaluate(
+        "select => { select.size = 4; select.style.height = 'auto'; }"
+    )
     screenshot(page, "workspace-review-picker")
     options = page.locator("select[name=reviewer] option").all_inner_texts()
     assert "王五（江苏，已分配 2 项，未提交 2 项）" in options

@@ -286,3 +286,21 @@ def test_the_confirmation_asks_for_warnings_only_of_the_marked_rows(ministry, ca
     few = count([warned, *(nomination(campaign, satisfaction="96", fee="96") for _ in range(2))])
     many = count([warned, *(nomination(campaign, satisfaction="96", fee="96") for _ in range(20))])
     assert many == few
+
+
+@pytest.mark.parametrize("rows", ["", "x,y", "99999999999999999999", "１２"])
+def test_a_forged_row_list_moves_nothing_and_says_so(ministry, campaign, rows):
+    row = nomination(campaign)
+    page = run_action(ministry, "move_to_shortlisted", [row])
+    data = {
+        "action": "move_to_shortlisted",
+        "select_across": "0",
+        ACTION_CHECKBOX_NAME: [row.pk],
+        "rows": rows,
+        "_bulk_confirm": "1",
+    }
+    response = ministry.post(LIST, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["rows"] == ["所选推荐的编号有误，请回到列表重新选择。"]
+    assert states([row]) == [S.UNDER_REVIEW]
+    assert page.status_code == 200

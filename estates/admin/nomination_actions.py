@@ -14,11 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 from ..assignment import current_plan, save_plan
 from ..bulk import BULK_TARGETS, bulk_move, move_each, preview
-from ..models import Campaign
+from ..models import Campaign, Nomination
 from ..numbers import percent_text
 from ..roles import Role, role_of
+from .base import usable_key
 
 TEMPLATES = "admin/estates/nomination/"
+WRONG_ROWS = _("所选推荐的编号有误，请回到列表重新选择。")
 
 
 class BulkMoveForm(forms.Form):
@@ -31,7 +33,7 @@ class BulkMoveForm(forms.Form):
     )
     # The rows shown on the confirmation page: exactly these are moved, and each gets a
     # result, even one that has left the list's filter since.
-    rows = forms.CharField(widget=forms.HiddenInput)
+    rows = forms.CharField(widget=forms.HiddenInput, error_messages={"required": WRONG_ROWS})
 
     def __init__(self, *args, move, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,10 +42,17 @@ class BulkMoveForm(forms.Form):
             self.fields["reason"].label = _("理由（必填）")
 
     def clean_rows(self):
-        try:
-            return [int(pk) for pk in self.cleaned_data["rows"].split(",")]
-        except ValueError:
-            raise ValidationError(_("所选推荐的编号有误，请回到列表重新选择。")) from None
+        ids = row_ids(self.cleaned_data["rows"])
+        if not ids:
+            raise ValidationError(WRONG_ROWS)
+        return ids
+
+
+def row_ids(text):
+    """The nomination ids of the confirmation page's "rows" ("12,15,40"), those a column
+    can hold."""
+    pk = Nomination._meta.pk
+    return [int(key) for key in text.split(",") if key.isascii() and usable_key(pk, key)]
 
 
 class AssignmentForm(forms.Form):
@@ -95,8 +104,7 @@ class NominationActionsMixin:
                 title=_("%(move)s：结果") % {"move": move.label},
             )
         if confirmed:
-            ids = [pk for pk in request.POST.get("rows", "").split(",") if pk.isdigit()]
-            nominations = self._rows(request, ids)
+            nominations = self._rows(request, row_ids(request.POST.get("rows", "")))
         else:
             nominations = list(queryset.select_related("estate__province", "campaign"))
             form.initial["rows"] = ",".join(str(n.pk) for n in nominations)

@@ -11,7 +11,7 @@ from django.forms import modelform_factory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from estates.admin.campaign_forms import campaign_part_choices, campaign_part_field
+from estates.admin.campaign_choices import campaign_part_choices, campaign_part_field
 from estates.campaigns import copy_campaign, next_round, weights_problem
 from estates.enums import CampaignPhase, NominationState
 from estates.models import (
@@ -233,6 +233,22 @@ def test_the_campaign_form_refuses_weights_that_do_not_add_up(client):
     assert sum(campaign.criteria.values_list("weight", flat=True)) == 100
 
 
+def test_a_criterion_saved_on_its_own_page_warns_when_the_total_is_off(client):
+    ministry_client(client)
+    criterion = campaign_2025().criteria.get(number=9)
+    url = reverse("admin:estates_criterion_change", args=[criterion.pk])
+    data = form_post_data(client.get(url))
+    data["weight"] = criterion.weight + 1
+    response = client.post(url, data)
+    assert response.status_code == 302
+    warning, saved = [str(m) for m in get_messages(response.wsgi_request)]
+    assert warning == (
+        f"“{TITLE_2025}”：各项原则要求的权重之和应为 100，现在 9 项合计 101。"
+        "请调整“权重（%）”一栏，使合计为 100。可在评选活动页面一次调整各项权重。"
+    )
+    assert saved.startswith("成功修改了 原则要求")
+
+
 def sum_of(data, prefix):
     return sum(Decimal(str(data[f"{prefix}-{i}-weight"])) for i in range(9))
 
@@ -303,3 +319,20 @@ def test_a_requirement_names_its_campaign_only_when_asked():
     requirement = ActivityRequirement.objects.filter(campaign__slug="shandong-2023").first()
     assert str(requirement) == "（一）召开一次社区物业党建联席会"  # inside its own campaign
     assert requirement.choice_label() == "（一）召开一次社区物业党建联席会 · 2023 山东"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the three-line change to estates/admin/base.py described in the report "
+    "(foreign keys and list filters labelled by estates/admin/campaign_choices.py); "
+    "remove this mark with it",
+)
+def test_the_estate_page_names_the_campaign_of_each_required_activity(client):
+    ministry_client(client)
+    campaign_2025()
+    estate = make_estate(name="活动对应小区")
+    page = client.get(reverse("admin:estates_estate_change", args=[estate.pk]))
+    select = parse(page.content).find("select", id="id_activities-__prefix__-requirement")
+    labels = [option.clean_text() for option in select.find_all("option")]
+    assert "（一）召开一次社区物业党建联席会 · 2023 山东" in labels
+    assert "（一）召开一次社区物业党建联席会 · 2025 全国" in labels

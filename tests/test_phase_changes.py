@@ -28,6 +28,7 @@ from estates.workflow import (
 
 from .builders import campaign_like, make_estate, make_staff
 from .html import parse
+from .test_lost_updates import form_post_data
 
 pytestmark = pytest.mark.django_db
 
@@ -241,6 +242,21 @@ def test_publication_refused_for_undecided_nominations_names_them():
     assert refused.value.messages == [
         "还有 1 项推荐尚未确定是否入选，全部确定后才能发布结果：罗庄区公示中小区（山东，公示中）。"
     ]
+
+
+def test_a_campaign_on_notice_keeps_its_notice_dates(client):
+    ministry_client(client)
+    campaign = campaign_in(P.NOTICE, days_left=5)
+    url = reverse("admin:estates_campaign_change", args=[campaign.pk])
+    data = form_post_data(client.get(url))
+    data["notice_ends_on"] = ""
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["notice_ends_on"] == [
+        "公示期间不能清空公示日期：公开网站正在展示它，发布结果也以它为准。"
+    ]
+    campaign.refresh_from_db()
+    assert campaign.notice_ends_on is not None
 
 
 # ---------------------------------------------------------------------------------------------

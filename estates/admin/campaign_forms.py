@@ -1,5 +1,5 @@
-"""Forms of the campaign pages: a new round copied from an earlier one, the confirmation of a
-phase change, and choices of criteria and required activities that name their campaign."""
+"""Forms of the campaign pages: a new round copied from an earlier one, and the confirmation
+of a phase change."""
 
 from django import forms
 from django.utils.text import normalize_newlines
@@ -25,7 +25,7 @@ class CampaignCopyForm(forms.ModelForm):
         fields = ["year", "title", "slug"]
         formfield_callback = limited_formfield
         widgets = {
-            "title": forms.TextInput(attrs={"class": "vTextField"}),
+            "title": forms.TextInput(attrs={"class": "vLargeTextField"}),
             "slug": forms.TextInput(attrs={"class": "vTextField"}),
         }
 
@@ -99,35 +99,3 @@ class PhaseChangeForm(forms.Form):
         """Show a refusal of the workflow next to the field it concerns (or above the form)."""
         field = self.FIELD_OF_CODE.get(error.code)
         self.add_error(field if field in self.fields else None, error)
-
-
-class CampaignPartChoiceField(forms.ModelChoiceField):
-    """A choice of criteria or required activities of several campaigns: each campaign has
-    its own (一), (二) …, so each choice names its campaign ("（一）… · 2021 全国")."""
-
-    def label_from_instance(self, obj):
-        return obj.choice_label()
-
-
-CAMPAIGN_PARTS = (models.Criterion, models.ActivityRequirement)
-WITH_CAMPAIGN = ("campaign__province", "campaign__city")
-
-
-def campaign_part_field(db_field, kwargs):
-    """The arguments of formfield_for_foreignkey() for a foreign key: for one to a criterion
-    or a required activity, choices labelled by campaign (read in the same one query)."""
-    if db_field.related_model not in CAMPAIGN_PARTS:
-        return kwargs
-    queryset = kwargs.get("queryset", db_field.related_model._default_manager.all())
-    return {
-        **kwargs,
-        "form_class": CampaignPartChoiceField,
-        "queryset": queryset.select_related(*WITH_CAMPAIGN),
-    }
-
-
-def campaign_part_choices(queryset):
-    """(id, label) of criteria or required activities for a list filter, in one query."""
-    if queryset.model not in CAMPAIGN_PARTS:
-        return [(obj.pk, str(obj)) for obj in queryset]
-    return [(obj.pk, obj.choice_label()) for obj in queryset.select_related(*WITH_CAMPAIGN)]

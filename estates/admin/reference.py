@@ -331,6 +331,20 @@ class CriterionAdmin(CampaignPartAdminMixin, ReferenceAdmin):
     list_filter = ["campaign"]
     list_select_related = ["campaign"]
 
+    def save_model(self, request, obj, form, change):
+        # One criterion at a time cannot keep the total at 100 (the campaign's page can):
+        # saved, and said.
+        super().save_model(request, obj, form, change)
+        weights = list(obj.campaign.criteria.values_list("weight", flat=True))
+        problem = weights_problem(weights)
+        if problem:
+            self.message_user(
+                request,
+                _("“%(campaign)s”：%(problem)s可在评选活动页面一次调整各项权重。")
+                % {"campaign": obj.campaign, "problem": problem},
+                messages.WARNING,
+            )
+
 
 @admin.register(models.ActivityRequirement)
 class ActivityRequirementAdmin(CampaignPartAdminMixin, ReferenceAdmin):

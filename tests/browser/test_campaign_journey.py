@@ -47,8 +47,12 @@ class Pages:
         for page in (desktop, phone):
             log_in(page, site, "ministry-wang")
 
-    def shoot(self, name):
+    def shoot(self, name, again=None):
+        """Both widths of the desktop's page; `again` repeats on the phone what led to a
+        refusal (a page answered to a POST)."""
         self.phone.goto(self.desktop.url)
+        if again is not None:
+            again(self.phone)
         screenshot(self.desktop, name)
         screenshot(self.phone, name)
 
@@ -60,6 +64,18 @@ def confirm_step(page, button_text, reason=""):
         page.fill("#id_reason", reason)
     page.locator(".phase-form input[type=submit]").click()
     page.wait_for_selector(".messagelist .success")
+
+
+def mistaken_copy(page):
+    page.fill("#id_slug", "quanguo-2025")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".errornote")
+
+
+def early_publication(page):
+    page.fill("#id_reason", OVERRIDE_REASON)
+    page.locator(".phase-form input[type=submit]").click()
+    page.wait_for_selector(".form-row.errors")
 
 
 def test_ministry_runs_the_2026_round_from_the_2025_one(site, desktop, phone):
@@ -77,6 +93,14 @@ def test_ministry_runs_the_2026_round_from_the_2025_one(site, desktop, phone):
     assert page.input_value("#id_title") == "2026年度全国“加强物业管理 共建美好家园”典型案例评选"
     assert page.input_value("#id_slug") == "quanguo-2026"
     pages.shoot("campaign-copy-form")
+    # Last year's address pasted by mistake: refused, with what was typed kept.
+    mistaken_copy(page)
+    assert page.locator(".field-slug .errorlist").inner_text() == (
+        "网址标识“quanguo-2025”已被评选活动“2025年度全国“加强物业管理 共建美好家园”"
+        "典型案例评选”使用，请换一个。"
+    )
+    pages.shoot("campaign-copy-form-refused", again=mistaken_copy)
+    page.fill("#id_slug", "quanguo-2026")
     page.click("input[type=submit]")
     page.wait_for_selector(".messagelist .success")
     new = Campaign.objects.get(slug="quanguo-2026")
@@ -156,12 +180,12 @@ def test_ministry_runs_the_2026_round_from_the_2025_one(site, desktop, phone):
     page.get_by_role("link", name="发布评选结果").click()
     page.wait_for_selector(".phase-confirm")
     pages.shoot("campaign-confirm-publish")
-    page.locator(".phase-form input[type=submit]").click()
-    page.wait_for_selector(".field-override .errorlist, .form-row.errors .errorlist")
+    early_publication(page)  # with a reason, without the override
     assert "结束前不能发布结果" in page.locator(".form-row.errors").first.inner_text()
+    assert page.input_value("#id_reason") == OVERRIDE_REASON.replace("\r\n", "\n")
+    pages.shoot("campaign-confirm-publish-refused", again=early_publication)
     page.check("#id_override")
     page.fill("#id_reason", OVERRIDE_REASON)
-    pages.shoot("campaign-confirm-publish-refused")
     page.locator(".phase-form input[type=submit]").click()
     page.wait_for_selector(".messagelist .success")
     new.refresh_from_db()

@@ -398,7 +398,9 @@ def _refuse_blocked(campaign, target):
     blockers = list(blocking_nominations(campaign, target)[: BLOCKERS_NAMED + 1])
     if not blockers:
         return
-    count = blocking_nominations(campaign, target).count()
+    count = len(blockers)
+    if count > BLOCKERS_NAMED:
+        count = blocking_nominations(campaign, target).count()
     named = "；".join(
         f"{n.estate.name}（{n.estate.province.short_name}，{n.get_state_display()}）"
         for n in blockers[:BLOCKERS_NAMED]

@@ -268,3 +268,18 @@ def test_shortlisting_from_the_page_repeats_the_warnings_after_the_move():
         "业主满意度为 88.5%，低于本次评选的门槛 90%。",
         "物业费收缴率未知，本次评选的门槛是 85%。",
     ]
+
+
+def test_missing_evidence_is_flagged_on_drafts_only():
+    ministry = Client()
+    ministry.force_login(make_staff("ministry"))
+    draft = linyi_nomination()
+    reviewing = below_threshold_nomination()
+    draft_panel = parse(ministry.get(change_url(draft)).content).find(
+        "section", class_="nomination-state"
+    )
+    assert "还有 17 项材料未填写，提交前需全部填写。" in draft_panel.clean_text()
+    panel = parse(ministry.get(change_url(reviewing)).content).find(
+        "section", class_="nomination-state"
+    )
+    assert "未填写" not in panel.clean_text()

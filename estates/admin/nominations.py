@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import models
 from ..access import can_change_nomination
 from ..bulk import below_thresholds, refusal
-from ..enums import NominationState
+from ..enums import EDITABLE_STATES, NominationState
 from ..models.nominations import REVIEWABLE_STATES
 from ..models.profile import latest_metric_value
 from ..numbers import two_places
@@ -335,7 +335,8 @@ class NominationAdmin(
         context = {
             "moves": moves,
             "reason_needed_for": [move.label for move in targets.values() if move.needs_reason],
-            "missing_evidence": obj.missing_evidence(),
+            # What is still to write matters while it can be written: in a draft.
+            "missing_evidence": obj.missing_evidence() if obj.state in EDITABLE_STATES else [],
         }
         if NominationState.SUBMITTED in targets:
             context["submit_move"] = targets[NominationState.SUBMITTED].label

@@ -272,7 +272,7 @@ class ReviewedEstateForm(EstateAdminForm):
         if seen != now:
             self.data = self.data.copy()
             self.data[self.add_prefix("pending_seen")] = now  # a second save is made knowingly
-            raise forms.ValidationError(self._moved(seen, waiting), code="pending_moved")
+            raise forms.ValidationError(self._moved(seen, waiting), code="conflict")
         return cleaned
 
     def _moved(self, seen, waiting):

@@ -548,3 +548,9 @@ def test_values_are_shown_as_people_read_them(estate):
     assert pending.shown_value(fields["green_coverage"], "39.50") == "39.5"
     assert pending.shown_value(fields["households"], None) == "（空）"
     assert pending.shown_value(fields["tagline"], "") == "（空）"
+
+
+def test_the_admin_passes_djangos_checks():
+    from django.contrib import admin
+
+    assert admin.site._registry[PendingChange].check() == []

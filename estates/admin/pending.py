@@ -219,7 +219,7 @@ class PendingChangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "author",
         "submitted_at",
         "state",
-        "check",
+        "review_state",
     ]
     list_display_links = ["estate_name"]
     list_filter = [StateFilter, "estate__province"]
@@ -411,7 +411,7 @@ class PendingChangeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return Truncator("、".join(labels)).chars(40)
 
     @admin.display(description=_("审核情况"))
-    def check(self, change):
+    def review_state(self, change):
         if not change.is_open:
             when = timezone.localtime(change.decided_at).strftime("%Y-%m-%d %H:%M")
             return _("%(who)s 于 %(when)s %(state)s") % {

@@ -216,7 +216,7 @@ def test_a_change_overtaken_by_another_save_shows_three_versions_before_approval
     for width in (390, 1280):
         editor = staff_page(browser, site, "zhang-editor", width)
         editor.click("#content-main a[href$='/admin/estates/pendingchange/']")
-        assert "需核对" in editor.locator("#result_list .field-check").inner_text()
+        assert "需核对" in editor.locator("#result_list .field-review_state").inner_text()
         editor.click("#result_list a:text-is('奥正诚园南区')")
         editor.wait_for_selector(".field-change")
         assert editor.locator(".field-change.conflict h2").inner_text() == "概况 已被他人修改"

@@ -122,7 +122,13 @@ def token(change):
 # ---------------------------------------------------------------------------------------------
 # Submitting, approving, rejecting.
 
-SUBMITTED, UPDATED, WITHDRAWN, UNCHANGED = "submitted", "updated", "withdrawn", "unchanged"
+SUBMITTED, UPDATED, KEPT, WITHDRAWN, UNCHANGED = (
+    "submitted",
+    "updated",
+    "kept",  # saved again as it was: still waiting, unchanged
+    "withdrawn",
+    "unchanged",
+)
 
 
 def open_change(estate):
@@ -136,8 +142,9 @@ def open_change(estate):
 def submit(estate, values, author, note=""):
     """Keep a province's save of a public estate for review: `values` are the saved fields
     ({name: value as `value_from_object` gives it}). The estate's waiting change is created,
-    updated (the form opened with it), or withdrawn when nothing differs from the public
-    version any more. Returns (change or None, what happened)."""
+    updated (the form opened with it; kept as it is when saved again unchanged), or withdrawn
+    when nothing differs from the public version any more. Returns (change or None, what
+    happened)."""
     fields = {f.name: f for f in reviewed_fields()}
     note = (note or "").strip()
     with transaction.atomic():
@@ -157,6 +164,8 @@ def submit(estate, values, author, note=""):
                 return None, UNCHANGED
             _decide(change, State.WITHDRAWN, author)
             return change, WITHDRAWN
+        if change is not None and (change.values, change.note) == (changed, note):
+            return change, KEPT
         outcome = UPDATED if change is not None else SUBMITTED
         if change is None:
             change = PendingChange(estate=locked, author=author, revision=0)

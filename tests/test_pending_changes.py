@@ -143,6 +143,14 @@ def test_an_unchanged_save_from_a_browser_makes_no_change_to_review(estate, cler
     assert said(response) == ["“奥正诚园南区”的内容与公开的版本相同，没有需要审核的修改。"]
 
 
+def test_saving_the_waiting_change_again_unchanged_keeps_it_as_it_is(estate, clerk):
+    submit_overview(clerk, estate)
+    page = clerk.get(estate_url(estate))
+    response = clerk.post(estate_url(estate), as_a_browser_sends(form_post_data(page)))
+    assert said(response) == ["“奥正诚园南区”待审核的修改（概况）没有变化，仍在等待审核。"]
+    assert PendingChange.objects.get().revision == 1
+
+
 def test_saving_the_public_values_again_withdraws_the_waiting_change(estate, clerk):
     original = estate.overview
     submit_overview(clerk, estate)

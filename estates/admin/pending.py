@@ -49,6 +49,7 @@ OUTCOME_MESSAGES = {
     pending.UPDATED: _(
         "“%(estate)s”待审核的修改已更新（%(fields)s），仍在等待审核；公开网站仍显示原来的内容。"
     ),
+    pending.KEPT: _("“%(estate)s”待审核的修改（%(fields)s）没有变化，仍在等待审核。"),
     pending.WITHDRAWN: _("你填写的内容与公开的版本相同，“%(estate)s”待审核的修改已撤回。"),
     pending.UNCHANGED: _("“%(estate)s”的内容与公开的版本相同，没有需要审核的修改。"),
 }

@@ -92,6 +92,9 @@ def test_clerks_edit_waits_for_the_editor_who_approves_one_and_rejects_another(s
     assert clerk.locator(".review-banner h2").inner_text() == "你的修改正在等待审核"
     assert clerk.input_value("#id_overview") == FROM_WORD  # what was typed, as typed
     screenshot(clerk, "pending-journey-clerk-waiting")
+    clerk.set_viewport_size({"width": 390, "height": 844})
+    screenshot(clerk, "pending-journey-clerk-waiting")
+    clerk.set_viewport_size({"width": 1280, "height": 900})
 
     # The public page still shows the approved text.
     shown = public_text(browser, site, estate)

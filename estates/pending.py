@@ -99,9 +99,14 @@ def from_json(model_field, value):
 
 
 def stored_values(estate, names):
-    """{name: JSON value} of these fields of the estate as it is."""
+    """{name: JSON value} of these fields of the estate as it is (a name that is no longer a
+    reviewed field, in a change kept from before, is left out)."""
     fields = {f.name: f for f in reviewed_fields()}
-    return {name: to_json(fields[name], fields[name].value_from_object(estate)) for name in names}
+    return {
+        name: to_json(fields[name], fields[name].value_from_object(estate))
+        for name in names
+        if name in fields
+    }
 
 
 def form_values(change):
@@ -183,7 +188,7 @@ def submit(estate, values, author, note=""):
 def conflicts(change, estate):
     """The fields of the change that someone else has changed since it was made."""
     now = stored_values(estate, change.base_values)
-    return [name for name, value in change.base_values.items() if now[name] != value]
+    return [name for name, value in change.base_values.items() if now.get(name, value) != value]
 
 
 def approve(change, actor, seen_version=None):
@@ -212,7 +217,8 @@ def approve(change, actor, seen_version=None):
             )
         fields = {f.name: f for f in reviewed_fields()}
         for name, value in change.values.items():
-            setattr(estate, fields[name].attname, from_json(fields[name], value))
+            if name in fields:
+                setattr(estate, fields[name].attname, from_json(fields[name], value))
         try:
             estate.full_clean()
         except ValidationError as error:

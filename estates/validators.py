@@ -54,3 +54,8 @@ percentage_validators = [
     MinValueValidator(0, message=_("百分比不能小于 0。")),
     MaxValueValidator(100, message=_("百分比不能大于 100。")),
 ]
+# A reviewer's score is out of 100 points, not a percentage.
+score_validators = [
+    MinValueValidator(0, message=_("得分不能小于 0。")),
+    MaxValueValidator(100, message=_("得分不能大于 100（满分 100 分）。")),
+]

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from .access import visible
 from .enums import OPEN_OBJECTION_STATES, CampaignPhase, NominationState
 from .models import Campaign, Estate, Nomination, Objection, Photo, Review
+from .models.pending import PendingChange, PendingChangeState
+from .pending import visible_changes, waiting_for
 from .roles import Role, role_of
 
 # Campaigns with work in progress, newest first.
@@ -124,6 +126,7 @@ def _ministry(user):
             group.items.append(notice)
         group.items.append(_next_step(campaign))
         groups.append(group)
+    groups.append(Group(_("公开小区的修改"), [_pending_changes(user, _("待审核的修改"))]))
     return groups
 
 
@@ -151,27 +154,20 @@ def _date(day):
     return _("%(m)s月%(d)s日") % {"m": day.month, "d": day.day}
 
 
-# What stops each phase's next step: nominations still in these states.
-BLOCKING_STATES = {
-    CampaignPhase.REVIEWING: (NominationState.SUBMITTED, NominationState.UNDER_REVIEW),
-    CampaignPhase.NOTICE: (
-        NominationState.SUBMITTED,
-        NominationState.UNDER_REVIEW,
-        NominationState.SHORTLISTED,
-        NominationState.ON_NOTICE,
-    ),
-}
-
-
 def _next_step(campaign):
-    from .workflow import NEXT_PHASE
+    """The campaign's next step, and the nominations that must be decided before it: the
+    rule is the workflow's (blocking_states), the step the campaign page's (next_step)."""
+    from .campaigns import next_step
+    from .workflow import blocking_states
 
-    url = reverse("admin:estates_campaign_change", args=[campaign.pk])
-    if campaign.phase == CampaignPhase.NOTICE:
-        step = _("发布评选结果")
+    target = next_step(campaign)
+    if target is None:
+        return Item(_("下一步"), None, reverse("admin:estates_campaign_change", args=[campaign.pk]))
+    if target == CampaignPhase.PUBLISHED:
+        step, view = _("发布评选结果"), "publish"
     else:
-        step = _("推进到“%(phase)s”") % {"phase": CampaignPhase(NEXT_PHASE[campaign.phase]).label}
-    blocking = BLOCKING_STATES.get(campaign.phase)
+        step, view = _("推进到“%(phase)s”") % {"phase": CampaignPhase(target).label}, "advance"
+    blocking = sorted(blocking_states(target))
     waiting = campaign.nominations.filter(state__in=blocking).count() if blocking else 0
     if waiting:
         hint = _("%(step)s：还有 %(n)s 项推荐须先处理") % {"step": step, "n": waiting}
@@ -180,7 +176,17 @@ def _next_step(campaign):
         )
     else:
         hint = _("%(step)s：没有待处理的推荐") % {"step": step}
+        url = reverse(f"admin:estates_campaign_{view}", args=[campaign.pk])
     return Item(_("下一步"), waiting or None, url, hint=hint)
+
+
+def _pending_changes(user, label):
+    """Province edits of public estates waiting for review (estates/pending.py)."""
+    return Item(
+        label,
+        waiting_for(user).count(),
+        changelist("pendingchange", state=PendingChangeState.PENDING),
+    )
 
 
 def _province(user):
@@ -222,6 +228,26 @@ def _province(user):
                 )
             )
         groups.append(group)
+    groups.append(
+        Group(
+            _("公开小区的修改"),
+            [
+                _pending_changes(user, _("等待审核的修改")),
+                Item(
+                    _("被退回的修改"),
+                    visible_changes(
+                        PendingChange.objects.filter(
+                            state=PendingChangeState.REJECTED,
+                            decided_at__gte=timezone.now() - timedelta(days=30),
+                        ),
+                        user,
+                    ).count(),
+                    changelist("pendingchange", state=PendingChangeState.REJECTED),
+                    hint=_("最近 30 天内被退回的，可在小区页面看到理由"),
+                ),
+            ],
+        )
+    )
     return groups
 
 
@@ -291,6 +317,7 @@ def _editor(user):
                     missing_photos(selected).count(),
                     changelist("estate", public_gaps="photos"),
                 ),
+                _pending_changes(user, _("待审核的修改")),
             ],
         )
     ]

@@ -74,7 +74,7 @@ class EstateFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         labels = {
             "province": lambda p: p.display_name(),
-            "campaign": lambda c: f"{c.year} {c.display_title()}",
+            "campaign": lambda c: c.display_label(),
             "mechanism": lambda m: m.display_name(),
         }
         for name, label in labels.items():

@@ -123,6 +123,7 @@ SEEN = {
 ON_SITE = {"pub_bj", "pub_sd"}  # on every public page
 ON_NOTICE_PAGE = {"notice_sd"}  # on the notice page only
 # Estates whose rows (metrics, photos, evidence …) are probed in the admin: one of each kind.
+ROW_MODELS = ["mechanism", "metric", "keyfigure", "activity", "honor", "photo"]
 ROW_PROBES = ["pub_bj", "pub_sd", "draft_bj", "draft_sd", "review_bj", "review_hb", "selected_bj"]
 
 # ---------------------------------------------------------------------------------------------
@@ -154,19 +155,24 @@ MODELS = {
     "estates.criterionevidence": ModelRow(("vacd", "vacd", "v", "v"), DOMAIN),
     "estates.activityevidence": ModelRow(("vacd", "vacd", "v", "v"), DOMAIN),
     # The log is written by the workflow only: nobody adds, changes or deletes it here.
-    "estates.nominationtransition": ModelRow(("v", "", "", ""), LIST),
+    "estates.nominationtransition": ModelRow(("v", "v", "", ""), LIST),
+    "estates.campaignphasechange": ModelRow(("v", "", "", ""), LIST),
     "estates.review": ModelRow(("vacd", "", "vc", ""), LIST),
     # Score rows are made when a reviewer is assigned and given on the review's page only.
     "estates.reviewscore": ModelRow(("v", "", "v", ""), LIST),
     # Objections come from the public notice page; only the ministry handles them.
     "estates.objection": ModelRow(("vcd", "", "", ""), LIST),
+    # A province's edits of a public estate wait for review (estates/pending.py): made by
+    # saving the estate, decided on their own page by editors and the ministry ("decide"),
+    # read by the province that made them; nobody edits or deletes one.
+    "estates.pendingchange": ModelRow(("v", "v", "", "v"), LIST | {"decide"}),
     # Reference data.
     "estates.province": ModelRow(("vacd", "v", "v", "v"), LIST),
     "estates.city": ModelRow(("vacd", "va", "v", "v"), LIST),
     "estates.propertycompany": ModelRow(("vacd", "va", "v", "v"), LIST),
     "estates.mechanismtype": ModelRow(("vacd", "v", "v", "v"), LIST),
     "estates.metrictype": ModelRow(("vacd", "v", "v", "v"), LIST),
-    "estates.campaign": ModelRow(("vacd", "v", "v", "v"), LIST | {"advance", "publish"}),
+    "estates.campaign": ModelRow(("vacd", "v", "v", "v"), LIST | {"advance", "publish", "copy"}),
     "estates.criterion": ModelRow(("vacd", "v", "v", "v"), LIST),
     "estates.activityrequirement": ModelRow(("vacd", "v", "v", "v"), LIST),
     # No role's group holds these permissions: only superusers keep province quotas and
@@ -176,6 +182,7 @@ MODELS = {
     "auth.group": ModelRow(("", "", "", ""), LIST),
 }
 NOMINATION_DATA = {"estates.nomination", "estates.criterionevidence", "estates.activityevidence"}
+ESTATE_ROWS = {f"estates.{name}" for name in ROW_MODELS}
 
 # The admin site's own pages: URL name (or route, for the unnamed catch-all) -> kind.
 ADMIN_SITE_ROUTES = {
@@ -409,11 +416,40 @@ def build_world():
         if made:
             probes[model] = [estate_probe(k, obj) for k, obj in made]
     ministry = frozenset({"ministry"})
+    # A province reads the log of its own nominations (the reasons given to it).
     probes["estates.nominationtransition"] = [
-        Probe(k, str(world.nominations[k].transitions.get().pk), ministry)
-        for k in ["review_bj", "draft_sd", "pub_bj"]
+        Probe(k, str(world.nominations[k].transitions.get().pk), ministry | {province})
+        for k, province in [
+            ("review_bj", "beijing"),
+            ("draft_sd", "shandong"),
+            ("pub_bj", "beijing"),
+        ]
     ]
+    phase_change = m.CampaignPhaseChange.objects.create(
+        campaign=world.campaigns["notice"],
+        from_phase="reviewing",
+        to_phase="notice",
+        actor=users["ministry"],
+    )
+    probes["estates.campaignphasechange"] = [Probe("phase", str(phase_change.pk), ministry)]
     probes["estates.objection"] = [Probe("objection", str(objection.pk), ministry)]
+    # A change waiting for review on each public estate, made by its province.
+    probes["estates.pendingchange"] = [
+        Probe(
+            key,
+            str(
+                m.PendingChange.objects.create(
+                    estate=world.estates[key],
+                    author=users[province],
+                    base_version=world.estates[key].version,
+                    values={"tagline": "待审核的标题语"},
+                    base_values={"tagline": ""},
+                ).pk
+            ),
+            frozenset(SEEN[ESTATES[key][5]]),
+        )
+        for key, province in [("pub_bj", "beijing"), ("pub_sd", "shandong")]
+    ]
     probes["estates.review"] = [
         Probe("our review", str(ours.pk), frozenset({"ministry", "reviewer"})),
         *[Probe(f"other review {r.pk}", str(r.pk), ministry) for r in theirs],
@@ -565,7 +601,8 @@ def may_change_row(user, label, probe):
         return False
     if label in NOMINATION_DATA and user in ("beijing", "shandong"):
         return probe.state == S.DRAFT  # provinces edit a nomination only while it is a draft
-    return True
+    # A public estate's rows are read-only for its province (changes wait for review).
+    return not (label in ESTATE_ROWS and user in ("beijing", "shandong") and probe.published)
 
 
 def delete_answer(user, label, probe, path):
@@ -720,13 +757,19 @@ def model_asks(world, user, label, kind, route):
     if kind == "process_import":
         path = reverse(f"admin:{app}_{model}_{kind}")
         return [Ask(f"{label} {kind}", path, LOGIN if user == "anonymous" else 405, hidden)]
-    if kind in ("transition", "advance", "publish"):
-        source = "estates.nomination" if kind == "transition" else "estates.campaign"
+    if kind == "copy":
+        return copy_asks(world, user, label)
+    if kind in ("transition", "advance", "publish", "decide"):
+        source = {"transition": "estates.nomination", "decide": "estates.pendingchange"}.get(
+            kind, "estates.campaign"
+        )
         asks = []
         for probe in [*world.probes[source], Probe("missing", MISSING_ID)]:
             path = reverse(f"admin:{app}_{model}_{kind}", args=[int(probe.pk)])
             if user == "anonymous":
                 expected = LOGIN
+            elif sees(user, probe) and (user, kind, probe.label) in REFUSED_ON_ITS_PAGE:
+                expected = 200
             elif sees(user, probe):
                 # The move is refused with a message (a state that does not exist, a phase
                 # that cannot move, a role that may not): back to the row, nothing changed.
@@ -741,12 +784,18 @@ def model_asks(world, user, label, kind, route):
                     expected,
                     hidden,
                     method="POST",
-                    data={"to_state": "no-such-state"},
+                    data={"to_state": "no-such-state", "decision": "no-such-decision"},
                     group=group,
                     pk=probe.pk,
                 )
             )
         get_expected = LOGIN if user == "anonymous" else 404
+        if kind in ("advance", "publish") and user != "anonymous":
+            # The confirmation page: the ministry's; others are sent back to the campaign.
+            campaign_page = admin_object_path(label, "change", "1")
+            # Campaign 1's results are out: archiving is its step, publishing is not.
+            ministry_may = kind == "advance"
+            get_expected = 200 if user == "ministry" and ministry_may else (302, campaign_page)
         asks.append(
             Ask(
                 f"{label} {kind} GET",
@@ -757,6 +806,28 @@ def model_asks(world, user, label, kind, route):
         )
         return asks
     raise AssertionError(f"no requests for {label} {kind}")
+
+
+# A step the ministry may take but that is refused now answers on its confirmation page, with
+# the reason and what was typed (the notice period has not ended; drafts would block…).
+REFUSED_ON_ITS_PAGE = {("ministry", "publish", "notice"), ("ministry", "advance", "beijing")}
+
+
+def copy_asks(world, user, label):
+    """The copy page: the ministry's, for a campaign that exists; 403 to others whatever the id."""
+    asks = []
+    for probe in [*world.probes["estates.campaign"], Probe("missing", MISSING_ID)]:
+        path = reverse("admin:estates_campaign_copy", args=[int(probe.pk)])
+        if user == "anonymous":
+            expected = LOGIN
+        elif user != "ministry":
+            expected = 403
+        else:
+            expected = 200 if probe.label != "missing" else 404
+        asks.append(
+            Ask(f"{label} copy {probe.label}", path, expected, admin_markers_hidden_from(user))
+        )
+    return asks
 
 
 def admin_site_asks(world, user, kind, route):

@@ -321,12 +321,6 @@ def test_a_requirement_names_its_campaign_only_when_asked():
     assert requirement.choice_label() == "（一）召开一次社区物业党建联席会 · 2023 山东"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the three-line change to estates/admin/base.py described in the report "
-    "(foreign keys and list filters labelled by estates/admin/campaign_choices.py); "
-    "remove this mark with it",
-)
 def test_the_estate_page_names_the_campaign_of_each_required_activity(client):
     ministry_client(client)
     campaign_2025()

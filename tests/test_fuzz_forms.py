@@ -13,6 +13,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import normalize_newlines
 from hypothesis import event, given
 from hypothesis import strategies as st
 from PIL import Image
@@ -28,11 +29,13 @@ from estates.enums import (
 from estates.models import (
     Campaign,
     City,
+    Estate,
     MechanismType,
     MetricType,
     Nomination,
     NominationTransition,
     Objection,
+    PendingChange,
     Photo,
 )
 from estates.workflow import assign_reviewer
@@ -176,6 +179,13 @@ def check_answer(page, data, response, before, pks_before):
         saved = new.get()
     else:
         saved = page.model._default_manager.get(pk=pk)
+        # A province's save of a public estate waits for review (estates/pending.py): what
+        # was typed is in the waiting change, the estate keeps its approved text.
+        waiting = PendingChange.objects.filter(estate_id=pk, state="pending").first()
+        if page.model is Estate and waiting is not None:
+            for name, value in waiting.values.items():
+                if isinstance(value, str):
+                    setattr(saved, name, value)
     model_fields = {f.name for f in page.model._meta.concrete_fields}
     for name, field in page.form.fields.items():
         typed = data.get(name)
@@ -185,7 +195,7 @@ def check_answer(page, data, response, before, pks_before):
             and name != "slug"
             and isinstance(typed, str)
         ):
-            assert getattr(saved, name) == typed.strip(), name
+            assert getattr(saved, name) == normalize_newlines(typed.strip()), name
 
 
 @pytest.mark.parametrize("page_name", list(PAGES))
@@ -361,8 +371,15 @@ def test_campaign_phase_buttons_never_fail(client):
             )
             url = reverse(f"admin:estates_campaign_{action}", args=[campaign.pk])
             response = client.post(url)
-            assert response.status_code == 302
-            messages = [str(m) for m in get_messages(response.wsgi_request)]
+            assert response.status_code in (200, 302)
+            if response.status_code == 200:
+                # Refused on its confirmation page, with what was typed kept: nothing moved.
+                form = response.context["form"]
+                messages = [str(m) for errors in form.errors.values() for m in errors]
+                campaign_phase = type(campaign).objects.get(pk=campaign.pk).phase
+                assert campaign_phase == phase
+            else:
+                messages = [str(m) for m in get_messages(response.wsgi_request)]
             assert messages and all(is_chinese(m) for m in messages), messages
 
     press()
@@ -422,7 +439,7 @@ def test_photo_uploads_are_kept_clean_or_refused_clearly(client, settings, tmp_p
                 assert count > 0 and unclear == []
                 return
             photo = Photo.objects.get(estate=estate)
-            assert photo.caption == caption.strip()
+            assert photo.caption == normalize_newlines(caption.strip())
             assert photo.width and photo.height
             # A random name of the portal's own, never the sender's.
             assert re.fullmatch(rf"photos/{estate.slug}/[0-9a-f]{{32}}\.jpg", photo.image.name)

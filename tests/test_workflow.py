@@ -265,7 +265,9 @@ def test_publication_waits_for_every_decision_and_changes_nothing_until_then(cli
     transition(selected, S.SELECTED, ministry)
     with pytest.raises(ValidationError) as error:
         publish_results(campaign, ministry)
-    assert error.value.messages == ["还有 1 项推荐尚未确定是否入选，全部确定后才能发布结果。"]
+    assert error.value.messages == [
+        "还有 1 项推荐尚未确定是否入选，全部确定后才能发布结果：临沂参评小区（山东，公示中）。"
+    ]
     campaign.refresh_from_db()
     assert (campaign.phase, campaign.results_published_at) == (CampaignPhase.NOTICE, None)
     assert client.get(selected.estate.get_absolute_url()).status_code == 404
@@ -345,7 +347,8 @@ def test_the_story_of_one_nomination_reads_back_from_its_history(client):
         objection, ObjectionState.DISMISSED, ministry, response="收费已公示，异议不成立。"
     )
     transition(nomination, S.SELECTED, ministry)
-    publish_results(campaign, ministry)
+    # The notice period is still running: publishing now needs the override and its reason.
+    publish_results(campaign, ministry, override=True, reason="异议已办结，提前发布")
     transition(nomination, S.REVOKED, ministry, reason="复核发现材料不实")
     story = [
         (t.from_state, t.to_state, t.actor.username.split("-")[0])

@@ -2,8 +2,10 @@
 
 from . import (  # noqa: F401 - registers the admins
     estates,
+    logs,
     nominations,
     objections,
+    pending,
     reference,
     reviews,
     staff,

@@ -17,10 +17,11 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .. import models
 from ..access import visible
-from ..forms import FiniteDecimalField, SharedChoicesFormSet
+from ..forms import FiniteDecimalField, SharedChoicesFormSet, line_breaks_form_class
 from ..models.constraints import FORM_LIMITS
 from ..roles import Role, province_id_of, role_of
 from ..versions import VersionCheckedForm
+from .campaign_choices import campaign_part_choices, campaign_part_field
 from .history import LogEntryHistoryMixin, ReadableHistoryMixin
 
 PUBLISHED_MESSAGE = _(
@@ -65,7 +66,7 @@ class ScopedRelatedFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         related = field.related_model
         rows = visible(related._default_manager.all(), request.user)
-        return [(obj.pk, str(obj)) for obj in rows]
+        return campaign_part_choices(rows)
 
 
 def usable_key(field, value, using=None):
@@ -149,6 +150,10 @@ class FormFieldsMixin:
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, DecimalField):
             kwargs.setdefault("form_class", FiniteDecimalField)
+        # Text read with every line break as "\n": browsers post a textarea's lines with CRLF.
+        text_class = line_breaks_form_class(db_field)
+        if text_class is not None:
+            kwargs.setdefault("form_class", text_class)
         return super().formfield_for_dbfield(
             db_field, request, **{**constraint_limits(db_field), **kwargs}
         )
@@ -187,7 +192,9 @@ class ScopedAdminMixin(PermissionBeforeLookupMixin, FormFieldsMixin):
             )
         if related is models.Province and role_of(request.user) == Role.PROVINCIAL:
             kwargs["queryset"] = models.Province.objects.filter(pk=province_id_of(request.user))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(
+            db_field, request, **campaign_part_field(db_field, kwargs)
+        )
 
     def get_list_filter(self, request):
         # A province filter means nothing to staff who see one province only; every other
@@ -347,7 +354,9 @@ class ScopedInlineMixin(FormFieldsMixin):
         related = db_field.related_model
         if "queryset" not in kwargs and related._meta.app_label == "estates":
             kwargs["queryset"] = visible(related._default_manager.all(), request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(
+            db_field, request, **campaign_part_field(db_field, kwargs)
+        )
 
     def has_delete_permission(self, request, obj=None):
         # obj is the parent estate: rows of a published estate stay.

@@ -38,6 +38,7 @@ from .base import (
 )
 from .pending import ReviewedEditsMixin, held_for_review
 from .spreadsheets import SpreadsheetImportExportMixin
+from .worklist_filters import PublicGapsFilter
 
 EDITOR_TEXT_FIELDS = {"tagline", "overview", "highlights", "source_note"}
 
@@ -171,7 +172,7 @@ class CampaignFilter(admin.SimpleListFilter):
         from ..access import visible
 
         campaigns = visible(models.Campaign.objects.all(), request.user)
-        return [(str(c.pk), f"{c.year} {c}") for c in campaigns]
+        return [(str(c.pk), str(c)) for c in campaigns]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -223,7 +224,13 @@ class EstateAdmin(
         "nomination_state",
         "is_published",
     ]
-    list_filter = ["province", CampaignFilter, NominationStateFilter, "estate_type"]
+    list_filter = [
+        "province",
+        CampaignFilter,
+        NominationStateFilter,
+        "estate_type",
+        PublicGapsFilter,
+    ]
     list_select_related = ["province", "city"]
     list_per_page = 50
     search_fields = ["name"]  # widened to pinyin, initials, district, company below

@@ -33,6 +33,7 @@ from .base import (
     without_nul,
 )
 from .estates import _percent
+from .history import LogColumns, NominationLogInline
 from .nomination_actions import NominationActionsMixin
 from .nomination_filters import EvidenceFilter, ReturnedFilter, ReviewersFilter
 from .spreadsheets import SpreadsheetExportMixin
@@ -78,21 +79,6 @@ class ActivityEvidenceInline(EvidenceInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("requirement")
-
-
-class TransitionInline(ScopedInlineMixin, admin.TabularInline):
-    model = models.NominationTransition
-    extra = 0
-    can_delete = False
-    fields = ["at", "from_state", "to_state", "actor", "reason"]
-    readonly_fields = fields
-    verbose_name_plural = _("状态变更记录")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _count(rows, key):
@@ -161,7 +147,7 @@ class NominationAdmin(
         "submitted_at",
         "evidence_summary",
     ]
-    inlines = [CriterionEvidenceInline, ActivityEvidenceInline, TransitionInline]
+    inlines = [NominationLogInline, CriterionEvidenceInline, ActivityEvidenceInline]
     # Newest campaign first, then its provinces in official order. Campaign ids, not their
     # (year, level, slug) order: the campaign index hands PostgreSQL the rows presorted, so a
     # page of 100 is an incremental sort of one campaign's rows instead of a sort of every
@@ -471,7 +457,8 @@ class ActivityEvidenceAdmin(NominationDataAdmin):
 
 
 @admin.register(models.NominationTransition)
-class NominationTransitionAdmin(ReadOnlyAdminMixin, ReferenceAdmin):
-    list_display = ["nomination", "from_state", "to_state", "actor", "at"]
+class NominationTransitionAdmin(LogColumns, ReadOnlyAdminMixin, ReferenceAdmin):
+    list_display = ["nomination", "change", "who", "at"]
     list_select_related = ["nomination__estate", "nomination__campaign", "actor"]
-    readonly_fields = ["nomination", "from_state", "to_state", "actor", "reason", "at"]
+    fields = ["nomination", "change", "who", "reason_text", "at"]
+    readonly_fields = fields

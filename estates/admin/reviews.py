@@ -24,6 +24,7 @@ from .base import (
     usable_key,
 )
 from .nomination_filters import HandedInFilter
+from .review_records import HandedInReviewKeptMixin
 
 
 class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
@@ -76,7 +77,7 @@ class ReviewForm(VersionCheckedForm):
 
 
 @admin.register(models.Review)
-class ReviewAdmin(VersionedAdminMixin, ReferenceAdmin):
+class ReviewAdmin(HandedInReviewKeptMixin, VersionedAdminMixin, ReferenceAdmin):
     form = ReviewForm
     list_display = ["nomination", "reviewer", "total", "assigned_at", "submitted_at"]
     list_filter = [HandedInFilter, "nomination__campaign"]

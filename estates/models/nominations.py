@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..enums import RESULTS_PUBLIC_PHASES, CampaignPhase, NominationState, ObjectionState
-from ..validators import percentage_validators
+from ..numbers import plain_number
+from ..people import person_name
+from ..validators import score_validators
 from .campaigns import ActivityRequirement, Campaign, Criterion
 from .checks import CheckedModel
 from .estates import Estate
@@ -314,7 +316,7 @@ class Review(Versioned, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.nomination} · {self.reviewer}"
+        return f"{self.nomination.estate} · {person_name(self.reviewer)}"
 
     def scoring_closed(self):
         """Why this review's scores may not change now, or None while they may: scores are
@@ -354,7 +356,7 @@ class ReviewScore(CheckedModel):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=percentage_validators,
+        validators=score_validators,
         help_text=_("0 到 100 分；提交评审前每项都要打分。"),
     )
     comment = models.TextField(_("评语"), blank=True)
@@ -378,7 +380,8 @@ class ReviewScore(CheckedModel):
         ]
 
     def __str__(self):
-        return f"{self.criterion}：{self.score}"
+        score = _("未打分") if self.score is None else plain_number(self.score)
+        return f"{self.criterion}：{score}"
 
     def scoring_errors(self):
         """What is wrong with giving this score now, as a ValidationError's dict (empty when

@@ -1,5 +1,6 @@
-"""A provincial clerk adds a phone photo (a multi-picture JPEG, as many phones write) to their
-estate in the admin, in Chromium at phone and desktop width, and sees it stored and shown."""
+"""An editor adds a phone photo (a multi-picture JPEG, as many phones write) to a public estate
+in the admin, in Chromium at phone and desktop width, and sees it stored and shown. (A public
+estate's photos are not a province's to change: estates/pending.py.)"""
 
 import io
 from pathlib import Path
@@ -61,17 +62,15 @@ def loaded(page, selector):
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
-def test_provincial_clerk_adds_a_phone_photo_to_their_estate(
-    request, site, settings, tmp_path, device
-):
+def test_editor_adds_a_phone_photo_to_a_public_estate(request, site, settings, tmp_path, device):
     settings.MEDIA_ROOT = media = Path(tmp_path / "media")
     page = request.getfixturevalue(device)
     serve_media(page, site, media)
-    make_staff("provincial", "shandong", username="linyi-clerk")
+    make_staff("editor", username="zhang-editor")
     estate = Estate.objects.get(slug=LINYI)
 
     page.goto(site + "/admin/login/")
-    page.fill("#id_username", "linyi-clerk")
+    page.fill("#id_username", "zhang-editor")
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(site + "/admin/")

@@ -27,6 +27,7 @@ ACTIVE_PHASES = (
     CampaignPhase.REVIEWING,
     CampaignPhase.NOTICE,
 )
+S_SELECTED = NominationState.SELECTED
 # A notice period ending within this many days is flagged.
 NOTICE_ENDING_DAYS = 3
 
@@ -224,10 +225,11 @@ def _province(user):
                     label,
                     nominations.filter(state=state).count(),
                     changelist("nomination", **in_campaign, state__exact=state),
-                    hint=_("已作出的决定，可在推荐页面查看理由"),
+                    hint=_("已作出的决定，可在推荐页面查看理由") if state != S_SELECTED else "",
                 )
             )
-        groups.append(group)
+        if campaign.phase in ACTIVE_PHASES or any(item.count for item in group.items):
+            groups.append(group)  # a past round shows only where the province has decisions
     groups.append(
         Group(
             _("公开小区的修改"),

@@ -76,6 +76,18 @@ def desktop(browser):
     context.close()
 
 
+PASSWORD = "unused-in-tests"  # what tests.builders.make_staff gives every account
+
+
+def log_in(page, site, username):
+    """Sign a staff account in through the admin's login page."""
+    page.goto(site + "/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(site + "/admin/")
+
+
 def screenshot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     width = page.viewport_size["width"]

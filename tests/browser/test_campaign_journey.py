@@ -19,8 +19,7 @@ from estates.workflow import transition
 
 from ..builders import make_estate, make_staff
 from ..test_campaign_copy import campaign_2025
-from .conftest import screenshot
-from .test_integrity_journeys import log_in
+from .conftest import log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,12 +27,11 @@ from estates.roles import sync_role_groups
 
 from ..builders import make_estate, make_staff
 from ..test_campaign_copy import campaign_2025
-from .conftest import SCREENSHOTS, screenshot
+from .conftest import SCREENSHOTS, log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 S = NominationState
-PASSWORD = "unused-in-tests"
 # Evidence as pasted from a Word report: paragraphs, full-width punctuation.
 EVIDENCE = (
     "社区党组织牵头成立业委会党支部，物业项目经理担任支部委员；\n"
@@ -73,12 +72,7 @@ class Person:
         )
         self.page = self.context.new_page()
         self.site, self.username, self.role, self.clicks = site, username, role, 0
-        page = self.page
-        page.goto(site + "/admin/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(site + "/admin/")
+        log_in(self.page, site, username)
 
     def click(self, target):
         self.clicks += 1

@@ -14,12 +14,11 @@ from estates.roles import sync_role_groups
 from estates.workflow import transition
 
 from ..builders import campaign_like, make_estate, make_staff
-from .conftest import screenshot
+from .conftest import log_in, screenshot
 from .test_site_in_chromium import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "unused-in-tests"  # what builders.make_staff gives every account
 ESTATE = "临沂市兰山区金雀山街道沂河新苑（二期）"
 # As pasted from a Word letter: numbered paragraphs, a blank line, full-width punctuation.
 RETURN_REASON = (
@@ -31,14 +30,6 @@ RETURN_REASON = (
 NOT_SELECTED_REASON = "综合评分 72.5 分，未达到入选线（80 分）。"
 OVERVIEW = "沂河新苑位于兰山区金雀山街道，共 18 栋楼，2003 年建成。"
 OVERVIEW_ADDED = "2026年新增：加装电梯 12 部，改造雨污管网 3.2 公里。"
-
-
-def log_in(page, site, username):
-    page.goto(site + "/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(site + "/admin/")
 
 
 def open_nomination(page, site):

@@ -11,19 +11,9 @@ from estates.models import City, Estate, ImportUpload, Nomination
 from estates.workflow import assign_reviewer
 
 from ..builders import campaign_like, make_estate, make_staff
-from .conftest import screenshot
+from .conftest import log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PASSWORD = "unused-in-tests"  # what builders.make_staff gives every account
-
-
-def log_in(page, site, username):
-    page.goto(site + "/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(site + "/admin/")
 
 
 def clerks_sheet():

@@ -18,11 +18,10 @@ from estates.models import City, Metric, MetricType, Nomination, Province, Revie
 from estates.workflow import assign_reviewer
 
 from ..builders import campaign_like, make_estate, make_staff
-from .conftest import screenshot
+from .conftest import log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "unused-in-tests"  # what builders.make_staff gives every account
 S = NominationState
 _serial = itertools.count(1)
 
@@ -49,14 +48,6 @@ class Clicks:
     def choose(self, selector, label):
         self.count += 1
         self.page.select_option(selector, label=label)
-
-
-def log_in(page, site, username):
-    page.goto(site + "/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(site + "/admin/")
 
 
 def city(province_slug, slug, name):

@@ -10,11 +10,10 @@ from estates.models import Estate, PendingChange
 from estates.roles import sync_role_groups
 
 from ..builders import make_staff
-from .conftest import screenshot
+from .conftest import log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "unused-in-tests"  # what builders.make_staff gives every account
 LINYI = "aozhengchengyuannanqu"
 # Pasted from the province's Word report: paragraphs, full-width punctuation, a no-break space
 # and a trailing full-width space, a long sentence.
@@ -36,14 +35,6 @@ class Clicks:
     def __call__(self, selector):
         self.count += 1
         self.page.click(selector)
-
-
-def log_in(page, site, username):
-    page.goto(site + "/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(site + "/admin/")
 
 
 def staff_page(browser, site, username, width):

@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 from import_export import fields, resources
 from simple_history.utils import bulk_create_with_history
 
@@ -157,6 +158,54 @@ class ScopedResource(resources.ModelResource):
             except ValidationError as error:
                 errors[field] = error.error_list
         super().validate_instance(instance, errors, **kwargs)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        """Provincial staff change a public estate only through review (estates/pending.py):
+        a row of theirs that would change one is refused, naming each column that differs;
+        one that changes nothing is left as it is, unsaved (a save would move the estate's
+        version on, and a form open on it would then be refused as if someone had changed
+        it)."""
+        estate = self.public_estate(instance)
+        if estate is None or original is None:
+            return super().skip_row(instance, original, row, import_validation_errors)
+        changed = self.changed_fields(instance, original)
+        if changed:
+            self.check_scope(instance, row)  # another province's row is refused as such
+            refused = {field.attribute: self.public_refusal(estate) for field in changed}
+            raise ValidationError({**(import_validation_errors or {}), **refused})
+        return not import_validation_errors
+
+    def public_estate(self, instance):
+        """The public estate this row belongs to, when provincial staff import it; None
+        otherwise (the ministry's imports are not reviewed, nor the rows of other estates)."""
+        if self.user is None or role_of(self.user) != Role.PROVINCIAL:
+            return None
+        estate = self.estate_of(instance)
+        return estate if estate is not None and estate.is_published else None
+
+    def estate_of(self, instance):
+        return None
+
+    def changed_fields(self, instance, original):
+        """The imported fields whose values differ from the row as it was."""
+        return [
+            field
+            for field in self.get_import_fields()
+            if field.attribute
+            and not field.readonly
+            and field.get_value(instance) != field.get_value(original)
+        ]
+
+    def public_refusal(self, estate):
+        return _("“%(estate)s”已在公开网站展示，修改需经审核，请在小区页面中修改") % {
+            "estate": estate
+        }
+
+    def check_scope(self, instance, row):
+        """Refuse a row that this importer's province does not hold (before it is saved)."""
+
+    def before_save_instance(self, instance, row, **kwargs):
+        self.check_scope(instance, row)
 
     def import_province_id(self):
         if self.user is None or role_of(self.user) == Role.MINISTRY:
@@ -323,7 +372,20 @@ class EstateResource(ScopedResource):
             self._city_names[city] = {name_key(name) for (name,) in names}
         return self._city_names[city]
 
-    def before_save_instance(self, instance, row, **kwargs):
+    def estate_of(self, instance):
+        return instance if instance.pk else None
+
+    def changed_fields(self, instance, original):
+        # A metric column changes the estate when it adds a value (after_save_instance).
+        metrics = {f"latest_{kind.code}" for kind in self.metric_types}
+        changed = [
+            field
+            for field in super().changed_fields(instance, original)
+            if field.attribute not in metrics
+        ]
+        return changed + [self.fields[f"metric_{kind.code}"] for kind in self.new_values(instance)]
+
+    def check_scope(self, instance, row):
         self.check_province(instance.province, row)
         existing = instance.pk and models.Estate.objects.filter(pk=instance.pk).first()
         if existing and self.import_province_id() is not None:
@@ -334,18 +396,30 @@ class EstateResource(ScopedResource):
         instance.created_by_import = is_create
         super().save_instance(instance, is_create, row, **kwargs)
 
-    def after_save_instance(self, instance, row, **kwargs):
-        """A metric column whose value differs from the estate's latest adds a new value."""
+    def new_values(self, instance, is_create=False):
+        """{metric type: value} of the metric columns whose value differs from the estate's
+        latest (an empty cell leaves the latest as it is)."""
         given = {kind: getattr(instance, f"latest_{kind.code}", None) for kind in self.metric_types}
         if all(value is None for value in given.values()):
-            return
+            return {}
         latest = {}
-        if not instance.created_by_import:  # a new estate has no values yet
+        if not is_create:  # a new estate has no values yet
             latest = dict(
                 models.Metric.objects.filter(estate=instance, is_latest=True).values_list(
                     "metric_type_id", "value"
                 )
             )
+        return {
+            kind: value
+            for kind, value in given.items()
+            if value is not None and value != latest.get(kind.pk)
+        }
+
+    def after_save_instance(self, instance, row, **kwargs):
+        """A metric column whose value differs from the estate's latest adds a new value."""
+        given = self.new_values(instance, is_create=instance.created_by_import)
+        if not given:
+            return
         # The column holds the value as the sheet reports it today: dated so, it is the
         # latest, as the editor who typed it means (undated, every dated value would rank
         # above it and the profile would go on showing the old one).
@@ -362,7 +436,6 @@ class EstateResource(ScopedResource):
                     date_precision=DatePrecision.DAY,
                 )
                 for kind, value in given.items()
-                if value is not None and value != latest.get(kind.pk)
             ],
             models.Metric,
         )
@@ -403,7 +476,21 @@ class EstateRowResource(ScopedResource):
             raise ValidationError(problems)
         return super().get_instance(instance_loader, row)
 
-    def before_save_instance(self, instance, row, **kwargs):
+    def estate_of(self, instance):
+        return self.fields["estate"].get_value(instance)
+
+    def changed_fields(self, instance, original):
+        if original.pk is None:  # a new row: the estate it is added to is what changes
+            return [self.fields["estate"]]
+        return super().changed_fields(instance, original)
+
+    def public_refusal(self, estate):
+        return _(
+            "“%(estate)s”已在公开网站展示，增改它的%(rows)s需经审核：请在小区页面的"
+            "“修改说明”中写明要增改的内容，由编辑或部级管理员审核"
+        ) % {"estate": estate, "rows": self._meta.model._meta.verbose_name}
+
+    def check_scope(self, instance, row):
         # Row sheets have no province column: the estate's 网址标识 places the row.
         self.check_province(instance.estate.province, row, column="小区网址标识")
 

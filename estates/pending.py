@@ -267,7 +267,9 @@ def _locked_open(change, actor, deciders=DECIDERS):
     if role_of(actor) not in deciders:
         raise PermissionDenied(_("您没有权限处理这项修改。"))
     locked = (
-        PendingChange.objects.select_for_update()
+        # of=self: decided_by is null until the change is decided, and PostgreSQL cannot
+        # lock the nullable side of the outer join that select_related makes for it.
+        PendingChange.objects.select_for_update(of=("self",))
         .select_related("estate", "decided_by")
         .get(pk=change.pk)
     )

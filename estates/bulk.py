@@ -13,7 +13,7 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from .enums import NominationState as S
-from .workflow import MOVES, allowed_moves, shortlist_warnings, transition
+from .workflow import MOVES, allowed_moves, selecting_ends_notice, shortlist_warnings, transition
 
 # The moves the ministry makes on many nominations at once, in the order of the process.
 BULK_TARGETS = (S.UNDER_REVIEW, S.SHORTLISTED, S.ON_NOTICE, S.SELECTED, S.NOT_SELECTED)
@@ -77,14 +77,14 @@ def preview(nominations, to_state, actor):
     return rows
 
 
-def move_each(nominations, to_state, actor, reason=""):
+def move_each(nominations, to_state, actor, reason="", early=False):
     """Make the move on every nomination, each on its own; [Row] with done and the reason of
-    every refusal."""
+    every refusal. `early`: selecting before the notice period ends, deliberately."""
     rows = []
     for nomination in nominations:
         row = Row(nomination)
         try:
-            transition(nomination, to_state, actor, reason)
+            transition(nomination, to_state, actor, reason, early=early)
         except (ValidationError, PermissionDenied) as error:
             row.note = refusal(error)
         else:
@@ -92,6 +92,19 @@ def move_each(nominations, to_state, actor, reason=""):
             row.note = _("现在是“%(state)s”。") % {"state": nomination.get_state_display()}
         rows.append(row)
     return rows
+
+
+def notices_running(rows, to_state):
+    """The campaigns whose notice period a selection among the possible rows would cut short
+    (workflow.selecting_ends_notice), each once, in the order of the rows."""
+    if to_state != S.SELECTED:
+        return []
+    campaigns = {}
+    for row in rows:
+        campaign = row.nomination.campaign
+        if row.possible and selecting_ends_notice(campaign):
+            campaigns.setdefault(campaign.pk, campaign)
+    return list(campaigns.values())
 
 
 def refusal(error):

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
+from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
 from .enums import IN_PROCESS_STATES, OPEN_OBJECTION_STATES, ObjectionState
@@ -93,11 +94,12 @@ def allowed_moves(nomination, user):
     ]
 
 
-def transition(nomination, to_state, actor, reason=""):
+def transition(nomination, to_state, actor, reason="", *, early=False):
     """Move the nomination to `to_state` on behalf of `actor`; returns the saved nomination.
 
     Raises PermissionDenied when the actor may not make this move, ValidationError (with a
-    Chinese message) when the move is not possible now.
+    Chinese message) when the move is not possible now. `early` is the ministry's deliberate
+    choice to select an estate before its notice period ends (a reason is then required).
     """
     reason = _clean_reason(reason)
     with transaction.atomic():
@@ -134,6 +136,7 @@ def transition(nomination, to_state, actor, reason=""):
                     params={"count": len(missing), "items": "；".join(missing)},
                 )
         if to_state == S.SELECTED:
+            _check_notice_over(locked.campaign, early, reason)
             _check_selection(locked)
         from_state = locked.state
         locked.state = to_state
@@ -158,6 +161,29 @@ def _label(state):
         return S(state).label
     except ValueError:
         return state
+
+
+def selecting_ends_notice(campaign):
+    """Whether selecting an estate of the campaign now would end its public notice early:
+    a selected estate leaves the notice page, and with it the public's chance to object."""
+    return campaign.phase == P.NOTICE and not notice_is_over(campaign)
+
+
+def _check_notice_over(campaign, early, reason):
+    if not selecting_ends_notice(campaign):
+        return
+    if not early:
+        raise ValidationError(
+            _(
+                "公示期到 %(end)s 结束。结束前确定入选，这个小区就不再列在公示名单上，"
+                "公众也不能再对它提出异议。如确需提前确定，请勾选“在公示期结束前确定入选”"
+                "并填写理由。"
+            ),
+            code="notice_running",
+            params={"end": _date(campaign.notice_ends_on)},
+        )
+    if not reason:
+        raise ValidationError(_("在公示期结束前确定入选需要填写理由。"), code="reason_required")
 
 
 def _check_selection(nomination):
@@ -374,7 +400,8 @@ def publish_results(campaign, actor, *, override=False, reason="", from_phase=No
 
 
 def _clean_reason(reason):
-    reason = (reason or "").strip()
+    # Browsers send a textarea's lines joined by "\r\n"; the log keeps them as typed, "\n".
+    reason = normalize_newlines(reason or "").strip()
     if "\x00" in reason:  # typed by no one, and PostgreSQL cannot store it
         raise ValidationError(_("理由中不能包含空字符（\\x00）。"), code="reason_nul")
     return reason
@@ -531,7 +558,7 @@ def handle_objection(objection, to_state, actor, response=""):
     """received → checking → upheld / dismissed; a decision needs a written response."""
     if role_of(actor) != Role.MINISTRY:
         raise PermissionDenied(_("只有部级管理员可以处理异议。"))
-    response = (response or "").strip()
+    response = _clean_reason(response)
     with transaction.atomic():
         locked = Objection.objects.select_for_update().get(pk=objection.pk)
         problems = objection_problems(locked.state, to_state, response)

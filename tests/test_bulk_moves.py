@@ -67,7 +67,7 @@ def run_action(client, action, rows, url=LIST, **extra):
     return client.post(url, data)
 
 
-def confirm(client, page, reason="", url=LIST):
+def confirm(client, page, reason="", url=LIST, **extra):
     """Press the confirmation page's button, sending what its form holds."""
     form = page.context["form"]
     data = {
@@ -77,6 +77,7 @@ def confirm(client, page, reason="", url=LIST):
         "rows": form["rows"].value(),
         "reason": reason,
         "_bulk_confirm": "1",
+        **extra,
     }
     return client.post(url, data)
 
@@ -115,7 +116,7 @@ def test_shortlisting_shows_every_rows_threshold_warnings_before_anything_moves(
         [td.clean_text() for td in tr.find_all("td")]
         for tr in html.find("table", class_="nomination-table").find("tbody").find_all("tr")
     ]
-    assert {row[0]: row[3:] for row in cells}[fine.estate.name] == ["96.55%", "98%", "—"]
+    assert {row[0]: row[3:] for row in cells}[fine.estate.name] == ["96.55%", "98%", "—", "—", "—"]
     assert cells[0][0] == "兰山区阳光花园小区"
     assert cells[0][-1] == "业主满意度为 88.5%，低于本次评选的门槛 90%。"
 

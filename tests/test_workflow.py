@@ -131,6 +131,18 @@ def test_refusals_and_revocations_need_a_reason():
     assert error.value.messages == ["“确定未入选”需要填写理由。"]
 
 
+def test_a_reason_typed_in_a_browser_is_logged_with_its_line_breaks_as_typed():
+    # A browser posts a textarea's lines joined by "\r\n".
+    nomination = nomination_in(S.UNDER_REVIEW, CampaignPhase.REVIEWING)
+    transition(
+        nomination,
+        S.NOT_SELECTED,
+        make_staff("ministry"),
+        reason="得分未进入前列；\r\n收缴率偏低。\r\n",
+    )
+    assert nomination.transitions.get().reason == "得分未进入前列；\n收缴率偏低。"
+
+
 def test_selection_refused_while_an_objection_is_open():
     ministry = make_staff("ministry")
     nomination = nomination_in(S.ON_NOTICE, CampaignPhase.NOTICE)
@@ -346,8 +358,9 @@ def test_the_story_of_one_nomination_reads_back_from_its_history(client):
     handle_objection(
         objection, ObjectionState.DISMISSED, ministry, response="收费已公示，异议不成立。"
     )
-    transition(nomination, S.SELECTED, ministry)
-    # The notice period is still running: publishing now needs the override and its reason.
+    # The notice period is still running: selecting and publishing now need the override and
+    # its reason.
+    transition(nomination, S.SELECTED, ministry, "异议已办结，提前确定", early=True)
     publish_results(campaign, ministry, override=True, reason="异议已办结，提前发布")
     transition(nomination, S.REVOKED, ministry, reason="复核发现材料不实")
     story = [

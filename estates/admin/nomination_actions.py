@@ -13,7 +13,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..assignment import current_plan, save_plan
-from ..bulk import BULK_TARGETS, bulk_move, move_each, preview
+from ..bulk import BULK_TARGETS, bulk_move, move_each, notices_running, preview
 from ..models import Campaign, Nomination
 from ..numbers import percent_text
 from ..roles import Role, role_of
@@ -35,11 +35,25 @@ class BulkMoveForm(forms.Form):
     # result, even one that has left the list's filter since.
     rows = forms.CharField(widget=forms.HiddenInput, error_messages={"required": WRONG_ROWS})
 
-    def __init__(self, *args, move, **kwargs):
+    early = forms.BooleanField(
+        label=_("在公示期结束前确定入选"),
+        required=False,
+        help_text=_("理由必填，记入每项推荐的状态变更记录。"),
+    )
+
+    def __init__(self, *args, move, notice_running=False, **kwargs):
         super().__init__(*args, **kwargs)
         if move.needs_reason:
             self.fields["reason"].required = True
             self.fields["reason"].label = _("理由（必填）")
+        if not notice_running:
+            del self.fields["early"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("early") and not cleaned.get("reason", "").strip():
+            self.add_error("reason", _("在公示期结束前确定入选需要填写理由。"))
+        return cleaned
 
     def clean_rows(self):
         ids = row_ids(self.cleaned_data["rows"])
@@ -88,10 +102,24 @@ class NominationActionsMixin:
 
     def bulk_move_view(self, request, queryset, move):
         confirmed = "_bulk_confirm" in request.POST
-        form = BulkMoveForm(request.POST if confirmed else None, move=move)
+        if confirmed:
+            nominations = self._rows(request, row_ids(request.POST.get("rows", "")))
+        else:
+            nominations = list(queryset.select_related("estate__province", "campaign"))
+        rows = preview(nominations, move.to_state, request.user)
+        running = notices_running(rows, move.to_state)
+        form = BulkMoveForm(
+            request.POST if confirmed else None, move=move, notice_running=bool(running)
+        )
         if confirmed and form.is_valid():
             nominations = self._rows(request, form.cleaned_data["rows"])
-            rows = move_each(nominations, move.to_state, request.user, form.cleaned_data["reason"])
+            rows = move_each(
+                nominations,
+                move.to_state,
+                request.user,
+                form.cleaned_data["reason"],
+                early=form.cleaned_data.get("early", False),
+            )
             done = sum(row.done for row in rows)
             return self._page(
                 request,
@@ -103,15 +131,13 @@ class NominationActionsMixin:
                 refused=len(rows) - done,
                 title=_("%(move)s：结果") % {"move": move.label},
             )
-        if confirmed:
-            nominations = self._rows(request, row_ids(request.POST.get("rows", "")))
-        else:
-            nominations = list(queryset.select_related("estate__province", "campaign"))
+        if not confirmed:
             form.initial["rows"] = ",".join(str(n.pk) for n in nominations)
-        rows = preview(nominations, move.to_state, request.user)
-        for row in rows:  # the figures the thresholds are about, as the list shows them
+        for row in rows:  # the figures the decision rests on, as the list shows them
             row.satisfaction = percent_text(row.nomination.latest_satisfaction)
             row.fee_collection = percent_text(row.nomination.latest_fee_collection)
+            row.review_total = self.review_total(row.nomination)
+            row.review_spread = self.review_spread(row.nomination)
         return self._page(
             request,
             "bulk_confirm.html",
@@ -121,6 +147,7 @@ class NominationActionsMixin:
             rows=rows,
             possible=sum(row.possible for row in rows),
             warned=sum(bool(row.warnings) for row in rows),
+            notices_running=running,
             title=_("%(move)s：确认") % {"move": move.label},
         )
 

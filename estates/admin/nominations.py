@@ -23,7 +23,13 @@ from ..models.profile import latest_metric_value
 from ..numbers import two_places
 from ..roles import Role, role_of
 from ..spreadsheets.resources import NominationResource
-from ..workflow import MOVES, allowed_moves, shortlist_warnings, transition
+from ..workflow import (
+    MOVES,
+    allowed_moves,
+    selecting_ends_notice,
+    shortlist_warnings,
+    transition,
+)
 from .base import (
     DomainAdmin,
     ReadOnlyAdminMixin,
@@ -41,6 +47,7 @@ from .spreadsheets import SpreadsheetExportMixin
 # The page's move buttons are in its own form, so a click saves what was typed first.
 MOVE = "_transition"
 MOVE_REASON = "_transition_reason"
+MOVE_EARLY = "_transition_early"
 UNSENT_REASON = "nomination-%s-unsent-reason"
 # Columns for the ministry's decisions only.
 MINISTRY_COLUMNS = ("review_total", "review_spread", "reviewers", "threshold_mark")
@@ -281,10 +288,11 @@ class NominationAdmin(
 
     def _move(self, request, nomination, to_state, reason_field, saved=False):
         reason = request.POST.get(reason_field, "")
+        early = request.POST.get(MOVE_EARLY) == "1"
         move = MOVES.get((nomination.state, to_state))
         label = move.label if move else dict(NominationState.choices).get(to_state, to_state)
         try:
-            transition(nomination, to_state, request.user, reason)
+            transition(nomination, to_state, request.user, reason, early=early)
         except (ValidationError, PermissionDenied) as error:
             text = refusal(error)
             if saved:
@@ -330,6 +338,9 @@ class NominationAdmin(
             context["threshold_warnings"] = shortlist_warnings(obj)
             if context["threshold_warnings"]:
                 context["warned_move"] = NominationState.SHORTLISTED.value
+        if NominationState.SELECTED in targets and selecting_ends_notice(obj.campaign):
+            context["notice_ends_on"] = obj.campaign.notice_ends_on
+            context["selection_move"] = targets[NominationState.SELECTED].label
         if role_of(request.user) == Role.MINISTRY and obj.state in REVIEWABLE_STATES:
             url = reverse("admin:estates_review_add")
             context["assign_reviewer_url"] = f"{url}?nomination={obj.pk}"

@@ -171,14 +171,44 @@ def _next_step(campaign):
     blocking = sorted(blocking_states(target))
     waiting = campaign.nominations.filter(state__in=blocking).count() if blocking else 0
     if waiting:
-        hint = _("%(step)s：还有 %(n)s 项推荐须先处理") % {"step": step, "n": waiting}
+        hint = _("%(step)s：还有 %(n)s 项推荐须先%(moves)s") % {
+            "step": step,
+            "n": waiting,
+            "moves": _or_list(_ministry_moves_from(blocking, campaign.phase)),
+        }
         url = changelist(
             "nomination", campaign__id__exact=campaign.pk, state__in=",".join(blocking)
         )
     else:
-        hint = _("%(step)s：没有待处理的推荐") % {"step": step}
+        hint = _("%(step)s：没有阻碍这一步的推荐，可以进行") % {"step": step}
         url = reverse(f"admin:estates_campaign_{view}", args=[campaign.pk])
     return Item(_("下一步"), waiting or None, url, hint=hint)
+
+
+def _ministry_moves_from(states, phase):
+    """The labels of the ministry's moves out of `states` in `phase`, each once, in the order
+    of the process (what to do about the nominations blocking a step)."""
+    from .workflow import MOVES
+
+    labels = []
+    for (from_state, to_state), move in MOVES.items():
+        if (
+            from_state in states
+            and to_state != NominationState.WITHDRAWN
+            and phase in move.phases
+            and Role.MINISTRY in move.roles
+            and str(move.label) not in labels
+        ):
+            labels.append(str(move.label))
+    return labels
+
+
+def _or_list(labels):
+    """“甲”、“乙”或“丙”."""
+    quoted = [_("“%(label)s”") % {"label": label} for label in labels]
+    if len(quoted) < 2:
+        return "".join(quoted) or _("处理")
+    return _("%(items)s或%(last)s") % {"items": "、".join(quoted[:-1]), "last": quoted[-1]}
 
 
 def _pending_changes(user, label):

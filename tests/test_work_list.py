@@ -103,7 +103,16 @@ def test_the_ministry_sees_what_needs_it_with_links_to_those_rows(client, review
     assert count == "1"
     assert "state__in=checking%2Creceived" in link
     count, link, text = rows["下一步"]
-    assert "推进到“公示中”" in text and "还有 4 项推荐须先处理" in text
+    assert text == "下一步推进到“公示中”：还有 4 项推荐须先“开始评审”、“列为拟入选”或“确定未入选” 4"
+
+
+def test_next_step_without_blockers_links_to_its_confirmation(client, reviewing):
+    nominate(make_estate(), reviewing, S.SHORTLISTED)
+    nominate(make_estate(), reviewing, S.NOT_SELECTED)
+    rows, _html = index_rows(client, make_staff(Role.MINISTRY))
+    _count, link, text = rows["下一步"]
+    assert text == "下一步推进到“公示中”：没有阻碍这一步的推荐，可以进行 查看"
+    assert link == f"/admin/estates/campaign/{reviewing.pk}/advance/"
 
 
 def test_the_linked_lists_hold_the_rows_counted(client, reviewing):
@@ -131,7 +140,7 @@ def test_notice_period_ending_is_flagged(client):
     _count, _link, text = rows["公示期"]
     assert "还有 2 天" in text
     _count, link, text = rows["下一步"]
-    assert "发布评选结果" in text and "还有 1 项推荐须先处理" in text
+    assert text == "下一步发布评选结果：还有 1 项推荐须先“进入公示”、“确定未入选”或“确定入选” 1"
     assert "state__in=" in link
 
 

@@ -3,10 +3,12 @@ what a phase change will do and leave unfinished, shown before it is confirmed.
 
 The rules themselves (which phase follows, what blocks it) are in estates/workflow.py."""
 
+import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .enums import OPEN_OBJECTION_STATES
@@ -14,6 +16,7 @@ from .enums import CampaignPhase as P
 from .enums import NominationState as S
 from .models import ActivityRequirement, Campaign, Criterion, Objection, ProvinceQuota, Review
 from .numbers import plain_number, two_places
+from .validators import latest_campaign_year
 from .workflow import (
     NEXT_PHASE,
     blocking_nominations,
@@ -31,28 +34,55 @@ CARRIED_OVER = [
     "city",
     "organizer",
     "organizer_en",
-    "description",
-    "description_en",
     "quota",
     "min_satisfaction",
     "min_fee_collection",
     "reviewers_per_nomination",
 ]
-SLUG_LENGTH = Campaign._meta.get_field("slug").max_length
+# Carried over too, with the earlier round's year replaced by the new one wherever it stands.
+YEARLY = ["title", "title_en", "slug", "description", "description_en"]
 
 
-def next_round(source):
-    """An unsaved campaign for the round after `source`: its settings, the next year, and the
-    title and web address with the year replaced; 筹备中, without dates or nominations."""
-    year = source.year + 1
-    old, new = str(source.year), str(year)
-    slug = source.slug.replace(old, new) if old in source.slug else f"{source.slug}-{new}"
+def proposed_year(source, today=None):
+    """The year proposed for the round after `source`: the year after it, but not a year
+    already past (the 2021 round copied in 2026 proposes 2026), nor later than a campaign's
+    year may be (next year: a round is set up in the year before it runs)."""
+    this_year = (today or timezone.localdate()).year
+    return min(max(source.year + 1, this_year), latest_campaign_year(today))
+
+
+def _year_in_text(year):
+    # The year as a number of its own: "2025年度", "quanguo-2025", not "20250" or "12025".
+    return re.compile(rf"(?<!\d){year}(?!\d)")
+
+
+def year_parts(source, name):
+    """The text of `source`'s field `name` cut where its year stands: joined with another
+    year, it is that year's text. A web address without the year gets it at the end."""
+    text = getattr(source, name)
+    parts = _year_in_text(source.year).split(text)
+    if name == "slug" and len(parts) == 1:
+        parts = [f"{text}-", ""]
+    return parts
+
+
+def for_year(source, name, year):
+    """`source`'s field `name` for another year (cut to the field's length, as the browser
+    cuts what it proposes)."""
+    text = str(year).join(year_parts(source, name))
+    max_length = Campaign._meta.get_field(name).max_length
+    return text[:max_length] if max_length else text
+
+
+def next_round(source, year=None, today=None):
+    """An unsaved campaign for the round after `source` (in `year`, by default the proposed
+    one): its settings, and its title, web address and description with the year replaced;
+    筹备中, without dates or nominations."""
+    year = proposed_year(source, today) if year is None else year
     return Campaign(
         year=year,
-        title=source.title.replace(old, new),
-        title_en=source.title_en.replace(old, new),
-        slug=slug[:SLUG_LENGTH],
         phase=P.DRAFT,
+        **{name: for_year(source, name, year) for name in YEARLY},
         **{name: getattr(source, name) for name in CARRIED_OVER},
     )
 

@@ -41,6 +41,22 @@ def validate_not_future_year(value):
         )
 
 
+def latest_campaign_year(today=None):
+    """The latest year a campaign may be for: next year, since a round is set up in the year
+    before it runs (the ministry copies the 2027 round in December 2026)."""
+    return (today or timezone.localdate()).year + 1
+
+
+def validate_campaign_year(value):
+    latest = latest_campaign_year()
+    if value is not None and value > latest:
+        raise ValidationError(
+            _("评选年度最晚可以填 %(latest)s 年（评选活动最多提前一年筹备），%(value)s 年太远了。"),
+            code="future_year",
+            params={"value": value, "latest": latest},
+        )
+
+
 def validate_not_future_date(value):
     if value is not None and value > timezone.localdate():
         raise ValidationError(

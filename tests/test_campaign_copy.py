@@ -2,6 +2,7 @@
 criteria and required activities that say which campaign they belong to; criteria weights
 that add up to 100."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import connection
 from django.forms import modelform_factory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from estates.admin.campaign_choices import campaign_part_choices, campaign_part_field
 from estates.campaigns import copy_campaign, next_round, weights_problem
@@ -71,14 +73,14 @@ def ministry_client(client):
 
 
 def test_the_next_round_is_prefilled_with_the_year_replaced():
-    new = next_round(campaign_2025())
+    new = next_round(campaign_2025(), today=date(2025, 12, 3))
     assert (new.year, new.title, new.title_en, new.slug) == (
         2026,
         "2026年度全国“加强物业管理 共建美好家园”典型案例评选",
         "2026 National campaign",
         "quanguo-2026",
     )
-    plain = next_round(Campaign.objects.get(slug="shandong-2023"))
+    plain = next_round(Campaign.objects.get(slug="shandong-2023"), today=date(2024, 3, 1))
     assert (plain.year, plain.title, plain.slug) == (
         2024,
         "山东省“加强物业管理 共建美好家园”活动",  # no year in it: the same title, another year
@@ -91,19 +93,20 @@ def test_copying_carries_the_rules_over_and_nothing_of_the_results(client):
     source = campaign_2025()
     url = reverse("admin:estates_campaign_copy", args=[source.pk])
     form = client.get(url).context["form"]
+    year = max(2026, timezone.localdate().year)  # the year after 2025, or this year if later
     assert {name: form[name].value() for name in ("year", "title", "slug")} == {
-        "year": 2026,
-        "title": "2026年度全国“加强物业管理 共建美好家园”典型案例评选",
-        "slug": "quanguo-2026",
+        "year": year,
+        "title": f"{year}年度全国“加强物业管理 共建美好家园”典型案例评选",
+        "slug": f"quanguo-{year}",
     }
     response = client.post(
-        url, {"year": 2026, "title": form["title"].value(), "slug": "quanguo-2026"}
+        url, {"year": year, "title": form["title"].value(), "slug": f"quanguo-{year}"}
     )
-    new = Campaign.objects.get(slug="quanguo-2026")
+    new = Campaign.objects.get(slug=f"quanguo-{year}")
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:estates_campaign_change", args=[new.pk])
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
-    assert message.startswith(f"已从“{TITLE_2025}”复制出“2026年度全国")
+    assert message.startswith(f"已从“{TITLE_2025}”复制出“{year}年度全国")
 
     def criteria(campaign):
         return list(campaign.criteria.values_list("number", "title", "description", "weight"))
@@ -169,8 +172,9 @@ def test_a_copy_into_a_future_year_is_refused_clearly(client):
         reverse("admin:estates_campaign_copy", args=[source.pk]),
         {"year": 2999, "title": "山东省评选", "slug": "shandong-2999"},
     )
+    latest = timezone.localdate().year + 1
     assert response.context["form"].errors["year"] == [
-        "年份 2999 是将来的年份，请填写已经发生的年份。"
+        f"评选年度最晚可以填 {latest} 年（评选活动最多提前一年筹备），2999 年太远了。"
     ]
 
 

@@ -1,11 +1,15 @@
 """Forms of the campaign pages: a new round copied from an earlier one, and the confirmation
 of a phase change."""
 
+import json
+import re
+
 from django import forms
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
 from .. import models
+from ..campaigns import YEARLY, for_year, next_round, year_parts
 from ..enums import CampaignPhase
 from .base import constraint_limits
 
@@ -16,9 +20,23 @@ def limited_formfield(db_field, **kwargs):
     return db_field.formfield(**{**constraint_limits(db_field), **kwargs})
 
 
+def four_digits(value):
+    """A year as sent by a form ("2027"), or None for anything else."""
+    value = (value or "").strip()
+    return int(value) if re.fullmatch(r"[0-9]{4}", value) else None
+
+
 class CampaignCopyForm(forms.ModelForm):
     """The year, title and web address of the new round; the instance (campaigns.next_round)
-    carries everything else and is validated whole, as the campaign's own form would."""
+    carries everything else and is validated whole, as the campaign's own form would.
+
+    The title and address proposed for one year follow the year when it is changed, as long as
+    they are what was proposed (never what the clerk typed): the page's script does it as the
+    year is typed, and the form again for a page sent without it. `proposed_for` is the year
+    the title and address on the page were proposed for."""
+
+    FOLLOWING = ("title", "slug")  # typed on the page, following the year until edited
+    proposed_for = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = models.Campaign
@@ -28,6 +46,31 @@ class CampaignCopyForm(forms.ModelForm):
             "title": forms.TextInput(attrs={"class": "vLargeTextField"}),
             "slug": forms.TextInput(attrs={"class": "vTextField"}),
         }
+
+    def __init__(self, data=None, *, source, **kwargs):
+        self.source = source
+        instance = next_round(source)
+        if data is not None:
+            data = self._follow_year(data, default=instance.year)
+        super().__init__(data, instance=instance, initial={"proposed_for": instance.year}, **kwargs)
+        for name in self.FOLLOWING:
+            parts = json.dumps(year_parts(source, name), ensure_ascii=False)
+            self.fields[name].widget.attrs["data-year-parts"] = parts
+        self.fields["year"].help_text = _(
+            "改动年度时，没有改过的名称和网址标识随之改为新的年度。最晚可以填明年。"
+        )
+
+    def _follow_year(self, data, default):
+        year = four_digits(data.get("year"))
+        proposed = four_digits(data.get("proposed_for")) or default
+        if year is None or year == proposed:
+            return data
+        data = data.copy()
+        for name in self.FOLLOWING:
+            if data.get(name, "") == for_year(self.source, name, proposed):
+                data[name] = for_year(self.source, name, year)
+        data["proposed_for"] = str(year)
+        return data
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]
@@ -43,6 +86,10 @@ class CampaignCopyForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         year, title = cleaned.get("year"), cleaned.get("title")
+        if year:
+            # What the page does not show (English title, description) follows the year too.
+            for name in set(YEARLY) - set(self.FOLLOWING):
+                setattr(self.instance, name, for_year(self.source, name, year))
         same = models.Campaign.objects.filter(year=year, title=title).first()
         if year and title and same is not None:
             self.add_error(

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from .. import models
 from ..campaigns import (
     copy_campaign,
-    next_round,
     next_step,
     phase_change_preview,
     weights_problem,
@@ -190,7 +189,7 @@ class CampaignAdmin(CampaignPartAdminMixin, VersionedAdminMixin, ReferenceAdmin)
         if not self.has_add_permission(request):
             raise PermissionDenied
         source = get_object_or_404(self.get_queryset(request), pk=object_id)
-        form = CampaignCopyForm(posted(request), instance=next_round(source))
+        form = CampaignCopyForm(posted(request), source=source)
         if request.method == "POST" and form.is_valid():
             campaign = copy_campaign(source, form.save(commit=False))
             self.log_addition(request, campaign, _("复制自“%(source)s”") % {"source": source})

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from ..enums import RESULTS_PUBLIC_PHASES, CampaignLevel, CampaignPhase
 from ..validators import percentage_validators
 from .checks import CheckedModel
-from .constraints import year_not_in_future
+from .constraints import year_not_after_next
 from .regions import City, Province, localized
 from .versions import Versioned
 
@@ -119,7 +119,7 @@ class Campaign(Versioned, CheckedModel):
         verbose_name_plural = _("评选活动")
         ordering = ["-year", "level", "slug"]
         constraints = [
-            year_not_in_future("year", "campaign_year_not_in_future"),
+            year_not_after_next("year", "campaign_year_not_after_next_year"),
             models.CheckConstraint(
                 condition=models.Q(notice_starts_on__isnull=True)
                 | models.Q(notice_ends_on__isnull=True)

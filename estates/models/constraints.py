@@ -7,7 +7,7 @@ next to the field; the database enforces the same rule for anything that skips t
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..validators import validate_not_future_year
+from ..validators import validate_campaign_year, validate_not_future_year
 from .expressions import LatestAllowedDate, LatestAllowedYear
 
 # Constraint name → (field, form field arguments): the bounds forms and imports check first,
@@ -56,6 +56,21 @@ def year_not_in_future(field, name):
     )
     return _checked_in_forms(
         constraint, field, min_value=EARLIEST_YEAR, validators=[validate_not_future_year]
+    )
+
+
+def year_not_after_next(field, name):
+    """A campaign's year: a round is set up in the year before it runs, so next year is
+    allowed (the database's bound is a day ahead, as for year_not_in_future)."""
+    constraint = models.CheckConstraint(
+        condition=models.Q(**{f"{field}__isnull": True})
+        | models.Q(**{f"{field}__gte": EARLIEST_YEAR, f"{field}__lte": LatestAllowedYear() + 1}),
+        name=name,
+        violation_error_code="year_range",
+        violation_error_message=_("年度不能早于 1800 年，也不能晚于明年。"),
+    )
+    return _checked_in_forms(
+        constraint, field, min_value=EARLIEST_YEAR, validators=[validate_campaign_year]
     )
 
 

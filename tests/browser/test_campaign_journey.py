@@ -1,7 +1,8 @@
-"""A campaign's year in Chromium, as the ministry runs it: the 2025 round copied into 2026 with
-one form, a weight edited, each phase confirmed on a page that says what happens and what is
-unfinished, the step to notice refused while a nomination is still under review, and the
-results published before the end of the notice period with an override and a reason.
+"""A campaign's year in Chromium, as the ministry runs it: the 2025 round copied into 2027 with
+one form (the year typed, the title and address following it), a weight edited, each phase
+confirmed on a page that says what happens and what is unfinished, the step to notice refused
+while a nomination is still under review, and the results published before the end of the
+notice period with an override and a reason.
 
 The provinces' and reviewers' part (nominating, reviewing, deciding single nominations) has
 its own journeys; here it is done with the workflow between the ministry's steps."""
@@ -24,6 +25,7 @@ from .conftest import log_in, screenshot
 pytestmark = pytest.mark.django_db(transaction=True)
 
 S = NominationState
+TITLE = "{}年度全国“加强物业管理 共建美好家园”典型案例评选"
 # An override reason as pasted from a Word minute: line breaks, full-width punctuation.
 OVERRIDE_REASON = (
     "经部务会研究（2026年第12次），公示期内收到的2件异议均已核查办结；\r\n"
@@ -65,7 +67,12 @@ def confirm_step(page, button_text, reason=""):
     page.wait_for_selector(".messagelist .success")
 
 
+def copy_into_2027(page):
+    page.fill("#id_year", "2027")
+
+
 def mistaken_copy(page):
+    copy_into_2027(page)
     page.fill("#id_slug", "quanguo-2025")
     page.click("input[type=submit]")
     page.wait_for_selector(".errornote")
@@ -77,32 +84,45 @@ def early_publication(page):
     page.wait_for_selector(".form-row.errors")
 
 
-def test_ministry_runs_the_2026_round_from_the_2025_one(site, desktop, phone):
+def test_ministry_runs_the_2027_round_from_the_2025_one(site, desktop, phone):
     source = campaign_2025()
     sync_role_groups()  # the ministry reads the phase log (a permission newer than the seed's)
     make_staff("ministry", username="ministry-wang")
     pages = Pages(site, desktop, phone)
     page = desktop
 
-    # Copy: the list's link, one form with the year, title and address prefilled.
+    # Copy: the list's link, one form with the year, title and address prefilled: the year
+    # after the source, or this year if that is later.
     page.goto(site + "/admin/estates/campaign/")
     pages.shoot("campaign-list")
     page.locator(f"a[href$='/campaign/{source.pk}/copy/']").click()
-    assert page.input_value("#id_year") == "2026"
-    assert page.input_value("#id_title") == "2026年度全国“加强物业管理 共建美好家园”典型案例评选"
-    assert page.input_value("#id_slug") == "quanguo-2026"
+    year = max(2026, timezone.localdate().year)
+    assert page.input_value("#id_year") == str(year)
+    assert page.input_value("#id_title") == TITLE.format(year)
+    assert page.input_value("#id_slug") == f"quanguo-{year}"
     pages.shoot("campaign-copy-form")
+    # In December the clerk prepares next year's round: the title and address follow the year
+    # as it is typed.
+    copy_into_2027(page)
+    assert page.input_value("#id_title") == TITLE.format(2027)
+    assert page.input_value("#id_slug") == "quanguo-2027"
+    pages.shoot("campaign-copy-form-year-typed", again=copy_into_2027)
     # Last year's address pasted by mistake: refused, with what was typed kept.
     mistaken_copy(page)
     assert page.locator(".field-slug .errorlist").inner_text() == (
         "网址标识“quanguo-2025”已被评选活动“2025年度全国“加强物业管理 共建美好家园”"
         "典型案例评选”使用，请换一个。"
     )
+    assert (page.input_value("#id_year"), page.input_value("#id_title")) == (
+        "2027",
+        TITLE.format(2027),
+    )
     pages.shoot("campaign-copy-form-refused", again=mistaken_copy)
-    page.fill("#id_slug", "quanguo-2026")
+    page.fill("#id_slug", "quanguo-2027")
     page.click("input[type=submit]")
     page.wait_for_selector(".messagelist .success")
-    new = Campaign.objects.get(slug="quanguo-2026")
+    new = Campaign.objects.get(slug="quanguo-2027")
+    assert (new.year, new.title) == (2027, TITLE.format(2027))
     assert page.url.endswith(f"/admin/estates/campaign/{new.pk}/change/")
     assert new.criteria.count() == 9 and new.province_quotas.count() == 2
 
@@ -173,7 +193,8 @@ def test_ministry_runs_the_2026_round_from_the_2025_one(site, desktop, phone):
     page.locator(".phase-form input[type=submit]").click()
     page.wait_for_selector(".messagelist .success")
     transition(lanshan, S.ON_NOTICE, ministry)
-    transition(lanshan, S.SELECTED, ministry)
+    # Selected while the notice runs: deliberate, with a reason (the workflow asks for both).
+    transition(lanshan, S.SELECTED, ministry, reason="异议已核查", early=True)
 
     # Publishing two days into the notice period: only with the override and a reason.
     page.get_by_role("link", name="发布评选结果").click()
@@ -204,6 +225,6 @@ def test_ministry_runs_the_2026_round_from_the_2025_one(site, desktop, phone):
     pages.shoot("campaign-change-page-published")
 
     # The public campaign page: the estate, and the title once.
-    page.goto(f"{site}/campaigns/quanguo-2026/")
-    assert page.locator("h1").inner_text() == "2026年度全国“加强物业管理 共建美好家园”典型案例评选"
+    page.goto(f"{site}/campaigns/quanguo-2027/")
+    assert page.locator("h1").inner_text() == TITLE.format(2027)
     assert "兰山区阳光花园小区" in page.locator("main").inner_text()

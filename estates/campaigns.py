@@ -6,9 +6,10 @@ The rules themselves (which phase follows, what blocks it) are in estates/workfl
 import re
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from .enums import OPEN_OBJECTION_STATES
@@ -160,6 +161,7 @@ class PhaseChangePreview:
     blockers: list = field(default_factory=list)  # [Blocker]: the change is refused until then
     blocker_count: int = 0
     problems: list = field(default_factory=list)  # other reasons the change is refused now
+    cautions: list = field(default_factory=list)  # said next to the confirmation button
     notice_over: bool = True
 
     @property
@@ -181,15 +183,61 @@ def next_step(campaign):
     return P.PUBLISHED if campaign.phase == P.NOTICE else NEXT_PHASE.get(campaign.phase)
 
 
-def phase_change_preview(campaign):
+def notice_dates_problem(campaign, today=None):
+    """Why the campaign's notice dates do not allow it to go on notice now (a ValidationError),
+    or None: a notice period already over would take no objection, and the results would not
+    wait for it."""
+    today = today or timezone.localdate()
+    if campaign.notice_ends_on is not None and campaign.notice_ends_on < today:
+        return ValidationError(
+            _(
+                "公示结束日期 %(end)s 已经过去：现在进入公示，公众将无法提出异议，"
+                "评选结果也不必等待公示期就能发布。请先在活动页面把公示开始和结束日期"
+                "改为实际的公示期。"
+            ),
+            code="notice_period_past",
+            params={"end": _date(campaign.notice_ends_on)},
+        )
+    return None
+
+
+def phase_change_problem(campaign, target, today=None):
+    """Why the campaign cannot take the step to `target` now apart from its nominations (a
+    ValidationError), or None: the workflow's rule (phase_step_problem), and on the way to
+    notice a notice period that is not already over."""
+    problem = phase_step_problem(campaign, target)
+    if problem is None and target == P.NOTICE:
+        problem = notice_dates_problem(campaign, today)
+    return problem
+
+
+def _cautions(campaign, target, today):
+    if target == P.NOTICE and campaign.notice_starts_on and campaign.notice_starts_on > today:
+        return [
+            _(
+                "公示开始日期是 %(start)s，还没有到：推进后，公开网站上就会出现本活动的"
+                "公示页面，但公众要从 %(start)s 起才能提出异议。如果公示应从今天开始，"
+                "请先在活动页面把公示开始日期改为今天。"
+            )
+            % {"start": _date(campaign.notice_starts_on)}
+        ]
+    return []
+
+
+def _date(day):
+    return formats.date_format(day, _("Y年n月j日"))
+
+
+def phase_change_preview(campaign, today=None):
     """The preview of the campaign's next step (next_step()), or None at the end."""
     target = next_step(campaign)
     if target is None:
         return None
+    today = today or timezone.localdate()
     counts = dict(
         campaign.nominations.values_list("state").annotate(n=Count("pk")).order_by("state")
     )
-    problem = phase_step_problem(campaign, target)
+    problem = phase_change_problem(campaign, target, today)
     blocking = blocking_nominations(campaign, target)
     blockers = [
         Blocker(n, moves_in_phase(n.state, campaign.phase)) for n in blocking[:BLOCKERS_SHOWN]
@@ -204,6 +252,7 @@ def phase_change_preview(campaign):
         blocker_count=len(blockers) if len(blockers) < BLOCKERS_SHOWN else blocking.count(),
         notice_over=target != P.PUBLISHED or notice_is_over(campaign),
         problems=[] if problem is None else problem.messages,
+        cautions=[] if problem is not None else _cautions(campaign, target, today),
     )
 
 

@@ -438,3 +438,72 @@ def test_the_confirmation_page_reads_a_fixed_number_of_queries(client):
         return len(queries)
 
     assert queries_with(3) == queries_with(30)
+
+
+# ---------------------------------------------------------------------------------------------
+# The notice dates, on the way to notice.
+
+
+def notice_campaign(starts_in, ends_in):
+    """A campaign ready for notice (its nomination shortlisted) whose notice period starts and
+    ends that many days from today."""
+    today = timezone.localdate()
+    campaign = campaign_in(
+        P.REVIEWING,
+        notice_starts_on=today + datetime.timedelta(days=starts_in),
+        notice_ends_on=today + datetime.timedelta(days=ends_in),
+    )
+    nominated(campaign, S.SHORTLISTED, "兰山区拟入选小区")
+    return campaign
+
+
+def test_the_step_to_notice_before_its_start_says_when_objections_open(client):
+    ministry_client(client)
+    campaign = notice_campaign(starts_in=3, ends_in=10)
+    start = campaign.notice_starts_on
+    url = reverse("admin:estates_campaign_advance", args=[campaign.pk])
+    form = parse(client.get(url).content).find("form", class_="phase-form")
+    day = f"{start.year}年{start.month}月{start.day}日"
+    assert [p.clean_text() for p in form.find_all("p", class_="phase-caution")] == [
+        f"请注意：公示开始日期是 {day}，还没有到：推进后，公开网站上就会出现本活动的公示页面，"
+        f"但公众要从 {day} 起才能提出异议。如果公示应从今天开始，请先在活动页面把公示开始日期"
+        "改为今天。"
+    ]
+    # A warning, not a refusal: a notice announced for next Monday may be prepared now.
+    assert client.post(url, {"from_phase": P.REVIEWING}).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.phase == P.NOTICE
+
+
+@pytest.mark.parametrize("starts_in", [0, -2])
+def test_the_step_to_notice_once_it_has_started_has_no_caution(client, starts_in):
+    ministry_client(client)
+    campaign = notice_campaign(starts_in=starts_in, ends_in=0)
+    url = reverse("admin:estates_campaign_advance", args=[campaign.pk])
+    page = parse(client.get(url).content)
+    assert page.find("p", class_="phase-caution") is None
+    assert page.find("section", class_="blockers") is None
+    assert client.post(url, {"from_phase": P.REVIEWING}).status_code == 302
+
+
+def test_the_step_to_notice_after_its_end_is_refused_and_says_what_to_do(client):
+    ministry_client(client)
+    campaign = notice_campaign(starts_in=-9, ends_in=-2)
+    end = campaign.notice_ends_on
+    expected = (
+        f"公示结束日期 {end.year}年{end.month}月{end.day}日 已经过去：现在进入公示，公众将无法"
+        "提出异议，评选结果也不必等待公示期就能发布。请先在活动页面把公示开始和结束日期"
+        "改为实际的公示期。"
+    )
+    url = reverse("admin:estates_campaign_advance", args=[campaign.pk])
+    page = parse(client.get(url).content)
+    problems = page.find("section", class_="blockers").find("div", class_="errornote")
+    assert problems.clean_text() == expected
+    assert page.find("form", class_="phase-form") is None
+
+    refused = client.post(url, {"from_phase": P.REVIEWING, "reason": "转入公示"})
+    assert refused.status_code == 200
+    assert [str(e) for e in refused.context["form"].non_field_errors()] == [expected]
+    assert parse(refused.content).find("textarea", id="id_reason").text().strip() == "转入公示"
+    campaign.refresh_from_db()
+    assert (campaign.phase, campaign.phase_changes.count()) == (P.REVIEWING, 0)

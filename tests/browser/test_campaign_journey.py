@@ -165,9 +165,10 @@ def test_ministry_runs_the_2027_round_from_the_2025_one(site, desktop, phone):
         transition(nomination, S.UNDER_REVIEW, ministry)
     transition(lanshan, S.SHORTLISTED, ministry)
 
-    # The notice dates, then the step to notice: refused, naming the nomination in the way.
+    # The notice dates (announced to start tomorrow), then the step to notice: refused,
+    # naming the nomination in the way.
     today = timezone.localdate()
-    page.fill("#id_notice_starts_on", today.isoformat())
+    page.fill("#id_notice_starts_on", (today + datetime.timedelta(days=1)).isoformat())
     page.fill("#id_notice_ends_on", (today + datetime.timedelta(days=7)).isoformat())
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist .success")
@@ -189,6 +190,9 @@ def test_ministry_runs_the_2027_round_from_the_2025_one(site, desktop, phone):
     # Decided; the step goes through.
     transition(hedong, S.NOT_SELECTED, ministry, reason="综合得分未进入前列")
     page.reload()
+    # The notice starts tomorrow: the page says from when the public can object.
+    caution = page.locator(".phase-caution").inner_text()
+    assert caution.startswith("请注意：公示开始日期是 ") and "起才能提出异议" in caution
     pages.shoot("campaign-confirm-notice")
     page.locator(".phase-form input[type=submit]").click()
     page.wait_for_selector(".messagelist .success")

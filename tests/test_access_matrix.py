@@ -350,9 +350,10 @@ def build_world():
         nomination = nominate(estate, world.campaigns[campaign], state=state)
         create_missing_evidence(nomination)
         world.estates[key], world.nominations[key] = estate, nomination
-        m.NominationTransition.objects.create(
-            nomination=nomination, from_state=S.DRAFT, to_state=state, actor=users["ministry"]
-        )
+        if state != S.DRAFT:  # a draft never handed in has no move in the log
+            m.NominationTransition.objects.create(
+                nomination=nomination, from_state=S.DRAFT, to_state=state, actor=users["ministry"]
+            )
         if key not in ROW_PROBES:
             continue
         made = {
@@ -421,7 +422,7 @@ def build_world():
         Probe(k, str(world.nominations[k].transitions.get().pk), ministry | {province})
         for k, province in [
             ("review_bj", "beijing"),
-            ("draft_sd", "shandong"),
+            ("rejected_sd", "shandong"),
             ("pub_bj", "beijing"),
         ]
     ]
@@ -616,6 +617,9 @@ def delete_answer(user, label, probe, path):
         return (302, path.rsplit("/delete/", 1)[0] + "/change/")
     if label in NOMINATION_DATA and user in ("beijing", "shandong") and probe.state != S.DRAFT:
         return 403  # a handed-in nomination and its evidence stay
+    if label == "estates.nomination" and probe.state != S.DRAFT:
+        # Its moves are in the log, the campaign's record: kept, saying so on its page.
+        return (302, path.rsplit("/delete/", 1)[0] + "/change/")
     if probe.public_campaign:
         return 403  # a campaign with published results and its criteria stay
     return 200

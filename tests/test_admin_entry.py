@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from estates.enums import CampaignPhase, NominationState
-from estates.models import Campaign, City, Estate, Nomination, NominationTransition
+from estates.models import City, Estate, Nomination, NominationTransition
 from estates.workflow import transition
 
 from .builders import campaign_like, make_estate, make_staff, nominate
@@ -110,7 +110,8 @@ def test_new_nomination_gets_one_box_per_criterion_and_activity(shandong):
         province=City.objects.get(slug="linyi").province,
         city=City.objects.get(slug="linyi"),
     )
-    campaign = Campaign.objects.get(slug="shandong-2023")
+    # A campaign taking nominations, with the criteria and required activities of 2023.
+    campaign = campaign_like("shandong-2023", CampaignPhase.NOMINATING, year=2024)
     response = shandong.post(
         reverse("admin:estates_nomination_add"),
         {

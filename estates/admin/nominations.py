@@ -41,6 +41,7 @@ from .base import (
 from .estates import _percent
 from .history import LogColumns, NominationLogInline
 from .nomination_actions import NominationActionsMixin
+from .nomination_deletion import EvidenceDeletionMixin, NominationDeletionMixin
 from .nomination_filters import EvidenceFilter, ReturnedFilter, ReviewersFilter
 from .spreadsheets import SpreadsheetExportMixin
 
@@ -112,7 +113,11 @@ def _filled(model):
 
 @admin.register(models.Nomination)
 class NominationAdmin(
-    NominationActionsMixin, SpreadsheetExportMixin, VersionedAdminMixin, DomainAdmin
+    NominationDeletionMixin,
+    NominationActionsMixin,
+    SpreadsheetExportMixin,
+    VersionedAdminMixin,
+    DomainAdmin,
 ):
     resource_classes = [NominationResource]
     change_form_template = "admin/estates/nomination/change_form.html"
@@ -434,7 +439,7 @@ def create_missing_evidence(nomination):
     )
 
 
-class NominationDataAdmin(DomainAdmin):
+class NominationDataAdmin(EvidenceDeletionMixin, DomainAdmin):
     list_select_related = ["nomination__estate", "nomination__campaign"]
 
     def has_change_permission(self, request, obj=None):

@@ -221,11 +221,46 @@ class LineBreaksCharField(forms.CharField):
         return normalize_newlines(value) if isinstance(value, str) else value
 
 
+def trimmed_keeping_indent(text):
+    """The text without trailing whitespace and without blank lines before its first line,
+    that line's indent kept: a paragraph pasted from Word starts with "　　" (two U+3000), or
+    with spaces, and that indent is part of how the text was written. Only whitespace is ""."""
+    text = text.rstrip()
+    body = text.lstrip()
+    if not body:
+        return ""
+    indent_starts = text.rfind("\n", 0, len(text) - len(body)) + 1
+    return text[indent_starts:]
+
+
+class LongTextCharField(LineBreaksCharField):
+    """A long text (a TextField: overview, evidence, comments…), which keeps the indent of its
+    first line; Django's strip removed it, so the first paragraph lost the indent every other
+    paragraph kept."""
+
+    def __init__(self, **kwargs):
+        kwargs["strip"] = False
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if isinstance(value, str):
+            value = trimmed_keeping_indent(value)
+            if value in self.empty_values:
+                return self.empty_value
+        return value
+
+
 def line_breaks_form_class(db_field):
     """The form field class for a model field typed as text, or None to keep the default:
     CharField and TextField themselves (their subclasses — slugs, e-mail addresses, URLs —
-    bring form fields of their own) and not when they offer choices."""
-    if type(db_field) in (models.CharField, models.TextField) and not db_field.choices:
+    bring form fields of their own) and not when they offer choices. A short text (a name, a
+    title) loses its surrounding spaces; a long one keeps its first line's indent."""
+    if db_field.choices:
+        return None
+    if type(db_field) is models.TextField:
+        return LongTextCharField
+    if type(db_field) is models.CharField:
         return LineBreaksCharField
     return None
 

@@ -26,6 +26,7 @@ from estates.enums import (
     NominationState,
     ObjectionState,
 )
+from estates.forms import LongTextCharField
 from estates.models import (
     Campaign,
     City,
@@ -195,7 +196,18 @@ def check_answer(page, data, response, before, pks_before):
             and name != "slug"
             and isinstance(typed, str)
         ):
-            assert getattr(saved, name) == normalize_newlines(typed.strip()), name
+            assert getattr(saved, name) == as_kept(field, typed), name
+
+
+def as_kept(field, typed):
+    """A text as it is stored: line breaks as "\\n", surrounding whitespace gone, except that a
+    long text keeps the indent of its first line that is not blank."""
+    if not isinstance(field, LongTextCharField):
+        return normalize_newlines(typed.strip())
+    lines = normalize_newlines(typed).rstrip().split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return "\n".join(lines)
 
 
 @pytest.mark.parametrize("page_name", list(PAGES))

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from .enums import CampaignPhase
 from .models import Campaign, Review
 from .models.nominations import REVIEWABLE_STATES
-from .people import person_name
+from .people import person_name, without_note
 from .roles import GROUP_NAMES, Role
 from .workflow import assign_reviewer, reviewer_problem
 
@@ -182,7 +182,8 @@ def active_reviewers():
 
 def reviewer_label(user, load=None, open_reviews=None):
     """“王五（江苏，已分配 12 项，未提交 3 项）”: what a ministry clerk chooses a reviewer by."""
-    parts = [person_name(user), "（", str(province_of_reviewer(user))]
+    province = str(province_of_reviewer(user))
+    parts = [without_note(person_name(user), province), "（", province]
     if load is not None:
         parts.append(_("，已分配 %(count)s 项") % {"count": load})
     if open_reviews:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import models
 from ..access import visible
 from ..numbers import plain_number
-from ..people import person_name
+from ..people import person_name, with_note
 from ..roles import role_of
 
 EMPTY = _("（空）")
@@ -44,7 +44,7 @@ def actor_label(user):
         user._role_group_names = {group.name for group in cache["groups"]}
     role = role_of(user)
     name = person_name(user, EMPTY)
-    return f"{name}（{role.label}）" if role is not None else name
+    return with_note(name, role.label) if role is not None else name
 
 
 def people(path):

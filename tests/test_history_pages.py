@@ -525,8 +525,8 @@ def test_review_rows_are_named_by_estate_and_reviewer_never_none(client, ministr
 
     tree = parse(page.content)
     assert tree.find("div", id="content").find("h2").clean_text() == "未打分苑 · 张华"
-    rows = [p.clean_text() for p in tree.find_all("td", class_="original")]
-    assert rows[0] == "（一）发挥党建引领物业管理作用：未打分"
+    rows = [card.find("h3").clean_text() for card in tree.find_all("section", class_="score-card")]
+    assert rows[0] == "（一）发挥党建引领物业管理作用"
     assert "None" not in page_text(page)
 
 

@@ -4,15 +4,17 @@ record (estates/models/nominations.py, Review.scoring_closed)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery, TextField
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .. import models
 from ..access import visible
 from ..assignment import reviewer_label, reviewers_with_load
-from ..numbers import two_places
+from ..numbers import plain_number, two_places
 from ..roles import Role, role_of
 from ..versions import VersionCheckedForm
 from ..workflow import assign_reviewer, reviewer_problem, submit_review
@@ -27,12 +29,29 @@ from .nomination_filters import HandedInFilter
 from .review_records import HandedInReviewKeptMixin
 
 
-class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
+class ReviewScoreInline(ScopedInlineMixin, admin.StackedInline):
+    """One card per criterion: what it asks, the province's text for it (落实情况, read-only)
+    and the reviewer's score and comment, so a score is given beside what it judges."""
+
     model = models.ReviewScore
+    template = "admin/estates/review/score_cards.html"
     extra = 0
     can_delete = False
     fields = ["criterion", "weight", "score", "comment"]
     readonly_fields = ["criterion", "weight"]
+    formfield_overrides = {TextField: {"widget": AdminTextareaWidget(attrs={"rows": 4})}}
+
+    def get_queryset(self, request):
+        # The criterion and its evidence text come with the score rows: one query for all.
+        evidence = models.CriterionEvidence.objects.filter(
+            nomination_id=OuterRef("review__nomination_id"), criterion_id=OuterRef("criterion_id")
+        ).values("text")[:1]
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("criterion")
+            .annotate(evidence_text=Subquery(evidence))
+        )
 
     def has_add_permission(self, request, obj=None):
         return False  # one row per criterion is made when the reviewer is assigned
@@ -47,7 +66,7 @@ class ReviewScoreInline(ScopedInlineMixin, admin.TabularInline):
 
     @admin.display(description=_("权重（%）"))
     def weight(self, score):
-        return score.criterion.weight
+        return plain_number(score.criterion.weight)
 
 
 class ReviewerChoiceField(forms.ModelChoiceField):
@@ -84,6 +103,7 @@ class ReviewAdmin(HandedInReviewKeptMixin, VersionedAdminMixin, ReferenceAdmin):
     list_select_related = ["nomination__estate", "nomination__campaign", "reviewer"]
     autocomplete_fields = ["nomination"]
     inlines = [ReviewScoreInline]
+    formfield_overrides = {TextField: {"widget": AdminTextareaWidget(attrs={"rows": 6})}}
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -119,10 +139,66 @@ class ReviewAdmin(HandedInReviewKeptMixin, VersionedAdminMixin, ReferenceAdmin):
         return nomination.campaign if nomination else None
 
     def get_readonly_fields(self, request, obj=None):
-        fields = ["assigned_at", "submitted_at"]
         if obj is not None:
-            fields += ["nomination", "reviewer"]
-        return fields
+            return ["nomination", "reviewer_name", "total", "assigned_at", "submitted_at"]
+        return ["assigned_at", "submitted_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return super().get_fieldsets(request, obj)
+        # The page's template shows the first above the nomination's material and the
+        # scores, the overall comment after them (templates/admin/estates/review/).
+        return [
+            (
+                None,
+                {"fields": ["nomination", "reviewer_name", "total", "assigned_at", "submitted_at"]},
+            ),
+            (None, {"fields": ["comment"]}),
+        ]
+
+    @admin.display(description=_("评审专家"))
+    def reviewer_name(self, review):
+        # A name, not a link: the accounts' pages are not open to reviewers, nor to the ministry.
+        return reviewer_label(review.reviewer)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["material"] = self.material(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def material(self, request, review):
+        """What the province wrote, for the reviewer to read beside the scores: the estate's
+        facts and metrics, the statement and the required activities' texts (the criteria's
+        texts are on the score cards, ReviewScoreInline)."""
+        activities = models.ActivityEvidence.objects.select_related("requirement").order_by(
+            "requirement__number"
+        )
+        metrics = models.Metric.objects.select_related("metric_type")
+        nomination = (
+            models.Nomination.objects.select_related(
+                "campaign", "estate__province", "estate__city", "estate__property_company"
+            )
+            .prefetch_related(
+                Prefetch("activity_evidence", queryset=activities),
+                Prefetch("estate__metrics", queryset=metrics),
+            )
+            .get(pk=review.nomination_id)
+        )
+        estate = nomination.estate
+        metrics = list(estate.metrics.all())
+        for metric in metrics:
+            metric.value_text = f"{plain_number(metric.value)}{metric.metric_type.unit}"
+        estate_admin = self.admin_site._registry.get(models.Estate)
+        may_open = estate_admin is not None and estate_admin.has_view_or_change_permission(request)
+        return {
+            "nomination": nomination,
+            "estate": estate,
+            "metrics": metrics,
+            "activities": list(nomination.activity_evidence.all()),
+            "estate_url": (
+                reverse("admin:estates_estate_change", args=[estate.pk]) if may_open else None
+            ),
+        }
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
@@ -160,7 +236,14 @@ class ReviewAdmin(HandedInReviewKeptMixin, VersionedAdminMixin, ReferenceAdmin):
 
     def get_queryset(self, request):
         scores = Prefetch("scores", queryset=models.ReviewScore.objects.select_related("criterion"))
-        return super().get_queryset(request).prefetch_related(scores)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "nomination__estate", "nomination__campaign", "reviewer__staff_profile__province"
+            )
+            .prefetch_related(scores)
+        )
 
 
 @admin.register(models.ReviewScore)

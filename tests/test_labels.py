@@ -121,3 +121,24 @@ def test_reviewer_choice_names_the_demo_reviewer_once(client, demo):
     options = [option.clean_text() for option in select.find_all("option")]
     assert "评审专家（河北，已分配 0 项）" in options
     assert not [option for option in options if "（河北）（" in option]
+
+
+@pytest.mark.parametrize("role", ["ministry", "provincial", "reviewer", "editor"])
+def test_the_index_app_lists_hidden_captions_are_in_chinese(client, role):
+    """Screen readers read the app list's hidden column headings and its captions' titles;
+    Django's catalogue left the headings in English ("Model name", "Add link")."""
+    client.force_login(make_staff(role, "shandong" if role == "provincial" else None))
+
+    page = parse(client.get(reverse("admin:index")).content)
+
+    lists = [
+        div
+        for div in page.find_all("div", class_="module")
+        if any(name.startswith("app-") for name in div.classes)
+    ]
+    assert lists  # the index's lists and the navigation's
+    for module in lists:
+        heads = module.find("thead", class_="visually-hidden").find_all("th")
+        assert [th.clean_text() for th in heads] == ["数据类别", "新增", "修改或查看列表"]
+        caption = module.find("caption").find("a")
+        assert caption.attrs["title"] == f"{caption.clean_text()}中的各类数据"

@@ -6,7 +6,6 @@ The rules themselves (which phase follows, what blocks it) are in estates/workfl
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.utils import formats, timezone
@@ -183,32 +182,10 @@ def next_step(campaign):
     return P.PUBLISHED if campaign.phase == P.NOTICE else NEXT_PHASE.get(campaign.phase)
 
 
-def notice_dates_problem(campaign, today=None):
-    """Why the campaign's notice dates do not allow it to go on notice now (a ValidationError),
-    or None: a notice period already over would take no objection, and the results would not
-    wait for it."""
-    today = today or timezone.localdate()
-    if campaign.notice_ends_on is not None and campaign.notice_ends_on < today:
-        return ValidationError(
-            _(
-                "公示结束日期 %(end)s 已经过去：现在进入公示，公众将无法提出异议，"
-                "评选结果也不必等待公示期就能发布。请先在活动页面把公示开始和结束日期"
-                "改为实际的公示期。"
-            ),
-            code="notice_period_past",
-            params={"end": _date(campaign.notice_ends_on)},
-        )
-    return None
-
-
 def phase_change_problem(campaign, target, today=None):
     """Why the campaign cannot take the step to `target` now apart from its nominations (a
-    ValidationError), or None: the workflow's rule (phase_step_problem), and on the way to
-    notice a notice period that is not already over."""
-    problem = phase_step_problem(campaign, target)
-    if problem is None and target == P.NOTICE:
-        problem = notice_dates_problem(campaign, today)
-    return problem
+    ValidationError), or None: the workflow's rule, which advance_phase() enforces."""
+    return phase_step_problem(campaign, target, today)
 
 
 def _cautions(campaign, target, today):

@@ -326,13 +326,28 @@ def notice_is_over(campaign, now=None):
     return today > campaign.notice_ends_on
 
 
-def phase_step_problem(campaign, target):
+def phase_step_problem(campaign, target, today=None):
     """Why the campaign cannot move to phase `target` yet apart from its nominations (a
     ValidationError), or None. The one statement of the rule: the confirmation page shows it,
-    advance_phase() enforces it."""
-    if target == P.NOTICE and not (campaign.notice_starts_on and campaign.notice_ends_on):
+    advance_phase() enforces it. On notice, the dates must be given and the period not over
+    already: a notice that ended before it began takes no objection, and the results would
+    not wait for it."""
+    if target != P.NOTICE:
+        return None
+    if not (campaign.notice_starts_on and campaign.notice_ends_on):
         return ValidationError(
             _("进入公示前请先填写公示开始和结束日期。"), code="notice_dates_missing"
+        )
+    today = today or timezone.localdate()
+    if campaign.notice_ends_on < today:
+        return ValidationError(
+            _(
+                "公示结束日期 %(end)s 已经过去：现在进入公示，公众将无法提出异议，"
+                "评选结果也不必等待公示期就能发布。请先在活动页面把公示开始和结束日期"
+                "改为实际的公示期。"
+            ),
+            code="notice_period_past",
+            params={"end": _date(campaign.notice_ends_on)},
         )
     return None
 

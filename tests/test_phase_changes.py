@@ -143,10 +143,13 @@ def test_a_refusal_names_ten_nominations_and_says_there_are_more():
 
 def test_every_phase_change_and_the_publication_are_logged():
     ministry = make_staff("ministry")
-    campaign = campaign_in(P.DRAFT, days_left=-1)
+    campaign = campaign_in(P.DRAFT, days_left=0)
     advance_phase(campaign, ministry, reason="通知已印发")
     advance_phase(campaign, ministry)
     advance_phase(campaign, ministry)
+    # A day later the notice period is over.
+    campaign.notice_ends_on -= datetime.timedelta(days=1)
+    campaign.save(update_fields=["notice_ends_on"])
     publish_results(campaign, ministry)
     advance_phase(campaign, ministry)
     log = [
@@ -507,3 +510,13 @@ def test_the_step_to_notice_after_its_end_is_refused_and_says_what_to_do(client)
     assert parse(refused.content).find("textarea", id="id_reason").text().strip() == "转入公示"
     campaign.refresh_from_db()
     assert (campaign.phase, campaign.phase_changes.count()) == (P.REVIEWING, 0)
+
+
+def test_advance_phase_itself_refuses_a_notice_already_over():
+    # The rule is the workflow's, so a script or another page cannot go around it.
+    campaign = notice_campaign(starts_in=-9, ends_in=-2)
+    with pytest.raises(ValidationError) as refused:
+        advance_phase(campaign, make_staff("ministry"))
+    assert refused.value.code == "notice_period_past"
+    campaign.refresh_from_db()
+    assert campaign.phase == P.REVIEWING

@@ -16,7 +16,6 @@ from ..campaigns import (
     copy_campaign,
     next_step,
     phase_change_preview,
-    phase_change_problem,
     weights_problem,
 )
 from ..enums import CampaignPhase, NominationState
@@ -259,11 +258,6 @@ class CampaignAdmin(CampaignPartAdminMixin, VersionedAdminMixin, ReferenceAdmin)
                         from_phase=data["from_phase"] or None,
                     )
                 else:
-                    # The workflow checks that the notice dates are given; that the period is
-                    # not already over is checked here (estates/campaigns.py).
-                    problem = phase_change_problem(campaign, preview.target)
-                    if problem is not None:
-                        raise problem
                     advance_phase(
                         campaign,
                         request.user,

@@ -75,6 +75,11 @@ def test_objection_is_received_with_a_reference(client, notice):
     tree = parse(response.content)
     assert tree.find("strong").clean_text() == saved.reference
     assert saved.reference.startswith("YY-") and len(saved.reference) == 11
+    # No page looks an objection up by its number: the receipt promises none.
+    assert tree.find("div", class_="notice-done").find("p").clean_text() == (
+        f"受理编号：{saved.reference}。核查人员会核实您反映的情况；留下联系方式的，"
+        "他们可能与您联系。向评选办公室询问这件异议时，请提供这个编号。"
+    )
 
 
 def test_contact_and_objections_are_never_public(client, notice):

@@ -182,12 +182,6 @@ def next_step(campaign):
     return P.PUBLISHED if campaign.phase == P.NOTICE else NEXT_PHASE.get(campaign.phase)
 
 
-def phase_change_problem(campaign, target, today=None):
-    """Why the campaign cannot take the step to `target` now apart from its nominations (a
-    ValidationError), or None: the workflow's rule, which advance_phase() enforces."""
-    return phase_step_problem(campaign, target, today)
-
-
 def _cautions(campaign, target, today):
     if target == P.NOTICE and campaign.notice_starts_on and campaign.notice_starts_on > today:
         return [
@@ -214,7 +208,7 @@ def phase_change_preview(campaign, today=None):
     counts = dict(
         campaign.nominations.values_list("state").annotate(n=Count("pk")).order_by("state")
     )
-    problem = phase_change_problem(campaign, target, today)
+    problem = phase_step_problem(campaign, target, today)
     blocking = blocking_nominations(campaign, target)
     blockers = [
         Blocker(n, moves_in_phase(n.state, campaign.phase)) for n in blocking[:BLOCKERS_SHOWN]

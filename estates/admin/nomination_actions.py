@@ -112,7 +112,7 @@ class NominationActionsMixin:
             request.POST if confirmed else None, move=move, notice_running=bool(running)
         )
         if confirmed and form.is_valid():
-            nominations = self._rows(request, form.cleaned_data["rows"])
+            # `nominations` are the rows of form.cleaned_data["rows"], read above.
             rows = move_each(
                 nominations,
                 move.to_state,

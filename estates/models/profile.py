@@ -146,6 +146,22 @@ class MetricType(models.Model):
     description = models.TextField(_("说明"), blank=True)
     description_en = models.TextField(_("英文说明"), blank=True)
     display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
+    plausible_min = models.DecimalField(
+        _("合理范围下限"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("低于此值的导入数值需填报人核对改正（如满意度 0.965 多半是 96.5%）。"),
+    )
+    plausible_max = models.DecimalField(
+        _("合理范围上限"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("高于此值的导入数值需填报人核对改正。"),
+    )
 
     objects = MetricTypeManager()
 
@@ -153,6 +169,15 @@ class MetricType(models.Model):
         verbose_name = _("指标")
         verbose_name_plural = _("指标")
         ordering = ["display_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(plausible_min__isnull=True)
+                | models.Q(plausible_max__isnull=True)
+                | models.Q(plausible_min__lte=models.F("plausible_max")),
+                name="metric_type_plausible_range_in_order",
+                violation_error_message=_("合理范围的下限不能大于上限。"),
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -13,10 +13,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from estates.models import Campaign, Estate, Mechanism
-from estates.spreadsheets.documents import result_list_xlsx
 from estates.spreadsheets.formats import SafeCSV, SafeXLSX
 from estates.spreadsheets.importing import run_import
 from estates.spreadsheets.resources import ActivityResource, KeyFigureResource, MechanismResource
+from estates.spreadsheets.results import result_list_xlsx
 
 from .builders import make_staff
 from .growth import grow

@@ -21,7 +21,7 @@ from ..campaigns import (
 from ..enums import CampaignPhase, NominationState
 from ..forms import LabelledInlineFormSet
 from ..roles import Role, role_of
-from ..spreadsheets.documents import result_list_xlsx
+from ..spreadsheets.results import result_list_xlsx
 from ..workflow import advance_phase, publish_results, quota_left
 from .base import FormFieldsMixin, ReferenceAdmin, VersionedAdminMixin
 from .campaign_forms import CampaignCopyForm, PhaseChangeForm

@@ -1,5 +1,5 @@
-"""Whole spreadsheets the portal hands out: the provinces' blank template with instructions,
-and a campaign's result list in the official layout."""
+"""The provinces' blank estate template with an example and instructions (a campaign's result
+list is in results.py)."""
 
 import io
 from decimal import Decimal
@@ -7,11 +7,9 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-from ..enums import NominationState
-from ..models import Estate, Nomination
-from ..numbers import two_places
+from ..models import Estate
 from .cells import xml_text
-from .formats import deterministic_zip, write_xlsx
+from .formats import deterministic_zip
 from .resources import EstateResource
 
 # What each column of the estate sheet means, for the instructions sheet.
@@ -113,43 +111,3 @@ def _metric_help(header):
 
 def _plain_cell(value):
     return float(value) if isinstance(value, Decimal) else xml_text(value)
-
-
-RESULT_HEADERS = [
-    "序号",
-    "省份",
-    "城市",
-    "小区名称",
-    "物业服务企业",
-    "户数",
-    "业主满意度（%）",
-    "物业费收缴率（%）",
-    "推荐单位",
-]
-
-
-def result_rows(campaign):
-    nominations = Nomination.objects.filter(
-        campaign=campaign, state=NominationState.SELECTED
-    ).with_headline_metrics()
-    rows = []
-    for number, nomination in enumerate(nominations, 1):
-        estate = nomination.estate
-        rows.append(
-            [
-                number,
-                estate.province.name,
-                estate.city.name,
-                estate.name,
-                estate.property_company.name if estate.property_company else None,
-                estate.households,
-                two_places(nomination.satisfaction),
-                two_places(nomination.fee_collection),
-                nomination.nominating_authority or None,
-            ]
-        )
-    return rows
-
-
-def result_list_xlsx(campaign):
-    return write_xlsx(RESULT_HEADERS, result_rows(campaign), sheet_title="入选名单")

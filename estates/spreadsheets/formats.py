@@ -16,12 +16,13 @@ from decimal import Decimal
 
 import tablib
 from import_export.formats import base_formats
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .cells import defuse, is_blank, restore, xml_text
+from . import reading
+from .cells import defuse, xml_text
 
 PERCENT_SUFFIX = "（%）"
 FIXED_TIME = datetime.datetime(2000, 1, 1)
@@ -105,51 +106,21 @@ def deterministic_zip(data):
     return out.getvalue()
 
 
-def read_xlsx(data):
-    """(headers, rows) from the first sheet; a percent-formatted number becomes '96.55%'."""
-    workbook = load_workbook(io.BytesIO(data), data_only=True)
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows()
+def workbook_dataset(data, kind):
+    """A dataset that carries the file's sheets as read (reading.py): the import finds the
+    header row and names the columns (layout.py) once it knows which columns it takes. A file
+    that cannot be read carries the reason, which the import reports as the file's problem."""
+    dataset = tablib.Dataset()
     try:
-        headers = [_header(cell.value) for cell in next(rows)]
-    except StopIteration:
-        return [], []
-    values = []
-    for row in rows:
-        values.append([xlsx_value(cell) for cell in row])
-    return headers, values
-
-
-def xlsx_value(cell):
-    value = cell.value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "%" in (cell.number_format or ""):
-            return f"{(Decimal(str(value)) * 100).normalize():f}%"
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        return Decimal(str(value)) if isinstance(value, float) else value
-    return value
-
-
-def _header(value):
-    # Only spaces are trimmed here; the resource matches "(%)" and "（%）" alike.
-    return value.strip() if isinstance(value, str) else value
-
-
-def to_dataset(headers, rows):
-    dataset = tablib.Dataset(headers=headers)
-    width = len(headers)
-    for row in rows:
-        row = list(row)[:width] + [None] * (width - len(row))
-        if all(is_blank(value) for value in row):
-            continue  # blank rows are skipped, not errors
-        dataset.append(row)
+        dataset.workbook = reading.read_workbook(data, kind)
+    except reading.SheetError as error:
+        dataset.workbook, dataset.unreadable = [], str(error)
     return dataset
 
 
 class SafeXLSX(base_formats.XLSX):
     def create_dataset(self, in_stream):
-        return to_dataset(*read_xlsx(in_stream))
+        return workbook_dataset(in_stream, "xlsx")
 
     def export_data(self, dataset, **kwargs):
         return write_xlsx(list(dataset.headers), [list(row) for row in dataset])
@@ -178,19 +149,38 @@ def csv_text(value):
 
 
 class SafeCSV(base_formats.CSV):
+    # Read as bytes: the encoding (UTF-8, GBK, UTF-16) is found from the file itself.
+    def get_read_mode(self):
+        return "rb"
+
+    def is_binary(self):
+        return True
+
     def create_dataset(self, in_stream, **kwargs):
-        text = in_stream.decode("utf-8-sig") if isinstance(in_stream, bytes) else in_stream
-        text = text.lstrip("\ufeff")
-        reader = csv.reader(io.StringIO(text))
-        try:
-            headers = [restore(_header(h)) for h in next(reader)]
-        except StopIteration:
-            return tablib.Dataset()
-        rows = [[restore(value) if value != "" else None for value in row] for row in reader]
-        return to_dataset(headers, rows)
+        return workbook_dataset(in_stream, "csv")
 
     def export_data(self, dataset, **kwargs):
         return write_csv(list(dataset.headers), [list(row) for row in dataset])
 
 
-FORMATS = [SafeXLSX, SafeCSV, base_formats.JSON]
+class SafeXLS(base_formats.XLS):
+    """Excel 97-2003 (.xls): read only; exports are .xlsx."""
+
+    def create_dataset(self, in_stream):
+        return workbook_dataset(in_stream, "xls")
+
+    def can_export(self):
+        return False
+
+
+class SafeODS(base_formats.ODS):
+    """LibreOffice/WPS OpenDocument (.ods): read only; exports are .xlsx."""
+
+    def create_dataset(self, in_stream):
+        return workbook_dataset(in_stream, "ods")
+
+    def can_export(self):
+        return False
+
+
+FORMATS = [SafeXLSX, SafeCSV, SafeXLS, SafeODS, base_formats.JSON]

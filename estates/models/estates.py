@@ -82,14 +82,21 @@ class EstateQuerySet(models.QuerySet):
         """
         return self.filter(is_published=True)
 
-    def with_latest_metrics(self, metric_types):
+    def with_latest_metrics(self, metric_types, dates=False):
         """Each estate with `latest_<code>`: its latest value of each of these metric types
-        (the kept Metric.is_latest), for exports and data files."""
+        (the kept Metric.is_latest), for exports and data files; with dates, also
+        `latest_<code>_date` and `latest_<code>_precision`, the day that value is of."""
         from .profile import latest_metric_value
 
-        return self.annotate(
-            **{f"latest_{kind.code}": latest_metric_value(pk=kind.pk) for kind in metric_types}
-        )
+        annotations = {}
+        for kind in metric_types:
+            annotations[f"latest_{kind.code}"] = latest_metric_value(pk=kind.pk)
+            if dates:
+                for part, field in (("date", "date"), ("precision", "date_precision")):
+                    annotations[f"latest_{kind.code}_{part}"] = latest_metric_value(
+                        field=field, pk=kind.pk
+                    )
+        return self.annotate(**annotations)
 
     def with_headline_metrics(self):
         """Each estate with `latest_satisfaction` and `latest_fee_collection`, the two figures

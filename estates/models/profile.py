@@ -327,13 +327,13 @@ def metric_order_key(metric):
 LATEST_FIRST = (models.F("date").desc(nulls_last=True), "-sequence", "-pk")
 
 
-def latest_metric_value(estate_path="pk", **metric_type):
+def latest_metric_value(estate_path="pk", field="value", **metric_type):
     """Subquery: the latest value of one metric type for the estate of the outer query
     (reached from the outer row by `estate_path`).
 
     "Latest" is the latest date; undated values (a before/after pair) come before dated ones
     and among themselves follow their sequence, as on the profile page: the kept
-    Metric.is_latest flag.
+    Metric.is_latest flag. `field` picks another column of that value (its date, …).
     """
     return models.Subquery(
         Metric.objects.filter(
@@ -342,7 +342,7 @@ def latest_metric_value(estate_path="pk", **metric_type):
             **{f"metric_type__{key}": value for key, value in metric_type.items()},
         )
         .order_by()  # one row at most: the default ordering would only add joins
-        .values("value")[:1]
+        .values(field)[:1]
     )
 
 

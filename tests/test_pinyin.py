@@ -1,6 +1,8 @@
 import pytest
+import tablib
 from django.core.exceptions import ValidationError
 
+from estates.models import Estate
 from estates.models.campaigns import chinese_numeral
 from estates.pinyin import full_pinyin, pinyin_initials
 from estates.validators import credit_code_check_char, validate_credit_code
@@ -24,37 +26,97 @@ def test_pinyin_forms(name, pinyin, initials):
     assert pinyin_initials(name) == initials
 
 
-@pytest.mark.django_db
-def test_new_estate_gets_a_pinyin_slug_and_search_keys():
-    estate = make_estate(name="幸福里")
-    assert (estate.slug, estate.name_pinyin, estate.name_initials) == (
-        "xingfuli",
-        "xingfuli",
-        "xfl",
-    )
+@pytest.mark.parametrize(
+    ("name", "pinyin"),
+    [
+        # 都 is a city in a name: dū, where pypinyin alone reads dōu (lvdou, jindou).
+        ("绿都花园", "lvduhuayuan"),
+        ("金都华庭", "jinduhuating"),
+        ("华都公寓", "huadugongyu"),
+        ("新都花园", "xinduhuayuan"),
+        ("鑫都家园", "xindujiayuan"),
+        ("首都华城", "shouduhuacheng"),
+        ("成都路小区", "chengduluxiaoqu"),
+        ("都市花园", "dushihuayuan"),
+        ("大都会", "daduhui"),
+        # 长: long in names, elder where a phrase says so.
+        ("长安小区", "changanxiaoqu"),
+        ("长江花园", "changjianghuayuan"),
+        ("长宁小区", "changningxiaoqu"),
+        ("长治路", "changzhilu"),
+        ("长者公寓", "zhangzhegongyu"),
+        ("校长宿舍", "xiaozhangsushe"),
+        # 重, 乐, 朝, 厦, 单, 行, 调 in the words estate names use.
+        ("重庆路", "chongqinglu"),
+        ("重华苑", "chonghuayuan"),
+        ("重工宿舍", "zhonggongsushe"),
+        ("乐园小区", "leyuanxiaoqu"),
+        ("快乐家园", "kuailejiayuan"),
+        ("音乐花园", "yinyuehuayuan"),
+        ("乐清路", "yueqinglu"),
+        ("朝阳小区", "chaoyangxiaoqu"),
+        ("朝阳门", "chaoyangmen"),
+        ("朝晖苑", "zhaohuiyuan"),
+        ("华夏大厦", "huaxiadasha"),
+        ("厦门路", "xiamenlu"),
+        ("单元楼", "danyuanlou"),
+        ("单县小区", "shanxianxiaoqu"),
+        ("银行宿舍", "yinhangsushe"),
+        ("行知苑", "xingzhiyuan"),
+        ("调度楼", "diaodulou"),
+        ("空调厂宿舍", "kongtiaochangsushe"),
+    ],
+)
+def test_polyphonic_characters_read_as_in_estate_names(name, pinyin):
+    assert full_pinyin(name) == pinyin
 
 
-@pytest.mark.django_db
-def test_same_name_in_another_city_gets_a_distinct_slug():
-    from estates.models import City
-
-    linyi = City.objects.get(slug="linyi")
-    first = make_estate(name="阳光花园")
-    second = make_estate(name="阳光花园", province=linyi.province, city=linyi)
-    third = make_estate(name="阳光花园", province=linyi.province, city=linyi)
-    assert [first.slug, second.slug, third.slug] == [
-        "yangguanghuayuan",
-        "yangguanghuayuan-linyi",
-        "yangguanghuayuan-linyi-2",
+def test_initials_follow_the_names_reading():
+    assert [pinyin_initials(name) for name in ["绿都花园", "长宁小区", "朝阳门"]] == [
+        "ldhy",
+        "cnxq",
+        "cym",
     ]
 
 
 @pytest.mark.django_db
-def test_renaming_keeps_the_slug_but_updates_search_keys():
-    estate = make_estate(name="幸福里")
-    estate.name = "幸福新里"
+def test_new_estate_slug_reads_du():
+    assert [make_estate(name=name).slug for name in ["绿都花园", "金都华庭"]] == [
+        "lvduhuayuan",
+        "jinduhuating",
+    ]
+
+
+@pytest.mark.django_db
+def test_saving_an_estate_keeps_a_slug_made_by_an_older_reading():
+    # As made before 都 read dū: the address stays, the search forms follow the new reading.
+    estate = make_estate(name="绿都花园")
+    Estate.objects.filter(pk=estate.pk).update(
+        slug="lvdouhuayuan", name_pinyin="lvdouhuayuan", name_initials="ldhy"
+    )
+    estate = Estate.objects.get(pk=estate.pk)
+    estate.households = 800
     estate.save()
-    assert (estate.slug, estate.name_initials) == ("xingfuli", "xfxl")
+    estate.refresh_from_db()
+    assert (estate.slug, estate.name_pinyin) == ("lvdouhuayuan", "lvduhuayuan")
+    assert " lvduhuayuan " in estate.search_keys
+
+
+@pytest.mark.django_db
+def test_reimporting_an_estate_keeps_its_old_slug():
+    from estates.spreadsheets.importing import run_import
+    from estates.spreadsheets.resources import EstateResource
+
+    estate = make_estate(name="金都华庭", households=100)
+    Estate.objects.filter(pk=estate.pk).update(slug="jindouhuating")
+    exported = EstateResource().export(queryset=Estate.objects.filter(pk=estate.pk))
+    row = list(exported[0])
+    row[exported.headers.index("户数（户）")] = 120
+    _result, problems = run_import(EstateResource(), tablib.Dataset(row, headers=exported.headers))
+    assert problems == []
+    assert list(Estate.objects.filter(name="金都华庭").values_list("slug", "households")) == [
+        ("jindouhuating", 120)
+    ]
 
 
 def test_credit_code_with_correct_check_character_is_accepted():

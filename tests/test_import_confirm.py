@@ -3,6 +3,7 @@ any app server, imports it once however often it is clicked, and answers every f
 Chinese without importing anything."""
 
 import os
+import random
 import tempfile
 import threading
 import time
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from estates.models import Estate, ImportUpload
 from estates.spreadsheets import uploads
+from estates.spreadsheets.reading import CSV_RESAVE
 
 from .builders import make_staff
 from .test_spreadsheet_admin import format_index
@@ -153,9 +155,13 @@ def test_preview_with_problems_keeps_no_file(shandong):
 
 
 def test_preview_of_a_binary_file_keeps_no_file(shandong):
-    response = preview(shandong, os.urandom(4096), name="photo.csv")
+    # A photo's bytes (no BOM, neither UTF-8 nor GBK), not a table.
+    data = b"\x89PNG\r\n\x1a\n" + random.Random(7).randbytes(4096)
+    response = preview(shandong, data, name="photo.csv")
     assert response.status_code == 200
-    assert response.context["form"].errors["import_file"][0].startswith("无法读取这个文件")
+    assert response.context["result"].problems == [
+        "CSV 文件既不是 UTF-8 也不是 GBK 编码，无法读取。" + CSV_RESAVE
+    ]
     assert ImportUpload.objects.count() == 0
 
 

@@ -157,11 +157,13 @@ def test_every_bad_row_is_reported_and_nothing_is_written():
     _result, problems = import_bytes(data, SafeCSV)
     assert problems == [
         "第 3 行「省份」：没有名为“火星省”的省份，请填写如“山东省”或“山东”",
-        "第 3 行「城市」：省份有误，无法核对城市",
+        "第 3 行「城市」：省份有误，无法核对城市（表中填的是“临沂市”）",
         "第 4 行「城市」：“山东省”没有名为“不存在市”的城市，请先在城市表中添加",
         "第 5 行「业主满意度（%）」：百分比必须在 0 到 100 之间，而不是“101”",
         "第 6 行「户数（户）」：应为数字，例如 1.16，而不是“很多”",
-        "第 7 行「小区名称」：临沂市已有名为“奥正诚园南区”的小区；如要更新它，请填写其网址标识",
+        "第 7 行「小区名称」：临沂市已有名为“奥正诚园南区”的小区（网址标识 aozhengchengyuannanqu）。"
+        "如要更新它，请在这一行的“网址标识”列填写 aozhengchengyuannanqu；"
+        "如确是另一个小区，请在名称中加以区分",
     ]
     after = (Estate.objects.count(), Metric.objects.count(), PropertyCompany.objects.count())
     assert after == before

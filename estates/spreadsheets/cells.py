@@ -10,6 +10,8 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
+
 # A text cell starting with one of these is run as a formula by some spreadsheet program.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 UNIT_SUFFIX = re.compile(
@@ -153,3 +155,65 @@ def restore(value):
     if _looks_like_formula(value) and value.startswith("'"):
         return value[1:]
     return value
+
+
+YEAR_ONLY = re.compile(r"^(\d{4})\s*年?度?$")
+YEAR_MONTH = re.compile(r"^(\d{4})\s*(?:年|[-/.])\s*(\d{1,2})\s*月?$")
+PERIOD_EXAMPLES = "例如 2024-06-30、2024年6月 或 2024年"
+
+
+def parse_period(value, today=None):
+    """A date as precise as the sheet gives it: (date, 'day' | 'month' | 'year'), or None.
+
+    "2024-06-30", "2024年6月30日" and date cells are days; "2024年6月", "2024-06" months;
+    "2024", "2024年" years (stored as the period's first day). "2024.6" is refused: a program
+    may have turned "2024.10" into the number 2024.1."""
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        found = (value, "day")
+    else:
+        text = str(normalize(value))
+        found = None
+        match = YEAR_ONLY.match(text)
+        if match:
+            found = (datetime.date(int(match.group(1)), 1, 1), "year")
+        elif YEAR_MONTH.match(text) and "." not in text:
+            year, month = (int(part) for part in YEAR_MONTH.match(text).groups())
+            if 1 <= month <= 12:
+                found = (datetime.date(year, month, 1), "month")
+        else:
+            try:
+                found = (parse_date(text), "day")
+            except CellError:
+                found = None
+    if found is None:
+        raise CellError(f"应为日期，{PERIOD_EXAMPLES}，而不是“{value}”")
+    today = today or timezone.localdate()
+    if found[0] > today or found[0].year < 1949:
+        raise CellError(f"日期“{value}”不合理：应在 1949 年到今天之间")
+    return found
+
+
+def show_period(day, precision):
+    """The period as the sheet writes it: a date for a day, 2024年6月, 2024年."""
+    if day is None:
+        return None
+    if precision == "year":
+        return f"{day.year}年"
+    if precision == "month":
+        return f"{day.year}年{day.month}月"
+    return day
+
+
+def parse_year(value, today=None):
+    """A four-digit year from 1900 to this year; 213 or 20013 is refused, not stored."""
+    year = parse_count(value)
+    if year is None:
+        return None
+    this_year = (today or timezone.localdate()).year
+    if not 1900 <= year <= this_year:
+        raise CellError(f"年份“{value}”不合理：应为 1900 到 {this_year} 之间的四位年份")
+    return year

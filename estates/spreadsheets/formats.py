@@ -106,11 +106,19 @@ def deterministic_zip(data):
     return out.getvalue()
 
 
-def workbook_dataset(data, kind):
+class WorkbookDataset(tablib.Dataset):
     """A dataset that carries the file's sheets as read (reading.py): the import finds the
     header row and names the columns (layout.py) once it knows which columns it takes. A file
-    that cannot be read carries the reason, which the import reports as the file's problem."""
-    dataset = tablib.Dataset()
+    that cannot be read carries the reason, which the import reports as the file's problem.
+    It has no rows of its own yet, and is not "empty" for that (an empty file is reported by
+    the import, in its own words)."""
+
+    def __bool__(self):
+        return True
+
+
+def workbook_dataset(data, kind):
+    dataset = WorkbookDataset()
     try:
         dataset.workbook = reading.read_workbook(data, kind)
     except reading.SheetError as error:
@@ -163,24 +171,53 @@ class SafeCSV(base_formats.CSV):
         return write_csv(list(dataset.headers), [list(row) for row in dataset])
 
 
-class SafeXLS(base_formats.XLS):
-    """Excel 97-2003 (.xls): read only; exports are .xlsx."""
+class ReadOnlySheet(base_formats.Format):
+    """A format the import reads (reading.py) and the export never writes: exports are .xlsx.
+    import-export's own XLS and ODS classes need tablib's writers for them (xlwt) too."""
 
-    def create_dataset(self, in_stream):
-        return workbook_dataset(in_stream, "xls")
+    kind = ""
+    content_type = "application/octet-stream"
+
+    def __init__(self, encoding=None):
+        self.encoding = encoding
+
+    def get_title(self):
+        return self.kind
+
+    def get_extension(self):
+        return self.kind
+
+    def get_content_type(self):
+        return self.content_type
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def can_import(self):
+        return True
 
     def can_export(self):
         return False
 
-
-class SafeODS(base_formats.ODS):
-    """LibreOffice/WPS OpenDocument (.ods): read only; exports are .xlsx."""
-
     def create_dataset(self, in_stream):
-        return workbook_dataset(in_stream, "ods")
+        return workbook_dataset(in_stream, self.kind)
 
-    def can_export(self):
-        return False
+
+class SafeXLS(ReadOnlySheet):
+    """Excel 97-2003 (.xls)."""
+
+    kind = "xls"
+    content_type = "application/vnd.ms-excel"
+
+
+class SafeODS(ReadOnlySheet):
+    """OpenDocument spreadsheets (.ods) of LibreOffice and WPS."""
+
+    kind = "ods"
+    content_type = "application/vnd.oasis.opendocument.spreadsheet"
 
 
 FORMATS = [SafeXLSX, SafeCSV, SafeXLS, SafeODS, base_formats.JSON]

@@ -356,7 +356,15 @@ def read_csv(data):
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
     for row in reader:
-        rows.append([restore(value) if value != "" else None for value in row])
+        rows.append([_csv_cell(value) for value in row])
         if len(rows) >= MAX_ROWS:
             break
     return [Sheet("CSV", rows)]
+
+
+def _csv_cell(value):
+    """A CSV cell as the clerk typed it: a line break inside it (\r\n from Excel, \r from old
+    Macs) is a line break."""
+    if value == "":
+        return None
+    return restore(value.replace("\r\n", "\n").replace("\r", "\n"))

@@ -5,6 +5,8 @@ reported as "第 N 行「列」：…" naming the spreadsheet row (the header is
 Provincial staff import rows of their own province only.
 """
 
+from decimal import Decimal
+
 from diff_match_patch import diff_match_patch
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -13,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from import_export import fields, resources
+from import_export.results import Error
 from simple_history.utils import bulk_create_with_history
 
 from .. import models
@@ -24,6 +27,8 @@ from ..roles import Role, province_id_of, role_of
 from . import cells
 from .cells import CellError
 from .importing import describe
+from .layout import Columns, lay_out
+from .reading import Sheet
 from .widgets import (
     TEXT,
     CityWidget,
@@ -45,6 +50,76 @@ def as_stored(value):
 def metric_column(kind):
     unit = "（%）" if kind.is_percentage else f"（{kind.unit}）"
     return f"{kind.name}{unit}"
+
+
+def metric_date_column(kind):
+    return f"{kind.name}数据截至日期"
+
+
+def _plain(number):
+    return f"{number.normalize():f}" if isinstance(number, Decimal) else str(number)
+
+
+def plausible(kind, value, given):
+    """The value, when it is plausible for its metric type; otherwise CellError saying what
+    the portal would store and what the clerk probably meant (0.965 → 96.5%)."""
+    low, high = kind.plausible_min, kind.plausible_max
+    if value is None or ((low is None or value >= low) and (high is None or value <= high)):
+        return value
+    unit = "%" if kind.is_percentage else kind.unit
+    bounds = "–".join("…" if bound is None else _plain(bound) for bound in (low, high))
+    message = (
+        f"{kind.name}“{given}”不在合理范围（{bounds}{unit}）内：照此导入将存为"
+        f" {_plain(value)}{unit}"
+    )
+    as_percent = value * 100
+    if (
+        kind.is_percentage
+        and value <= 1
+        and (low is None or as_percent >= low)
+        and (high is None or as_percent <= high)
+    ):
+        shown = _plain(as_percent)
+        message += f"。如果是 {shown}%，请填 {shown} 或 {shown}%"
+    raise CellError(message + "。请核对改正后重新上传")
+
+
+class MetricWidget(ParsingWidget):
+    """A metric type's value: a percentage for percent types ("96.5%", 96.5), a number
+    otherwise, refused when outside the type's plausible range (MetricType.plausible_*)."""
+
+    def __init__(self, kind):
+        parse = cells.parse_percent if kind.is_percentage else cells.parse_decimal
+        super().__init__(lambda value: plausible(kind, parse(value), value), render=as_stored)
+
+
+class MetricDateField(fields.Field):
+    """数据截至日期 of a metric column: the day (or month, or year) the value is of, kept as
+    `latest_<code>_date` and `latest_<code>_precision`, as with_latest_metrics(dates=True)
+    annotates them."""
+
+    def __init__(self, kind):
+        super().__init__(
+            attribute=f"latest_{kind.code}_date",
+            column_name=metric_date_column(kind),
+            widget=ParsingWidget(cells.parse_period),
+        )
+        self.code = kind.code
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        period = self.clean(row, **kwargs)
+        day, precision = period if period else (None, None)
+        setattr(instance, f"latest_{self.code}_date", day)
+        setattr(instance, f"latest_{self.code}_precision", precision)
+
+    def get_value(self, instance):
+        return cells.show_period(
+            getattr(instance, f"latest_{self.code}_date", None),
+            getattr(instance, f"latest_{self.code}_precision", None),
+        )
+
+    def export(self, instance, **kwargs):
+        return self.get_value(instance)
 
 
 class PreviewDiff(resources.Diff):
@@ -114,18 +189,37 @@ class ScopedResource(resources.ModelResource):
         estates = models.Estate.objects.all()
         return estates if allowed is None else estates.filter(province_id=allowed)
 
-    def before_import(self, dataset, **kwargs):
-        # Headers typed with half-width brackets or full-width letters match the columns.
-        known = {cells.normalize(f.column_name): f.column_name for f in self.fields.values()}
-        dataset.headers = [known.get(cells.normalize(h), h) for h in dataset.headers or []]
-        missing = [
-            self.fields[name].column_name
-            for name in self.get_import_id_fields()
-            if self.fields[name].column_name not in dataset.headers
-        ]
-        if missing:
-            columns = "、".join(f"“{column}”" for column in missing)
-            raise CellError(f"文件中没有{columns}列：请按填报模板填写，第一行的列名不要改动")
+    # Other names clerks give the columns ({column: [names]}); the column's own header, its
+    # field name, and the header without its unit (户数 for 户数（户）) are known anyway.
+    COLUMN_ALIASES = {}
+    # Columns a file must have; by default those that find an existing row.
+    REQUIRED_COLUMNS = None
+    # Columns that find an existing row but may be left out (added empty).
+    OPTIONAL_KEY_COLUMNS = ()
+
+    def import_columns(self):
+        headers = [field.column_name for field in self.fields.values()]
+        aliases = {}
+        for name, field in self.fields.items():
+            aliases[field.column_name] = [name, *self.COLUMN_ALIASES.get(field.column_name, [])]
+            if field.attribute:
+                aliases[field.column_name].append(field.attribute)
+        keys = [self.fields[name].column_name for name in self.get_import_id_fields()]
+        required = self.REQUIRED_COLUMNS
+        if required is None:
+            required = [key for key in keys if key not in self.OPTIONAL_KEY_COLUMNS]
+        return Columns(headers, aliases, set(required), set(self.OPTIONAL_KEY_COLUMNS))
+
+    def lay_out(self, dataset):
+        """The file's table (see layout.py): a dataset read from a file carries its sheets; one
+        made in code is laid out as a sheet whose first row is its header."""
+        if getattr(dataset, "unreadable", None):
+            return lay_out([], self.import_columns()).with_problem(dataset.unreadable)
+        sheets = getattr(dataset, "workbook", None)
+        if sheets is None:
+            rows = [list(dataset.headers or [])] + [list(row) for row in dataset]
+            sheets = [Sheet("", rows)]
+        return lay_out(sheets, self.import_columns())
 
     def before_import_row(self, row, **kwargs):
         # PostgreSQL cannot store NUL in text, and no one means to type it: say so per cell
@@ -139,10 +233,26 @@ class ScopedResource(resources.ModelResource):
             raise ValidationError(nul)
 
     def import_data(self, dataset, **kwargs):
-        result = super().import_data(dataset, **kwargs)
-        # Every problem as "第 N 行「列」：…", for the admin's preview and confirmation.
-        result.problems = describe(result, self)
+        """Import the file's table; every problem as "第 N 行「列」：…", N the row as the
+        clerk's program numbers it, for the admin's preview and confirmation and the command."""
+        self.layout = layout = self.lay_out(dataset)
+        if layout.problems:
+            result = self.get_result_class()()
+            for problem in layout.problems:
+                result.append_base_error(Error(CellError(problem)))
+        else:
+            result = super().import_data(layout.dataset, **kwargs)
+        result.layout = layout
+        result.notices = layout.notices
+        result.problems = list(layout.problems) or describe(result, self, layout)
         return result
+
+    def import_row(self, row, instance_loader, **kwargs):
+        row_result = super().import_row(row, instance_loader, **kwargs)
+        numbers = self.layout.row_numbers
+        number = kwargs.get("row_number")
+        row_result.sheet_row = numbers[number - 1] if number and number <= len(numbers) else None
+        return row_result
 
     def validate_instance(self, instance, import_validation_errors=None, **kwargs):
         # A value outside a check constraint's bounds is a problem of its column (the
@@ -160,20 +270,23 @@ class ScopedResource(resources.ModelResource):
         super().validate_instance(instance, errors, **kwargs)
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
-        """Provincial staff change a public estate only through review (estates/pending.py):
-        a row of theirs that would change one is refused, naming each column that differs;
-        one that changes nothing is left as it is, unsaved (a save would move the estate's
-        version on, and a form open on it would then be refused as if someone had changed
-        it)."""
+        """A row that changes nothing is left as it is, unsaved, and counted as 未变 (a save
+        would move the record's version on, and a form open on it would then be refused as if
+        someone had changed it; and a re-imported export is not a file of updates).
+
+        Provincial staff change a public estate only through review (estates/pending.py): a
+        row of theirs that would change one is refused, naming each column that differs."""
+        if original is None:
+            return False
         estate = self.public_estate(instance)
-        if estate is None or original is None:
-            return super().skip_row(instance, original, row, import_validation_errors)
+        if estate is None and original.pk is None:
+            return False  # a new row
         changed = self.changed_fields(instance, original)
-        if changed:
+        if estate is not None and changed:
             self.check_scope(instance, row)  # another province's row is refused as such
             refused = {field.attribute: self.public_refusal(estate) for field in changed}
             raise ValidationError({**(import_validation_errors or {}), **refused})
-        return not import_validation_errors
+        return original.pk is not None and not import_validation_errors and not changed
 
     def public_estate(self, instance):
         """The public estate this row belongs to, when provincial staff import it; None
@@ -238,7 +351,7 @@ class EstateResource(ScopedResource):
     estate_type = fields.Field(
         "estate_type", "小区类型", widget=choice_widget(EstateType.choices, "小区类型")
     )
-    year_built = fields.Field("year_built", "建成年份", widget=ParsingWidget(cells.parse_count))
+    year_built = fields.Field("year_built", "建成年份", widget=ParsingWidget(cells.parse_year))
     construction_period = fields.Field("construction_period", "建成年代", widget=TEXT)
     buildings = fields.Field("buildings", "楼栋数（栋）", widget=ParsingWidget(cells.parse_count))
     building_note = fields.Field("building_note", "楼栋说明", widget=TEXT)
@@ -266,6 +379,30 @@ class EstateResource(ScopedResource):
     overview = fields.Field("overview", "概况", widget=TEXT)
     highlights = fields.Field("highlights", "亮点", widget=TEXT)
     source_note = fields.Field("source_note", "资料来源", widget=TEXT)
+
+    COLUMN_ALIASES = {
+        "小区名称": ["小区", "小区名", "名称", "项目名称", "小区（项目）名称", "小区全称"],
+        "网址标识": ["标识", "拼音标识"],
+        "省份": ["省", "省份名称", "所在省份", "省（区、市）", "省区市", "省级"],
+        "城市": ["市", "地级市", "城市名称", "所在城市", "市（州）", "市州", "市（州、盟）"],
+        "区/县": ["区县", "区", "县", "县区", "区（县）", "县（市、区）", "县（区）", "所在区县"],
+        "街道/镇": ["街道", "乡镇", "街道（镇）", "街镇", "街道（乡镇）", "所属街道"],
+        "社区": ["社区（村）", "所属社区", "社区名称"],
+        "地址": ["详细地址", "小区地址", "地点"],
+        "小区类型": ["类型", "类别", "小区类别"],
+        "建成年份": ["建成时间", "竣工年份", "建成年度", "建成年", "竣工时间"],
+        "楼栋数（栋）": ["栋数", "楼栋", "楼栋数量", "楼宇数"],
+        "户数（户）": ["总户数", "住户数", "户数合计", "住户"],
+        "居住人数（人）": ["人口", "居民人数", "常住人口", "居住人口", "入住人数"],
+        "总建筑面积（平方米）": ["建筑面积"],
+        "绿化覆盖率（%）": ["绿化率", "绿地率"],
+        "物业服务企业": [
+            *("物业企业", "物业公司", "物业服务企业名称", "物业服务单位", "物业企业名称"),
+            "物业服务公司",
+        ],
+    }
+    REQUIRED_COLUMNS = ["小区名称", "省份", "城市"]
+    OPTIONAL_KEY_COLUMNS = ("网址标识",)
 
     class Meta:
         model = models.Estate
@@ -307,15 +444,14 @@ class EstateResource(ScopedResource):
         super().__init__(user=user, **kwargs)
         self.metric_types = list(models.MetricType.objects.all())
         for kind in self.metric_types:
-            parse = cells.parse_percent if kind.is_percentage else cells.parse_decimal
-            field = fields.Field(
+            self.fields[f"metric_{kind.code}"] = fields.Field(
                 attribute=f"latest_{kind.code}",
                 column_name=metric_column(kind),
-                widget=ParsingWidget(parse, render=as_stored),
+                widget=MetricWidget(kind),
             )
-            self.fields[f"metric_{kind.code}"] = field
+            self.fields[f"metric_{kind.code}_date"] = MetricDateField(kind)
         self._seen = set()
-        self._city_names = {}  # city name: the name keys of its estates (models.name_key)
+        self._city_names = {}  # city pk: {name key: (name, slug)} of its estates
 
     def get_export_order(self):
         return list(self.fields)
@@ -323,24 +459,41 @@ class EstateResource(ScopedResource):
     def filter_export(self, queryset, **kwargs):
         return self.with_latest(queryset)
 
+    def import_columns(self):
+        columns = super().import_columns()
+        for kind in self.metric_types:
+            name = kind.name.removeprefix("业主").removeprefix("物业")
+            columns.aliases[metric_column(kind)] += [kind.code, kind.name, name]
+            columns.aliases[metric_date_column(kind)] += [
+                f"{kind.name}截至日期",
+                f"{kind.name}数据日期",
+                f"{kind.name}日期",
+                f"{name}数据截至日期",
+                f"{name}截至日期",
+            ]
+        columns.__post_init__()
+        return columns
+
     def with_latest(self, queryset):
         return (
             queryset.select_related("province", "city", "property_company")
-            .with_latest_metrics(self.metric_types)
+            .with_latest_metrics(self.metric_types, dates=True)
             .order_by("province__display_order", "name_pinyin", "pk")
         )
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self._seen = set()
-        self._city_names = {}  # city name: the name keys of its estates (models.name_key)
+        self._city_names = {}  # city pk: {name key: (name, slug)} of its estates
         self._new_values = set()  # estates given new metric values by this import
 
     def get_instance(self, instance_loader, row):
         slug = cells.normalize(row.get("网址标识"))
         if not slug:
             return None  # a new estate: the slug is made from the name
-        estate = self.importable_estates().filter(slug=slug).first()
+        # With its latest metric values, so the preview shows what a column changes (and an
+        # unchanged value is seen as unchanged).
+        estate = self.with_latest(self.importable_estates()).filter(slug=slug).first()
         if estate is None and self.import_province_id() is not None:
             # Provincial staff do not choose addresses (their form has no such field): a slug
             # they give names one of their estates, or nothing.
@@ -361,27 +514,38 @@ class EstateResource(ScopedResource):
         # Names read as people read them (spaces and width aside), among the estates this
         # importer may name: another province's row is refused for its province whether or
         # not such an estate exists there. Each city's names are read once per file.
-        if new and key[0] in self._names_in(city):
+        existing = self._names_in(row).get(key[0]) if new else None
+        if existing:
             raise ValidationError(
-                {"小区名称": f"{city}已有名为“{name}”的小区；如要更新它，请填写其网址标识"}
+                {
+                    "小区名称": f"{city}已有名为“{existing[0]}”的小区（网址标识 {existing[1]}）。"
+                    f"如要更新它，请在这一行的“网址标识”列填写 {existing[1]}；"
+                    "如确是另一个小区，请在名称中加以区分"
+                }
             )
 
-    def _names_in(self, city):
-        if city not in self._city_names:
-            names = self.importable_estates().filter(city__name=city).values_list("name")
-            self._city_names[city] = {name_key(name) for (name,) in names}
-        return self._city_names[city]
+    def _names_in(self, row):
+        """{name key: (name, slug)} of the estates in the row's city (as the 城市 column finds
+        it: 济南 is 济南市), among those this importer may name; each city read once."""
+        try:
+            city = self.fields["city"].clean(row)
+        except (ValueError, ValidationError):
+            return {}  # the 城市 column reports its own problem
+        if city.pk not in self._city_names:
+            names = self.importable_estates().filter(city=city).values_list("name", "slug")
+            self._city_names[city.pk] = {name_key(name): (name, slug) for name, slug in names}
+        return self._city_names[city.pk]
 
     def estate_of(self, instance):
         return instance if instance.pk else None
 
     def changed_fields(self, instance, original):
-        # A metric column changes the estate when it adds a value (after_save_instance).
-        metrics = {f"latest_{kind.code}" for kind in self.metric_types}
+        # A metric column changes the estate when it adds or corrects a value
+        # (after_save_instance); its 数据截至日期 only together with it.
         changed = [
             field
             for field in super().changed_fields(instance, original)
-            if field.attribute not in metrics
+            if not field.attribute.startswith("latest_")
         ]
         return changed + [self.fields[f"metric_{kind.code}"] for kind in self.new_values(instance)]
 
@@ -392,55 +556,101 @@ class EstateResource(ScopedResource):
             # A province's own row, but it may not move to another province.
             self.check_province(existing.province, row)
 
+    def import_instance(self, instance, row, **kwargs):
+        # Without its 数据截至日期 column, a metric column's value is of no date given (the
+        # estate's latest date, read for the preview, is not the new value's).
+        for kind in self.metric_types:
+            if metric_date_column(kind) not in row:
+                setattr(instance, f"latest_{kind.code}_date", None)
+                setattr(instance, f"latest_{kind.code}_precision", None)
+        super().import_instance(instance, row, **kwargs)
+
     def save_instance(self, instance, is_create, row, **kwargs):
         instance.created_by_import = is_create
         super().save_instance(instance, is_create, row, **kwargs)
 
     def new_values(self, instance, is_create=False):
-        """{metric type: value} of the metric columns whose value differs from the estate's
-        latest (an empty cell leaves the latest as it is)."""
-        given = {kind: getattr(instance, f"latest_{kind.code}", None) for kind in self.metric_types}
-        if all(value is None for value in given.values()):
+        """{metric type: (value, date, precision)} of the metric columns that differ from the
+        estate's latest value. An empty cell leaves the latest as it is. A value without its
+        数据截至日期 is, for an estate that has values, of the day of the import (and new only
+        when it differs from the latest); for a new estate, undated."""
+        given = {}
+        for kind in self.metric_types:
+            value = getattr(instance, f"latest_{kind.code}", None)
+            if value is not None:
+                day = getattr(instance, f"latest_{kind.code}_date", None)
+                precision = getattr(instance, f"latest_{kind.code}_precision", None)
+                given[kind] = (value, day, precision)
+        if not given:
             return {}
         latest = {}
         if not is_create:  # a new estate has no values yet
-            latest = dict(
-                models.Metric.objects.filter(estate=instance, is_latest=True).values_list(
-                    "metric_type_id", "value"
+            rows = models.Metric.objects.filter(estate=instance, is_latest=True)
+            latest = {
+                kind: (value, day, precision)
+                for kind, value, day, precision in rows.values_list(
+                    "metric_type_id", "value", "date", "date_precision"
                 )
-            )
-        return {
-            kind: value
-            for kind, value in given.items()
-            if value is not None and value != latest.get(kind.pk)
-        }
+            }
+        today = timezone.localdate()
+        new = {}
+        for kind, (value, day, precision) in given.items():
+            before_value, before_day, before_precision = latest.get(kind.pk, (None, None, None))
+            if day is None and (is_create or instance.pk is None):
+                # A new estate's value of unknown date stays undated (unknown, not made up).
+                new[kind] = (value, None, DatePrecision.DAY)
+            elif day is None:
+                if value != before_value:
+                    new[kind] = (value, today, DatePrecision.DAY)
+            elif cells.show_period(day, precision) == cells.show_period(
+                before_day, before_precision
+            ):
+                # The latest value's own period (2021年 is the value of 2021-12-31 kept with
+                # the precision of a year): a different value corrects it.
+                if value != before_value:
+                    new[kind] = (value, before_day, before_precision)
+            else:
+                new[kind] = (value, day, precision)
+        return new
 
     def after_save_instance(self, instance, row, **kwargs):
-        """A metric column whose value differs from the estate's latest adds a new value."""
+        """A metric column that differs from the estate's latest value adds a value of its
+        数据截至日期 (of the import's day when none is given: so dated, it is the latest, as the
+        clerk who typed it means), or corrects the value the estate already has of that date."""
         given = self.new_values(instance, is_create=instance.created_by_import)
         if not given:
             return
-        # The column holds the value as the sheet reports it today: dated so, it is the
-        # latest, as the editor who typed it means (undated, every dated value would rank
-        # above it and the profile would go on showing the old one).
-        today = timezone.localdate()
-        added = bulk_create_with_history(
-            [
-                models.Metric(
-                    estate=instance,
-                    metric_type=kind,
-                    value=value,
-                    is_percentage=kind.is_percentage,
-                    source_note="表格导入",
-                    date=today,
-                    date_precision=DatePrecision.DAY,
+        dated = {
+            (metric.metric_type_id, metric.date): metric
+            for metric in models.Metric.objects.filter(
+                estate=instance,
+                sequence=0,
+                metric_type__in=list(given),
+                date__in=[day for _value, day, _precision in given.values() if day],
+            )
+        }
+        added = []
+        for kind, (value, day, precision) in given.items():
+            metric = dated.get((kind.pk, day))
+            if metric is None:
+                added.append(
+                    models.Metric(
+                        estate=instance,
+                        metric_type=kind,
+                        value=value,
+                        is_percentage=kind.is_percentage,
+                        source_note="表格导入",
+                        date=day,
+                        date_precision=precision,
+                    )
                 )
-                for kind, value in given.items()
-            ],
-            models.Metric,
-        )
+                continue
+            metric.value, metric.date_precision = value, precision
+            metric.full_clean()
+            metric.save()
         if added:
-            self._new_values.add(instance.pk)
+            bulk_create_with_history(added, models.Metric)
+        self._new_values.add(instance.pk)
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)

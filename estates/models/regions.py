@@ -1,3 +1,4 @@
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -58,10 +59,23 @@ class CityManager(models.Manager):
 
 
 class City(models.Model):
-    """A prefecture-level city; for a municipality such as 北京市 the city is the municipality."""
+    """A prefecture-level division (地级市, 地区, 自治州, 盟), as the national list names it
+    (fixtures/regions.json, made by `manage.py build_regions_fixture`). For a municipality
+    such as 北京市 the city is the municipality; a county-level city or county that its
+    province governs directly (济源市, 仙桃市, 琼海市) is a city of its own, as it has no
+    prefecture above it."""
 
     province = models.ForeignKey(
         Province, on_delete=models.PROTECT, related_name="cities", verbose_name=_("省份")
+    )
+    code = models.CharField(
+        _("行政区划代码"),
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9]{6}\Z", _("行政区划代码应为六位数字。"))],
+        help_text=_(
+            "GB/T 2260 六位代码，如临沂市为 371300；直辖市的代码即其本身的，如北京市为 110000。"
+        ),
     )
     name = models.CharField(_("名称"), max_length=30, help_text=_("如：临沂市"))
     slug = models.SlugField(_("拼音标识"), max_length=40)
@@ -71,7 +85,7 @@ class City(models.Model):
     class Meta:
         verbose_name = _("城市")
         verbose_name_plural = _("城市")
-        ordering = ["province__display_order", "slug"]
+        ordering = ["province__display_order", "code"]  # the national list's order
         constraints = [
             models.UniqueConstraint(
                 fields=["province", "slug"],

@@ -4,6 +4,7 @@ in XLSX), regions and companies by name, other rows by their slug or code."""
 from import_export import widgets
 
 from .. import models
+from ..regions import Regions, UnknownRegion, clean
 from . import cells
 from .cells import CellError
 
@@ -49,23 +50,19 @@ def choice_widget(choices, what):
 
 
 class RegionWidget(widgets.Widget):
-    """A region named in a cell. Each name is looked up once per import (its resource holds
-    its own widgets): a file of thousands of rows names a few dozen regions, and no import
-    adds one. A name not found is asked again, so its error is the row's own."""
+    """A region named in a cell, as clerks write it (estates.regions: 山东 for 山东省, 济南
+    for 济南市). Every province and city is read once per import, on the first row (its
+    resource holds its own widgets): a file of thousands of rows makes two queries."""
 
     def __init__(self):
         super().__init__()
-        self.found = {}
+        self._regions = None
 
-    def province(self, text):
-        if text not in self.found:
-            province = models.Province.objects.filter(name=text).first() or (
-                models.Province.objects.filter(short_name=text).first()
-            )
-            if province is None:
-                return None
-            self.found[text] = province
-        return self.found[text]
+    @property
+    def regions(self):
+        if self._regions is None:
+            self._regions = Regions()
+        return self._regions
 
     def render(self, value, obj=None, **kwargs):
         return value.name if value else ""
@@ -73,34 +70,26 @@ class RegionWidget(widgets.Widget):
 
 class ProvinceWidget(RegionWidget):
     def clean(self, value, row=None, **kwargs):
-        text = cells.normalize(value)
-        if not text:
-            raise CellError("省份不能为空")
-        province = self.province(text)
-        if province is None:
-            raise CellError(f"没有名为“{value}”的省份，请填写如“山东省”或“山东”")
-        return province
+        try:
+            return self.regions.province(value)
+        except UnknownRegion as error:
+            raise CellError(str(error)) from None
 
 
 class CityWidget(RegionWidget):
+    """The city of the row's province (its 省份 cell); one of another province is refused
+    naming the province it is in."""
+
     def clean(self, value, row=None, **kwargs):
-        text = cells.normalize(value)
-        province_text = cells.normalize((row or {}).get("省份"))
-        if not text:
-            raise CellError("城市不能为空")
-        province = self.province(province_text) if province_text else None
-        if province_text and province is None:
-            raise CellError("省份有误，无法核对城市")
-        key = ("city", province.pk if province else None, text)
-        if key not in self.found:
-            cities = models.City.objects.filter(name=text)
-            if province is not None:
-                cities = cities.filter(province=province)
-            city = cities.first()
-            if city is None:
-                raise CellError(f"“{province_text}”没有名为“{value}”的城市，请先在城市表中添加")
-            self.found[key] = city
-        return self.found[key]
+        province_text = clean((row or {}).get("省份"))
+        try:
+            province = self.regions.province(province_text) if province_text else None
+        except UnknownRegion:
+            raise CellError("省份有误，无法核对城市") from None
+        try:
+            return self.regions.city(value, province)
+        except UnknownRegion as error:
+            raise CellError(str(error)) from None
 
 
 class CompanyWidget(widgets.Widget):

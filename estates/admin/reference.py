@@ -39,19 +39,37 @@ class CampaignPartAdminMixin:
         return super().has_delete_permission(request, obj)
 
 
+class NationalListAdminMixin:
+    """Provinces and cities are the national list of divisions, shipped with their codes
+    (fixtures/regions.json): staff choose from it and never add to it. Only a superuser
+    may correct it, until the fixture is regenerated from a newer list."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 @admin.register(models.Province)
-class ProvinceAdmin(ReferenceAdmin):
+class ProvinceAdmin(NationalListAdminMixin, ReferenceAdmin):
     list_display = ["display_order", "name", "short_name", "name_en", "code", "slug"]
     list_display_links = ["name"]
     search_fields = ["name", "short_name", "code", "slug"]
 
 
 @admin.register(models.City)
-class CityAdmin(ReferenceAdmin):
-    list_display = ["name", "province", "slug"]
+class CityAdmin(NationalListAdminMixin, ReferenceAdmin):
+    list_display = ["name", "code", "province", "slug"]
     list_filter = ["province"]
     list_select_related = ["province"]
-    search_fields = ["name", "slug"]
+    # The estate form chooses its city by this search (autocomplete): a city by its name,
+    # code or pinyin, or a province's cities by the province's name (山东).
+    search_fields = ["name", "code", "slug", "province__name", "province__short_name"]
+    search_help_text = _("可按城市名称、行政区划代码、拼音或省份名称搜索")
 
 
 @admin.register(models.PropertyCompany)

@@ -263,8 +263,11 @@ def test_admin_import_previews_writes_nothing_and_names_every_problem(shandong, 
             problems = result.problems
             problem_lines_are_clear(problems, len(rows), HEADERS)
             body = preview.content.decode()
-            for problem in problems:
-                assert escape(problem) in body
+            for problem in problems:  # in the table: the row, the column, the message
+                assert escape(problem.message) in body
+                if problem.column:
+                    assert f'<th scope="row">{problem.row}</th>' in body
+                    assert escape(problem.column) in body
             if any(bad):
                 assert problems, "a wrong cell went through"
             if problems:

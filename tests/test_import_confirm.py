@@ -2,6 +2,7 @@
 any app server, imports it once however often it is clicked, and answers every failure in
 Chinese without importing anything."""
 
+import io
 import os
 import random
 import tempfile
@@ -17,6 +18,7 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from estates.models import Estate, ImportUpload
 from estates.spreadsheets import uploads
@@ -148,10 +150,28 @@ def test_preview_writes_nothing_to_the_servers_temp_folder(shandong):
     }
 
 
-def test_preview_with_problems_keeps_no_file(shandong):
+def test_preview_with_problems_keeps_the_file_only_to_hand_it_back_marked(shandong):
     bad = preview(shandong, csv_file([["坏数据小区", "", "山东省", "临沂市", "很多户", ""]]))
     assert "confirm_form" not in bad.context
-    assert ImportUpload.objects.count() == 0
+    # Kept for the 错误说明 download only: it cannot be confirmed, and expires as previews do.
+    assert ImportUpload.objects.count() == 1
+    signed = bad.context["error_file"]
+    confirm = shandong.post(
+        reverse("admin:estates_estate_process_import"),
+        {"import_file_name": signed, "original_file_name": "a.csv", "format": "1"},
+    )
+    assert not Estate.objects.filter(name="坏数据小区").exists()
+    assert confirm.status_code == 302
+    # Another user cannot fetch it.
+    other = Client()
+    other.force_login(make_staff("provincial", "shandong"))
+    url = reverse("admin:estates_estate_import_errors")
+    assert other.get(url, {"file": signed}).status_code == 302
+    marked = shandong.get(url, {"file": signed})
+    assert marked.status_code == 200
+    sheet = load_workbook(io.BytesIO(marked.content)).active
+    assert [cell.value for cell in sheet[1]][-1] == "错误说明"
+    assert "「户数（户）」应为数字" in sheet.cell(2, sheet.max_column).value
 
 
 def test_preview_of_a_binary_file_keeps_no_file(shandong):

@@ -76,7 +76,8 @@ def test_estate_sheet_never_makes_a_second_estate_of_a_name_in_a_city():
     for user in (ministry, make_staff("provincial", "shandong")):
         _result, problems = import_bytes(data, SafeCSV, user=user)
         assert problems == [
-            "第 2 行「小区名称」：临沂市已有名为“奥正诚园南区”的小区（网址标识 aozhengchengyuannanqu）。"
+            "第 2 行「小区名称」：临沂市已有名为“奥正诚园南区”的小区"
+            "（网址标识 aozhengchengyuannanqu）。"
             "如要更新它，请在这一行的“网址标识”列填写 aozhengchengyuannanqu；"
             "如确是另一个小区，请在名称中加以区分"
         ]

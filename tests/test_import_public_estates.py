@@ -168,7 +168,8 @@ def test_the_admin_preview_names_the_row_and_cannot_be_confirmed(client, estate,
     client.force_login(clerk)
     response = preview(client, sheet([row_of(estate, NEW_OVERVIEW)]))
     assert "confirm_form" not in response.context
-    assert f"第 2 行「概况」：“奥正诚园南区”{PUBLIC}" in response.content.decode()
+    assert response.context["result"].problems == [f"第 2 行「概况」：“奥正诚园南区”{PUBLIC}"]
+    assert f"“奥正诚园南区”{PUBLIC}" in response.content.decode()
 
 
 def test_an_estate_published_between_preview_and_confirmation_is_not_changed(client, clerk):

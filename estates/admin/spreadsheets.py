@@ -11,10 +11,11 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from import_export.admin import ExportMixin, ImportExportMixin
@@ -22,7 +23,8 @@ from import_export.results import RowResult
 
 from ..roles import Role, role_of
 from ..spreadsheets import uploads
-from ..spreadsheets.formats import FORMATS
+from ..spreadsheets.annotate import annotated_sheet
+from ..spreadsheets.formats import FORMATS, SafeCSV
 
 IMPORTERS = {Role.MINISTRY, Role.PROVINCIAL}
 
@@ -78,12 +80,64 @@ class SpreadsheetImportExportMixin(SpreadsheetFormatsMixin, ImportExportMixin):
 
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)
-        # A preview that cannot be confirmed (a problem in the file) keeps nothing.
+        # A preview that cannot be confirmed (a problem in the file) keeps the file only to
+        # hand it back with its problems marked (import_errors), until it expires.
         context = getattr(response, "context_data", None) or {}
         token = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
         if token and "confirm_form" not in context:
-            uploads.discard(token)
+            result = context.get("result")
+            layout = getattr(result, "layout", None)
+            if result is not None and layout is not None and layout.sheet_name:
+                context["error_file"] = uploads.signed_name(token, request.user)
+            else:
+                uploads.discard(token)
         return response
+
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "import/errors/",
+                self.admin_site.admin_view(self.import_errors),
+                name=f"{opts.app_label}_{opts.model_name}_import_errors",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_errors(self, request):
+        """The clerk's refused sheet with a 错误说明 column beside each refused row (the file
+        kept from the preview, checked again now, as the confirmation would)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        try:
+            token = uploads.token_from(request.GET.get("file", ""), request.user)
+        except signing.BadSignature:  # expired ones included
+            return self._upload_again(
+                request, _("这份文件的预览已过期，请重新上传文件查看错误说明。")
+            )
+        upload = uploads.ImportUpload.objects.filter(token=token, imported_at=None).first()
+        if upload is None:
+            return self._upload_again(
+                request, _("这份文件的预览已过期，请重新上传文件查看错误说明。")
+            )
+        data = bytes(upload.data)
+        resource = self.get_import_resource_classes(request)[0](
+            **self.get_import_resource_kwargs(request)
+        )
+        with transaction.atomic():
+            result = resource.import_data(
+                SafeCSV().create_dataset(data), dry_run=True, raise_errors=False
+            )
+            transaction.set_rollback(True)
+        marked = annotated_sheet(data, "csv", result)
+        if marked is None:
+            return self._upload_again(request, _("没有找到这份文件的表格，请重新上传文件。"))
+        name = _("%(models)s导入错误说明.xlsx") % {"models": self.model._meta.verbose_name}
+        return HttpResponse(
+            marked,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": content_disposition_header(True, name)},
+        )
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)

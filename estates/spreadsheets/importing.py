@@ -93,7 +93,7 @@ def _line(row, column, message, value=None):
     if shown and "“" not in message:
         message = f"{message}（表中填的是“{shown}”）"
     text = f"第 {row} 行「{column}」：{message}" if column else f"第 {row} 行：{message}"
-    return Problem(text, row=row, column=column)
+    return Problem(text, row=row, column=column, message=message)
 
 
 def _shown(value):

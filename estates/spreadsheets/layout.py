@@ -122,10 +122,11 @@ class Problem(str):
     """A problem's text, with the sheet row (and column header) it belongs to, so that the
     clerk's sheet can be handed back with each row's problems beside it."""
 
-    def __new__(cls, text, row=None, column=None):
+    def __new__(cls, text, row=None, column=None, message=None):
         problem = super().__new__(cls, text)
         problem.row = row
         problem.column = column
+        problem.message = message or text  # without "第 N 行「列」："
         return problem
 
 

@@ -51,11 +51,24 @@ class Sheet:
     merged: list = field(default_factory=list)
 
 
+def kind_of(data, chosen):
+    """What the file is, by its first bytes rather than by the format chosen on the page or
+    its name's ending (an .xls that is really .xlsx, a .csv saved as Excel): zip files are
+    .xlsx or .ods, the OLE2 signature is old Excel, anything else is read as CSV."""
+    if data[:4] == b"PK\x03\x04":
+        return "ods" if b"application/vnd.oasis.opendocument.spreadsheet" in data[:100] else "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "xls"
+    looks_like_text = data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" not in data[:1024]
+    return "csv" if looks_like_text else chosen
+
+
 def read_workbook(data, kind):
-    """The visible sheets of a file of the given kind ('xlsx', 'xls', 'ods', 'csv')."""
+    """The visible sheets of a file ('xlsx', 'xls', 'ods' or 'csv' as chosen; see kind_of)."""
     readers = {"xlsx": read_xlsx, "xls": read_xls, "ods": read_ods, "csv": read_csv}
     if isinstance(data, str):
         data = data.encode("utf-8")
+    kind = kind_of(data, kind)
     try:
         return readers[kind](data)
     except SheetError:

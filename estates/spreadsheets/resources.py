@@ -705,18 +705,79 @@ class EstateRowResource(ScopedResource):
         self.check_province(instance.estate.province, row, column="小区网址标识")
 
 
+class MetricTypeWidget(ParsingWidget):
+    """A metric type by its code (satisfaction) or its name (业主满意度); an unknown one is
+    refused with the list of codes there are."""
+
+    def __init__(self):
+        super().__init__(self.find, render=lambda kind: kind.code if kind else "")
+        self.kinds = None
+
+    def by_text(self):
+        if self.kinds is None:
+            self.kinds = {}
+            for kind in models.MetricType.objects.all():
+                self.kinds[kind.code.lower()] = self.kinds[cells.normalize(kind.name)] = kind
+        return self.kinds
+
+    def find(self, value):
+        text = cells.normalize(value)
+        if not text:
+            raise CellError("请填写指标代码")
+        kind = self.by_text().get(str(text).lower())
+        if kind is None:
+            codes = "、".join(
+                f"{kind.code}（{kind.name}）"
+                for kind in sorted(set(self.by_text().values()), key=lambda k: k.display_order)
+            )
+            raise CellError(f"没有指标代码为“{value}”的指标；可用的指标代码：{codes}")
+        return kind
+
+
+class MetricValueWidget(ParsingWidget):
+    """数值 as its row's metric type takes it: "96.5%" or 96.5 for a percentage, a number for
+    others, within the type's plausible range (see MetricWidget)."""
+
+    def __init__(self, types):
+        super().__init__(cells.parse_decimal, render=as_stored)
+        self.types = types
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            kind = self.types.find((row or {}).get("指标代码"))
+        except CellError:
+            kind = None  # the 指标代码 column reports it
+        if kind is None:
+            return cells.parse_percent(value) if "%" in str(value or "") else self.parse(value)
+        return MetricWidget(kind).clean(value)
+
+
 class MetricResource(EstateRowResource):
-    metric_type = fields.Field(
-        "metric_type", "指标代码", widget=LookupWidget(models.MetricType, "code", "指标代码")
-    )
+    metric_type = fields.Field("metric_type", "指标代码", widget=MetricTypeWidget())
     value = fields.Field("value", "数值", widget=ParsingWidget(cells.parse_decimal))
     date = fields.Field("date", "日期", widget=ParsingWidget(cells.parse_date))
     date_precision = fields.Field(
         "date_precision", "日期精度", widget=choice_widget(DatePrecision.choices, "日期精度")
     )
     period_label = fields.Field("period_label", "时间说明", widget=TEXT)
-    sequence = fields.Field("sequence", "先后次序", widget=ParsingWidget(cells.parse_count))
+    sequence = fields.Field(
+        "sequence", "先后次序", widget=ParsingWidget(lambda value: cells.parse_count(value) or 0)
+    )
     source_note = fields.Field("source_note", "数据说明", widget=TEXT)
+
+    COLUMN_ALIASES = {
+        "指标代码": ["指标", "指标名称", "代码"],
+        "数值": ["值", "指标值", "数据"],
+        "先后次序": ["次序", "顺序"],
+        "小区网址标识": ["网址标识"],
+    }
+    # Most values have a date and are one of their day: the order only tells apart a
+    # before/after pair without dates.
+    OPTIONAL_KEY_COLUMNS = ("先后次序",)
+
+    def __init__(self, user=None, **kwargs):
+        super().__init__(user=user, **kwargs)
+        self.fields["value"].widget = MetricValueWidget(self.fields["metric_type"].widget)
 
     class Meta:
         model = models.Metric

@@ -8,7 +8,7 @@ surrounding spaces. Everything else is refused with a message that says what was
 import datetime
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import timezone
 
@@ -54,6 +54,14 @@ def text(value):
     return str(value).strip()
 
 
+def long_text(value):
+    """A long text as typed or pasted from Word: a paragraph's full-width indent (　　) is
+    kept, as the admin's long-text fields keep it; other surrounding spaces are removed."""
+    if value is None:
+        return ""
+    return str(value).rstrip().lstrip(" \t\r\n")
+
+
 def is_blank(value):
     return normalize(value) in ("", None)
 
@@ -79,7 +87,8 @@ def parse_decimal(value, places=2):
     if not number.is_finite():
         raise CellError(f"应为数字，而不是“{value}”")
     try:
-        return number.quantize(Decimal(1).scaleb(-places))
+        # 四舍五入, as clerks round (0.965 → 0.97), not the banker's rounding of Decimal.
+        return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     except InvalidOperation:  # more digits than any column holds, e.g. 1e30
         raise CellError(f"数值“{value}”过大，请核对") from None
 
@@ -87,7 +96,10 @@ def parse_decimal(value, places=2):
 def parse_count(value):
     if is_blank(value):
         return None
-    number = parse_decimal(value, places=4)
+    try:
+        number = parse_decimal(value, places=4)
+    except CellError:
+        raise CellError(f"应为整数，例如 1250 或 1250户，而不是“{value}”") from None
     if number != number.to_integral_value():
         raise CellError(f"应为整数，例如 1250，而不是“{value}”")
     if number < 0:
@@ -95,14 +107,14 @@ def parse_count(value):
     return int(number)
 
 
-def parse_percent(value):
+def parse_percent(value, places=2):
     """'96.55%' or 96.55 → Decimal('96.55'); refuses values outside 0–100."""
     if is_blank(value):
         return None
     text = normalize(value)
     if isinstance(text, str) and text.endswith("%"):
         text = text[:-1].strip()
-    number = parse_decimal(text)
+    number = parse_decimal(text, places)
     if number is None:  # "%" alone
         raise CellError(f"应为百分比，例如 96.55%，而不是“{value}”")
     if not Decimal(0) <= number <= Decimal(100):

@@ -170,7 +170,11 @@ def lay_out(sheets, columns):
         cells = rows[number]
         values = [cells[c] if c < len(cells) else None for c in mapping]
         if all(is_blank(value) for value in values):
-            continue  # blank rows, and a template's pre-numbered empty rows (序号 only)
+            # Blank rows, and a template's pre-numbered empty rows (序号 only), are skipped;
+            # a text only in a column not imported (a note under the 序号 column) is listed.
+            if any(isinstance(value, str) and not is_blank(value) for value in cells):
+                notes.append(number + 1)
+            continue
         if _is_note(cells, mapping):
             notes.append(number + 1)
             continue

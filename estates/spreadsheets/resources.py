@@ -30,6 +30,7 @@ from .importing import describe
 from .layout import Columns, lay_out
 from .reading import Sheet
 from .widgets import (
+    LONG_TEXT,
     TEXT,
     CityWidget,
     CompanyWidget,
@@ -70,7 +71,7 @@ def plausible(kind, value, given):
     bounds = "–".join("…" if bound is None else _plain(bound) for bound in (low, high))
     message = (
         f"{kind.name}“{given}”不在合理范围（{bounds}{unit}）内：照此导入将存为"
-        f" {_plain(value)}{unit}"
+        f" {_plain(cells.parse_decimal(value))}{unit}"
     )
     as_percent = value * 100
     if (
@@ -89,8 +90,16 @@ class MetricWidget(ParsingWidget):
     otherwise, refused when outside the type's plausible range (MetricType.plausible_*)."""
 
     def __init__(self, kind):
-        parse = cells.parse_percent if kind.is_percentage else cells.parse_decimal
-        super().__init__(lambda value: plausible(kind, parse(value), value), render=as_stored)
+        super().__init__(self.check, render=as_stored)
+        self.kind = kind
+
+    def check(self, value):
+        # Checked as given (0.965, not the stored 0.97), so the suggestion is exact: 96.5%.
+        given = cells.parse_percent(value, places=6) if self.kind.is_percentage else None
+        if given is None:
+            given = cells.parse_decimal(value, places=6)
+        plausible(self.kind, given, value)
+        return cells.parse_decimal(given)
 
 
 class MetricDateField(fields.Field):
@@ -376,8 +385,8 @@ class EstateResource(ScopedResource):
     )
     property_company = fields.Field("property_company", "物业服务企业", widget=CompanyWidget())
     tagline = fields.Field("tagline", "标题语", widget=TEXT)
-    overview = fields.Field("overview", "概况", widget=TEXT)
-    highlights = fields.Field("highlights", "亮点", widget=TEXT)
+    overview = fields.Field("overview", "概况", widget=LONG_TEXT)
+    highlights = fields.Field("highlights", "亮点", widget=LONG_TEXT)
     source_note = fields.Field("source_note", "资料来源", widget=TEXT)
 
     COLUMN_ALIASES = {
@@ -868,7 +877,7 @@ class MechanismResource(EstateRowResource):
         widget=LookupWidget(models.MechanismType, "slug", "机制类别标识"),
     )
     title = fields.Field("title", "名称", widget=TEXT)
-    description = fields.Field("description", "做法", widget=TEXT)
+    description = fields.Field("description", "做法", widget=LONG_TEXT)
     display_order = fields.Field(
         "display_order", "排列顺序", widget=ParsingWidget(cells.parse_count)
     )
@@ -931,7 +940,7 @@ class ActivityResource(EstateRowResource):
         "date_precision", "日期精度", widget=choice_widget(DatePrecision.choices, "日期精度")
     )
     period_label = fields.Field("period_label", "时间说明", widget=TEXT)
-    description = fields.Field("description", "内容", widget=TEXT)
+    description = fields.Field("description", "内容", widget=LONG_TEXT)
     participants = fields.Field("participants", "参与人数", widget=ParsingWidget(cells.parse_count))
 
     class Meta:

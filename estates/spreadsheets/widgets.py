@@ -28,6 +28,7 @@ class ParsingWidget(widgets.Widget):
 
 
 TEXT = ParsingWidget()
+LONG_TEXT = ParsingWidget(cells.long_text)
 
 
 def choice_widget(choices, what):

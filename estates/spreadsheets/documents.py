@@ -10,7 +10,7 @@ from openpyxl.styles import Alignment, Font
 from ..models import Estate
 from .cells import xml_text
 from .formats import deterministic_zip
-from .resources import EstateResource
+from .resources import EstateResource, metric_column, metric_date_column
 
 # What each column of the estate sheet means, for the instructions sheet.
 COLUMN_HELP = {
@@ -75,15 +75,19 @@ def province_template():
     guide.append(["列名", "是否必填", "怎么填"])
     for cell in guide[1]:
         cell.font = Font(bold=True)
+    metric_help = _metric_help(resource.metric_types)
     for header in headers:
-        required, how = COLUMN_HELP.get(header, ("选填", _metric_help(header)))
+        required, how = COLUMN_HELP.get(header, ("选填", metric_help.get(header, "")))
         guide.append([header, required, how])
     guide.append([])
     for line in [
-        "1. 在“小区”表中每行填写一个小区，第一行列名不要改动；“示例”表是一个真实小区的填法。",
+        "1. 在“小区”表中每行填写一个小区；“示例”表是一个真实小区的填法。表头之上可以加标题行，"
+        "可以加“序号”列；列名最好照抄，常见写法（如“户数”“满意度”）也认得，认不出的列会在导入前列出。",
         "2. " + UNKNOWN_NOTE,
-        "3. 导入时会逐行检查：任何一行有问题，整份文件都不会写入，并会列出每个问题所在的行和列。",
+        "3. 导入时会逐行检查：任何一行有问题，整份文件都不会写入，并会列出每个问题所在的行和列"
+        "（行号与 Excel、WPS 中看到的一致），还可以下载标注了错误说明的原表格。",
         "4. 省级填报员只能导入本省的小区。",
+        "5. 可以上传 .xlsx、.xls、.ods，或 UTF-8、GBK 编码的 .csv 文件。",
     ]:
         guide.append([line])
     guide.column_dimensions["A"].width = 24
@@ -102,11 +106,26 @@ def province_template():
     return deterministic_zip(buffer.getvalue())
 
 
-def _metric_help(header):
-    new_value = "；与小区现有的最新值不同时，记为导入当日的新数值，旧值保留"
-    if header.endswith("（%）"):
-        return "最新一次的数值，0 到 100，可写作 96.55、96.55% 或百分比格式单元格" + new_value
-    return "最新一次的数值" + new_value
+def _metric_help(metric_types):
+    """{header: how to fill it} of each metric's value and 数据截至日期 columns."""
+    helps = {}
+    for kind in metric_types:
+        if kind.is_percentage:
+            how = "最新一次的数值，可写作 96.55、96.55% 或百分比格式单元格（不要写 0.9655）"
+        else:
+            how = f"最新一次的数值，以{kind.unit}计"
+        if kind.plausible_min is not None and kind.plausible_max is not None:
+            unit = "%" if kind.is_percentage else kind.unit
+            low, high = (
+                f"{bound.normalize():f}" for bound in (kind.plausible_min, kind.plausible_max)
+            )
+            how += f"；合理范围 {low}–{high}{unit}，超出时导入会请您核对"
+        helps[metric_column(kind)] = how + "；与小区现有的最新值不同时记为新数值，旧值保留"
+        helps[metric_date_column(kind)] = (
+            "这个数值是哪一天（或哪月、哪年）的数据，如 2025-12-31、2025年12月 或 2025年；"
+            "留空时：小区已有该指标数值的，记为导入当日的数据；新小区记为日期不详"
+        )
+    return helps
 
 
 def _plain_cell(value):

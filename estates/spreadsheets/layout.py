@@ -158,7 +158,7 @@ def lay_out(sheets, columns):
     rows = _filled_merges(sheet)
     above = [number + 1 for number in range(header_index) if not _blank_row(rows[number])]
     if above:
-        layout.notices.append(f"表头在第 {header_index + 1} 行；{_spans(above)}在表头之上，未导入")
+        layout.notices.append(f"{_spans(above)}在表头之上（标题或说明），未导入")
     mapping = _map_columns(rows[header_index], sheet, columns, layout)
     if layout.problems:
         return layout

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django import forms
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -218,3 +219,58 @@ def test_a_gbk_csv_with_a_title_row_and_an_old_excel_file_read_in_the_command(ca
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     assert "新增 1 个" in out and "新增 3 个" in out
+
+
+def test_an_unchanged_export_imports_back_as_unchanged_with_its_values_shown(client):
+    client.force_login(make_staff("ministry"))
+    url = reverse("admin:estates_estate_export")
+    form = client.get(url).context["form"]
+    data = {"format": format_index(form, "xlsx"), "resource": 0}
+    for name, field in form.fields.items():
+        if isinstance(field, forms.BooleanField):
+            data[name] = "on"
+    exported = client.post(url, data).content
+    before = database_state()
+    url = reverse("admin:estates_estate_import")
+    form = client.get(url).context["form"]
+    response = client.post(
+        url,
+        {
+            "resource": 0,
+            "format": format_index(form, "xlsx"),
+            "import_file": SimpleUploadedFile("小区.xlsx", exported),
+        },
+    )
+    result = response.context["result"]
+    assert result.problems == []
+    assert [row.import_type for row in result.valid_rows()] == ["skip"] * Estate.objects.count()
+    body = response.content.decode()
+    table = body[body.index('class="import-preview import-sheet"') :]
+    assert "None" not in table and "diff-added" not in table  # nothing shown as changed
+    assert "96.55" in table  # the metric's value as it is, not as changed from nothing
+    assert database_state() == before
+
+
+def test_a_sheet_without_the_slug_column_adds_its_estates(clerk):
+    """It used to answer "'EstateResource' object has no attribute '_new_values'"."""
+    sheet = "小区名称,省份,城市,户数（户）\r\n无标识小区,山东省,临沂市,100\r\n".encode()
+    url = reverse("admin:estates_estate_import")
+    form = clerk.get(url).context["form"]
+    response = clerk.post(
+        url,
+        {
+            "resource": 0,
+            "format": format_index(form, "csv"),
+            "import_file": SimpleUploadedFile("a.csv", sheet),
+        },
+    )
+    assert response.context["result"].problems == []
+    clerk.post(reverse("admin:estates_estate_process_import"), confirmation(response))
+    assert Estate.objects.get(name="无标识小区").households == 100
+
+
+def test_the_import_librarys_misspelt_heading_is_ours_in_chinese():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert translation.gettext("Some rows failed to validate") == "部分行的数据未通过检查"

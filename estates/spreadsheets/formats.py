@@ -1,10 +1,12 @@
 """File formats for django-import-export that keep numbers as numbers, show Chinese in Excel,
 and never let a cell run as a formula.
 
-- XLSX: real numbers and dates, percentages as 0.00% cells, a bold frozen header row, readable
-  widths, text cells typed as text; written byte-for-byte the same for the same data.
+- XLSX: real numbers and dates, percentages as 0.00% cells, a bold frozen header row (and an
+  optional title row above it), readable widths, text cells typed as text; written
+  byte-for-byte the same for the same data.
 - CSV: UTF-8 with BOM (Excel then shows Chinese), text that looks like a formula prefixed with
   an apostrophe; the prefix is removed again on import.
+- Both: every number of a column with the same decimal places (96.50 and 100.00).
 """
 
 import csv
@@ -18,7 +20,7 @@ import tablib
 from import_export.formats import base_formats
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from . import reading
@@ -39,16 +41,26 @@ def column_width(header, values):
     return min(60, max(8, longest * (2 if wide else 1.2) + 2))
 
 
-def write_xlsx(headers, rows, sheet_title="数据"):
-    """rows: an iterable of lists. Returns the workbook's bytes (deterministic)."""
+def write_xlsx(headers, rows, sheet_title="数据", title=None):
+    """rows: an iterable of lists. Returns the workbook's bytes (deterministic).
+
+    A title, when given, is a bold row above the header, merged across the table."""
     workbook = Workbook(write_only=True)
     workbook.properties.created = workbook.properties.modified = FIXED_TIME
     sheet = workbook.create_sheet(sheet_title)
-    sheet.freeze_panes = "A2"
     rows = list(rows) if not isinstance(rows, list) else rows
+    header_row = 2 if title else 1
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"1:{header_row}"  # on every printed page
     for index, header in enumerate(headers, 1):
         column = [row[index - 1] for row in rows[:200]]
         sheet.column_dimensions[get_column_letter(index)].width = column_width(header, column)
+    if title:
+        cell = xlsx_cell(sheet, title, False)
+        cell.font = Font(bold=True, size=14)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        sheet.append([cell])
+        sheet.merged_cells.add(f"A1:{get_column_letter(max(1, len(headers)))}1")
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
@@ -57,11 +69,12 @@ def write_xlsx(headers, rows, sheet_title="数据"):
         header_cells.append(cell)
     sheet.append(header_cells)
     percent = [is_percent_header(h) for h in headers]
+    places = column_places(headers, rows)
     for row in rows:
         sheet.append(
             [
-                xlsx_cell(sheet, value, is_percent)
-                for value, is_percent in zip(row, percent, strict=True)
+                xlsx_cell(sheet, value, is_percent, column)
+                for value, is_percent, column in zip(row, percent, places, strict=True)
             ]
         )
     buffer = io.BytesIO()
@@ -69,7 +82,8 @@ def write_xlsx(headers, rows, sheet_title="数据"):
     return deterministic_zip(buffer.getvalue())
 
 
-def xlsx_cell(sheet, value, is_percent):
+def xlsx_cell(sheet, value, is_percent, places=None):
+    """places: the column's decimal places (column_places); by default the value's own."""
     if isinstance(value, str):
         cell = WriteOnlyCell(sheet, value=xml_text(value))
         cell.data_type = "s"  # text stays text, even "=1+1"
@@ -83,7 +97,33 @@ def xlsx_cell(sheet, value, is_percent):
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, datetime.date):
         cell.number_format = "yyyy-mm-dd"
+    shown = decimal_places(value) if places is None else places
+    if shown:
+        cell.number_format = "0." + "0" * shown  # 12.50 stays 12.50, as in the CSV
     return cell
+
+
+def decimal_places(value):
+    """The places a number is written with (Decimal("96.50") → 2, 1250 → 0); None for text.
+    A DecimalField's values carry its places, so the values of one column agree."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        return None
+    return max(0, -number.as_tuple().exponent)
+
+
+def column_places(headers, rows):
+    """Decimal places of each column: the most any of its numbers has, at least two for
+    percentages, so that a column reads 96.50 and 100.00 rather than 96.5 and 100."""
+    places = [2 if is_percent_header(header) else 0 for header in headers]
+    for row in rows:
+        for index, value in enumerate(row):
+            own = decimal_places(value)
+            if own is not None and own > places[index]:
+                places[index] = own
+    return places
 
 
 CORE_TIMES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
@@ -135,22 +175,32 @@ class SafeXLSX(base_formats.XLSX):
 
 
 def write_csv(headers, rows):
+    rows = list(rows) if not isinstance(rows, list) else rows
+    places = column_places(headers, rows)
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([csv_text(header) for header in headers])
     for row in rows:
-        writer.writerow([csv_text(value) for value in row])
+        writer.writerow(
+            [csv_text(value, column) for value, column in zip(row, places, strict=True)]
+        )
     return buffer.getvalue()
 
 
-def csv_text(value):
+def csv_text(value, places=None):
+    """One cell as text; a number with the column's decimal places (column_places), by
+    default its own (a DecimalField's, so 100.00 stays 100.00)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+    if isinstance(value, (int, float, Decimal)):
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        if places is not None and number.is_finite():
+            # Padded, never rounded: a number with more places keeps them.
+            number = number.quantize(Decimal(1).scaleb(-max(places, decimal_places(number))))
+        return f"{number:f}"
     if isinstance(value, datetime.date):
         return value.isoformat()
     return defuse(value)

@@ -59,12 +59,15 @@ class Command(BaseCommand):
 def write_csv_stream(path, headers, rows):
     import csv
 
+    # Streamed, so a column's places cannot be read ahead: each value keeps its field's places
+    # (a DecimalField's values carry them), percentages at least two, as formats.write_csv.
+    places = [2 if is_percent_header(header) else None for header in headers]
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([csv_text(header) for header in headers])
         for row in rows:
-            writer.writerow([csv_text(value) for value in row])
+            writer.writerow([csv_text(v, p) for v, p in zip(row, places, strict=True)])
             count += 1
     return count
 

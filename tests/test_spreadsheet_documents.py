@@ -12,11 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from estates.models import Campaign, Estate, Mechanism
+from estates.models import Estate, Mechanism
 from estates.spreadsheets.formats import SafeCSV, SafeXLSX
 from estates.spreadsheets.importing import run_import
 from estates.spreadsheets.resources import ActivityResource, KeyFigureResource, MechanismResource
-from estates.spreadsheets.results import result_list_xlsx
 
 from .builders import make_staff
 from .growth import grow
@@ -43,42 +42,6 @@ def test_template_has_columns_an_example_and_instructions(client):
 def test_template_is_for_those_who_may_import(client):
     client.force_login(make_staff("editor"))
     assert client.get(reverse("admin:estates_estate_template")).status_code == 403
-
-
-def test_result_list_in_the_official_layout():
-    sheet = load_workbook(
-        io.BytesIO(result_list_xlsx(Campaign.objects.get(slug="quanguo-2021")))
-    ).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == (
-        "序号",
-        "省份",
-        "城市",
-        "小区名称",
-        "物业服务企业",
-        "户数",
-        "业主满意度（%）",
-        "物业费收缴率（%）",
-        "推荐单位",
-    )
-    assert [row[:4] for row in rows[1:]] == [
-        (1, "北京市", "北京市", "双旗杆东里"),
-        (2, "北京市", "北京市", "厂洼街7号院"),
-        (3, "北京市", "北京市", "丽景长安"),
-        (4, "北京市", "北京市", "西长安壹号"),
-    ]
-    assert rows[1][6] == pytest.approx(0.9) and sheet["G2"].number_format == "0.00%"
-    assert rows[2][5] == 368 and rows[2][6] is None
-
-
-def test_result_list_action_in_the_admin(client):
-    client.force_login(make_staff("ministry"))
-    campaign = Campaign.objects.get(slug="quanguo-2021")
-    response = client.post(
-        reverse("admin:estates_campaign_changelist"),
-        {"action": "export_result_list", "_selected_action": [campaign.pk]},
-    )
-    assert response["Content-Disposition"] == 'attachment; filename="quanguo-2021-results.xlsx"'
 
 
 @pytest.mark.parametrize("extension", ["xlsx", "csv"])

@@ -21,7 +21,8 @@ from ..campaigns import (
 from ..enums import CampaignPhase, NominationState
 from ..forms import LabelledInlineFormSet
 from ..roles import Role, role_of
-from ..spreadsheets.results import result_list_xlsx
+from ..spreadsheets.downloads import content_disposition
+from ..spreadsheets.results import result_file_name, result_list_file
 from ..workflow import advance_phase, publish_results, quota_left
 from .base import FormFieldsMixin, ReferenceAdmin, VersionedAdminMixin
 from .campaign_forms import CampaignCopyForm, PhaseChangeForm
@@ -146,20 +147,26 @@ class CampaignAdmin(CampaignPartAdminMixin, VersionedAdminMixin, ReferenceAdmin)
         ActivityRequirementInline,
         CampaignPhaseLogInline,
     ]
-    actions = ["export_result_list"]
+    actions = ["export_result_list", "export_result_list_csv"]
 
-    @admin.action(description=_("导出入选名单（Excel）"), permissions=["view"])
+    @admin.action(description=_("导出入选名单（Excel 表格 .xlsx）"), permissions=["view"])
     def export_result_list(self, request, queryset):
+        return self._result_list(request, queryset, "xlsx")
+
+    @admin.action(description=_("导出入选名单（CSV 文本 .csv）"), permissions=["view"])
+    def export_result_list_csv(self, request, queryset):
+        return self._result_list(request, queryset, "csv")
+
+    def _result_list(self, request, queryset, extension):
         campaign = queryset.first()
         if queryset.count() != 1 or role_of(request.user) not in (Role.MINISTRY, Role.EDITOR):
             self.message_user(request, _("请只选择一个评选活动。"), messages.ERROR)
             return None
-        response = HttpResponse(
-            result_list_xlsx(campaign),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content, content_type = result_list_file(campaign, extension)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = content_disposition(
+            result_file_name(campaign, extension), f"{campaign.slug}-results.{extension}"
         )
-        name = f"{campaign.slug}-results.xlsx"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
     def get_queryset(self, request):

@@ -24,7 +24,9 @@ from import_export.results import RowResult
 from ..roles import Role, role_of
 from ..spreadsheets import uploads
 from ..spreadsheets.annotate import annotated_sheet
+from ..spreadsheets.downloads import content_disposition, file_name
 from ..spreadsheets.formats import FORMATS, SafeCSV
+from .export_form import ChineseExportForm
 
 IMPORTERS = {Role.MINISTRY, Role.PROVINCIAL}
 
@@ -43,6 +45,9 @@ EXPORTERS = {Role.MINISTRY, Role.PROVINCIAL, Role.EDITOR}
 
 
 class SpreadsheetFormatsMixin:
+    # The export page in Chinese (templates/admin/import_export/export.html and this form).
+    export_form_class = ChineseExportForm
+
     @property
     def formats(self):
         return FORMATS
@@ -67,6 +72,29 @@ class SpreadsheetFormatsMixin:
             opts = self.model._meta
             url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
             return HttpResponseRedirect(f"{url}?{ERROR_FLAG}=1")
+
+    def init_request_context_data(self, request, form):
+        context = super().init_request_context_data(request, form)
+        context["title"] = _("导出%(models)s") % {"models": self.model._meta.verbose_name_plural}
+        return context
+
+    def get_export_filename(self, request, queryset, file_format):
+        """'小区-2026-12-03.xlsx': what the file holds and the day (in the site's time zone)."""
+        return self._export_name(str(self.model._meta.verbose_name_plural), file_format)
+
+    def _export_name(self, stem, file_format):
+        day = timezone.localdate().isoformat()
+        return f"{file_name(stem)}-{day}.{file_format.get_extension()}"
+
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        # import-export writes the name into a plain filename="…", which browsers cannot read
+        # in Chinese: the header is sent again with the UTF-8 name and an ASCII fallback.
+        response = super()._do_file_export(file_format, request, queryset, export_form)
+        response["Content-Disposition"] = content_disposition(
+            self.get_export_filename(request, queryset, file_format),
+            self._export_name(self.model._meta.model_name, file_format),
+        )
+        return response
 
 
 class SpreadsheetExportMixin(SpreadsheetFormatsMixin, ExportMixin):

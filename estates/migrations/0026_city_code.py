@@ -82,7 +82,8 @@ def give_codes(apps, schema_editor):
         raise RuntimeError(
             "这些城市不在国家行政区划中，而有小区或评选活动使用："
             + "；".join(stuck)
-            + "。请先在管理后台把它们改为正式名称（如“济南市”），或把其小区改到正式的城市，再运行迁移。"
+            + "。请先在管理后台把它们改为正式名称（如“济南市”），"
+            "或把其小区改到正式的城市，再运行迁移。"
         )
     # Free the names and slugs first: two cities could swap them.
     for city in existing:
@@ -136,7 +137,10 @@ class Migration(migrations.Migration):
             model_name="city",
             name="code",
             field=models.CharField(
-                help_text="GB/T 2260 六位代码，如临沂市为 371300；直辖市的代码即其本身的，如北京市为 110000。",
+                help_text=(
+                    "GB/T 2260 六位代码，如临沂市为 371300；"
+                    "直辖市的代码即其本身的，如北京市为 110000。"
+                ),
                 max_length=6,
                 unique=True,
                 validators=[

@@ -132,7 +132,7 @@ ROW_PROBES = ["pub_bj", "pub_sd", "draft_bj", "draft_sd", "review_bj", "review_h
 
 LIST = {"changelist", "add", "change", "delete", "history", "object"}
 DOMAIN = LIST | {"revert"}  # django-simple-history: history and revert of each row
-SHEETS = {"import", "process_import", "export"}
+SHEETS = {"import", "process_import", "import_errors", "export"}
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,10 @@ MODELS = {
     # read by the province that made them; nobody edits or deletes one.
     "estates.pendingchange": ModelRow(("v", "v", "", "v"), LIST | {"decide"}),
     # Reference data.
-    "estates.province": ModelRow(("vacd", "v", "v", "v"), LIST),
-    "estates.city": ModelRow(("vacd", "va", "v", "v"), LIST),
+    # The national list of divisions (fixtures/regions.json): staff read it, and only
+    # superusers correct it.
+    "estates.province": ModelRow(("v", "v", "v", "v"), LIST),
+    "estates.city": ModelRow(("v", "v", "v", "v"), LIST),
     "estates.propertycompany": ModelRow(("vacd", "va", "v", "v"), LIST),
     "estates.mechanismtype": ModelRow(("vacd", "v", "v", "v"), LIST),
     "estates.metrictype": ModelRow(("vacd", "v", "v", "v"), LIST),
@@ -325,9 +327,7 @@ def build_world():
     cities = {
         "beijing": m.City.objects.get(province=provinces["beijing"], slug="beijing"),
         "shandong": m.City.objects.get(province=provinces["shandong"], slug="linyi"),
-        "hebei": m.City.objects.create(
-            province=provinces["hebei"], name="石家庄市", slug="shijiazhuang"
-        ),
+        "hebei": m.City.objects.get(province=provinces["hebei"], name="石家庄市"),
     }
     users = {name: make_staff(*spec) for name, spec in USERS.items() if spec}
     world = World(users=users)
@@ -761,6 +761,18 @@ def model_asks(world, user, label, kind, route):
     if kind == "process_import":
         path = reverse(f"admin:{app}_{model}_{kind}")
         return [Ask(f"{label} {kind}", path, LOGIN if user == "anonymous" else 405, hidden)]
+    if kind == "import_errors":
+        # The marked sheet of a refused preview: without a file of one's own, back to the
+        # import page with a message; for those who may not import, refused.
+        path = reverse(f"admin:{app}_{model}_{kind}")
+        role = USERS[user][0] if USERS[user] else None
+        may = role in ("ministry", "provincial") and "a" in perms_of(user, label)
+        expected = (
+            LOGIN
+            if role is None
+            else ((302, reverse(f"admin:{app}_{model}_import")) if may else 403)
+        )
+        return [Ask(f"{label} {kind}", path, expected, hidden)]
     if kind == "copy":
         return copy_asks(world, user, label)
     if kind in ("transition", "advance", "publish", "decide"):

@@ -133,7 +133,8 @@ def test_autocomplete_never_offers_another_province(client, shandong_staff):
         reverse("admin:autocomplete"),
         {"term": "", "app_label": "estates", "model_name": "estate", "field_name": "city"},
     )
-    assert [r["text"] for r in json.loads(cities.content)["results"]] == ["临沂市"]
+    shandong = City.objects.filter(province__code="370000").values_list("name", flat=True)
+    assert [r["text"] for r in json.loads(cities.content)["results"]] == list(shandong)
 
 
 def test_foreign_key_choices_hold_only_their_province(client, shandong_staff):
@@ -141,7 +142,7 @@ def test_foreign_key_choices_hold_only_their_province(client, shandong_staff):
     response = client.get(admin_url(Estate, "add"))
     form = response.context["adminform"].form
     assert [p.name for p in form.fields["province"].queryset] == ["山东省"]
-    assert list(form.fields["city"].queryset) == list(City.objects.filter(slug="linyi"))
+    assert list(form.fields["city"].queryset) == list(City.objects.filter(province__code="370000"))
 
 
 def test_provincial_staff_cannot_move_an_estate(client, shandong_staff):

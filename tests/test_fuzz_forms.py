@@ -139,7 +139,6 @@ PAGES = {
     "activity-add": ("provincial", "shandong", lambda: admin_url("activity")),
     "honor-add": ("provincial", "shandong", lambda: admin_url("honor")),
     "propertycompany-add": ("provincial", "shandong", lambda: admin_url("propertycompany")),
-    "city-add": ("provincial", "shandong", lambda: admin_url("city")),
     "campaign-add": ("ministry", None, lambda: admin_url("campaign")),
     "campaign-change": (
         "ministry",

@@ -171,7 +171,7 @@ def test_preview_with_problems_keeps_the_file_only_to_hand_it_back_marked(shando
     assert marked.status_code == 200
     sheet = load_workbook(io.BytesIO(marked.content)).active
     assert [cell.value for cell in sheet[1]][-1] == "错误说明"
-    assert "「户数（户）」应为数字" in sheet.cell(2, sheet.max_column).value
+    assert "「户数（户）」应为整数" in sheet.cell(2, sheet.max_column).value
 
 
 def test_preview_of_a_binary_file_keeps_no_file(shandong):

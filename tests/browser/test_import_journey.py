@@ -67,9 +67,10 @@ def test_clerk_imports_the_offices_sheet_after_fixing_what_the_preview_names(
     page.locator("form input[type=submit]").first.click()
     page.wait_for_selector("table.import-sheet")
     preview = page.locator("table.import-sheet")
-    assert [
-        preview.locator("tbody tr").nth(i).locator("th").inner_text() for i in range(2)
-    ] == ["4", "6"]
+    assert [preview.locator("tbody tr").nth(i).locator("th").inner_text() for i in range(2)] == [
+        "4",
+        "6",
+    ]
     headers = preview.locator("thead th").all_inner_texts()
     assert headers[:4] == ["行", "导入后", "小区名称", "省份"]
     assert "满意度" in headers and "户数" in headers  # the sheet's own names

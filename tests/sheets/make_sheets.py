@@ -162,6 +162,15 @@ def main():
             "\ufeff" + csv_text([["小区名称", "省份", "户数"], ["新建小区", "山东省", "100"]])
         ).encode()
     )
+    # LibreOffice's CSV (UTF-8 without BOM): an estate that exists, a city of another
+    # province, a misspelt city, a fee collection of 1.
+    mistakes = [
+        ["小区名称", "省份", "城市", "户数（户）", "物业费收缴率（%）"],
+        ["奥正诚园南区", "山东省", "临沂市", "1250", "98.6"],
+        ["姑苏人家", "山东省", "苏州市", "300", "95"],
+        ["泉水人家", "山东省", "济楠", "410", "1"],
+    ]
+    (HERE / "libreoffice-utf8.csv").write_bytes(csv_text(mistakes).encode())
     # A CSV saved in Big5 (traditional Chinese): neither UTF-8 nor GBK.
     (HERE / "big5.csv").write_bytes(
         csv_text([["小區名稱", "省份", "城市"], ["幸福社區", "山東省", "臨沂市"]]).encode("big5")

@@ -102,13 +102,7 @@ class Command(BaseCommand):
             cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")  # VACUUM needs autocommit
 
     def cities(self):
-        for province in Province.objects.all():
-            for i in range(1, 4):
-                City.objects.get_or_create(
-                    province=province,
-                    slug=f"{province.slug}-c{i}",
-                    defaults={"name": f"{province.short_name}第{i}市"},
-                )
+        # The national list of cities ships with the seed (fixtures/regions.json).
         return list(City.objects.select_related("province"))
 
     def companies(self, count):

@@ -73,14 +73,20 @@ def test_estate_sheet_never_makes_a_second_estate_of_a_name_in_a_city():
     ministry = make_staff("ministry")
     data = csv_file([["奥正诚园南区", "", "山东省", "临沂市", "300", ""]])
     before = Estate.objects.filter(name="奥正诚园南区").count()
-    for user in (ministry, make_staff("provincial", "shandong")):
-        _result, problems = import_bytes(data, SafeCSV, user=user)
-        assert problems == [
-            "第 2 行「小区名称」：临沂市已有名为“奥正诚园南区”的小区"
-            "（网址标识 aozhengchengyuannanqu）。"
-            "如要更新它，请在这一行的“网址标识”列填写 aozhengchengyuannanqu；"
-            "如确是另一个小区，请在名称中加以区分"
-        ]
+    found = (
+        "第 2 行「小区名称」：临沂市已有名为“奥正诚园南区”的小区"
+        "（网址标识 aozhengchengyuannanqu）。"
+    )
+    _result, problems = import_bytes(data, SafeCSV, user=ministry)
+    assert problems == [
+        found + "如要更新它，请在这一行的“网址标识”列填写 aozhengchengyuannanqu；"
+        "如确是另一个小区，请在名称中加以区分"
+    ]
+    # A province cannot update a public estate by import either: it is told so at once.
+    _result, problems = import_bytes(data, SafeCSV, user=make_staff("provincial", "shandong"))
+    assert problems == [
+        found + "它已在公开网站展示，修改需经审核：请在小区页面中修改，不要重复导入"
+    ]
     assert Estate.objects.filter(name="奥正诚园南区").count() == before
 
 

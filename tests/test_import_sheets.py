@@ -27,8 +27,8 @@ pytestmark = pytest.mark.django_db
 
 SHEETS = Path(__file__).parent / "sheets"
 CODES = (
-    "satisfaction（业主满意度）、fee_collection（物业费收缴率）、repair_rate（公共区域报修率）、"
-    "complaint_rate（业主投诉率）、rectification_rate（问题整改率）、response_time（维修响应时间）"
+    "业主满意度（satisfaction）、物业费收缴率（fee_collection）、公共区域报修率（repair_rate）、"
+    "业主投诉率（complaint_rate）、问题整改率（rectification_rate）、维修响应时间（response_time）"
 )
 
 # file: (notices, problems)
@@ -36,7 +36,7 @@ EXPECTED = {
     "title-rows.xlsx": (
         [
             "第 1–2 行在表头之上（标题或说明），未导入",
-            "已忽略的列：“序号”（A 列）是序号，不导入",
+            "已忽略的列（其中的数据不会导入）：“序号”（A 列）是序号，不导入",
             "第 8–9 行是说明或合计，未导入",
         ],
         [],
@@ -44,8 +44,9 @@ EXPECTED = {
     "three-mistakes.xlsx": (
         [
             "第 1–2 行在表头之上（标题或说明），未导入",
-            "已忽略的列：“联系电话”（G 列）没有对应的列；“物业收缴率”（H 列）没有对应的列，"
-            "最接近的是“物业费收缴率（%）”；如是此列，请把列名改为“物业费收缴率（%）”",
+            "已忽略的列（其中的数据不会导入）：“联系电话”（G 列）没有对应的列；"
+            "“物业收缴率”（H 列）没有对应的列，最接近的是“物业费收缴率（%）”；"
+            "如是此列，请把列名改为“物业费收缴率（%）”",
         ],
         [
             "第 6 行「建成年份」：年份“213”不合理：应为 1900 到 2026 之间的四位年份",
@@ -56,7 +57,10 @@ EXPECTED = {
     ),
     "merged-provinces.xls": ([], []),
     "hidden-column.ods": (
-        ["已忽略的列：“备注”（F 列）没有对应的列", "隐藏的列未导入：“内部编号”（D 列）"],
+        [
+            "已忽略的列（其中的数据不会导入）：“备注”（F 列）没有对应的列",
+            "隐藏的列未导入：“内部编号”（D 列）",
+        ],
         [],
     ),
     "old-excel-gbk.csv": (["第 1 行在表头之上（标题或说明），未导入"], []),
@@ -69,8 +73,7 @@ EXPECTED = {
         [
             "第 2 行「小区名称」：临沂市已有名为“奥正诚园南区”的小区"
             "（网址标识 aozhengchengyuannanqu）。"
-            "如要更新它，请在这一行的“网址标识”列填写 aozhengchengyuannanqu；"
-            "如确是另一个小区，请在名称中加以区分",
+            "它已在公开网站展示，修改需经审核：请在小区页面中修改，不要重复导入",
             "第 3 行「城市」：“苏州市”属于江苏省，不属于山东省；请核对省份或城市",
             "第 4 行「城市」：山东省没有名为“济楠”的城市（地级市）；您是否要填“济南市”？",
             "第 4 行「物业费收缴率（%）」：物业费收缴率“1”不在合理范围（30–100%）内：照此导入将存为"
@@ -79,12 +82,15 @@ EXPECTED = {
     ),
     "big5.csv": (
         [],
-        ["CSV 文件既不是 UTF-8 也不是 GBK 编码（看起来是 Big5（繁体）），无法读取。" + CSV_RESAVE],
+        [
+            "CSV 文件既不是 UTF-8 也不是 GBK 编码（看起来是繁体中文 Big5 编码），无法读取。"
+            + CSV_RESAVE
+        ],
     ),
 }
 METRIC_PROBLEMS = [
     "第 3 行「数值」：百分比必须在 0 到 100 之间，而不是“-5”",
-    f"第 4 行「指标代码」：没有指标代码为“满意率”的指标；可用的指标代码：{CODES}",
+    f"第 4 行「指标代码」：没有“满意率”这个指标；可填写指标名称或代码：{CODES}",
 ]
 
 
@@ -260,6 +266,8 @@ def test_an_unchanged_export_imports_back_as_unchanged_with_its_values_shown(cli
     body = response.content.decode()
     table = body[body.index('class="import-preview import-sheet"') :]
     assert "None" not in table and "diff-added" not in table  # nothing shown as changed
+    assert "True" not in table and "False" not in table and "否" in table  # yes/no in Chinese
+    assert "文件与现有数据相同，确认导入不会改动任何数据" in body
     assert "96.55" in table  # the metric's value as it is, not as changed from nothing
     assert database_state() == before
 
@@ -287,3 +295,58 @@ def test_the_import_librarys_misspelt_heading_is_ours_in_chinese():
 
     with translation.override("zh-hans"):
         assert translation.gettext("Some rows failed to validate") == "部分行的数据未通过检查"
+
+
+def test_a_metric_sheet_of_names_and_months_as_a_clerk_writes_it(client):
+    """No 网址标识 (the estate by its name), the metric by its short name, a month's date, a
+    unit after the number; every problem of a row at once."""
+    client.force_login(make_staff("ministry"))
+    sheet = (
+        "小区名称,指标,数值,日期\r\n"
+        "奥正诚园南区,满意度,97.2%,2025年12月\r\n"
+        "西长安壹号,维修响应时间,30分钟,2025年\r\n"
+        "西长安壹号,投诉率,很多,2099年\r\n"
+    ).encode()
+    url = reverse("admin:estates_metric_import")
+    form = client.get(url).context["form"]
+    upload = {
+        "resource": 0,
+        "format": format_index(form, "csv"),
+        "import_file": SimpleUploadedFile("m.csv", sheet),
+    }
+    response = client.post(url, upload)
+    assert response.context["result"].problems == [
+        "第 4 行「日期」：日期“2099年”不合理：应在 1949 年到今天之间",
+        "第 4 行「数值」：应为数字，例如 1.16，而不是“很多”",
+    ]
+    upload["import_file"] = SimpleUploadedFile("m.csv", sheet.rsplit(b"\r\n", 2)[0] + b"\r\n")
+    response = client.post(url, upload)
+    assert response.context["result"].problems == []
+    client.post(reverse("admin:estates_metric_process_import"), confirmation(response))
+    satisfaction = Metric.objects.get(
+        estate__slug="aozhengchengyuannanqu", metric_type__code="satisfaction", is_latest=True
+    )
+    assert (satisfaction.value, satisfaction.date_precision) == (Decimal("97.20"), "month")
+    assert satisfaction.date.strftime("%Y-%m") == "2025-12"
+    response_time = Metric.objects.get(
+        estate__slug="xichanganyihao", metric_type__code="response_time", date__year=2025
+    )
+    assert (response_time.value, response_time.date_precision) == (Decimal("30.00"), "year")
+
+
+def test_a_photo_named_xlsx_is_answered_as_an_unreadable_workbook(clerk):
+    photo = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
+    url = reverse("admin:estates_estate_import")
+    form = clerk.get(url).context["form"]
+    response = clerk.post(
+        url,
+        {
+            "resource": 0,
+            "format": format_index(form, "xlsx"),
+            "import_file": SimpleUploadedFile("小区.xlsx", photo),
+        },
+    )
+    assert response.context["result"].problems == [
+        "无法按Excel（.xlsx）文件读取：文件可能已损坏，或与所选格式不符。"
+        "请用 Excel、WPS 或 LibreOffice 打开后重新保存为 .xlsx 再上传"
+    ]

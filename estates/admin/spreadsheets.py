@@ -115,7 +115,7 @@ class SpreadsheetImportExportMixin(SpreadsheetFormatsMixin, ImportExportMixin):
         if token and "confirm_form" not in context:
             result = context.get("result")
             layout = getattr(result, "layout", None)
-            if result is not None and layout is not None and layout.sheet_name:
+            if result is not None and layout is not None and layout.from_file and layout.header_row:
                 context["error_file"] = uploads.signed_name(token, request.user)
             else:
                 uploads.discard(token)

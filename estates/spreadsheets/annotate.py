@@ -8,6 +8,8 @@ the same row numbers.
 """
 
 import io
+import re
+from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -39,10 +41,10 @@ def annotated_sheet(data, kind, result):
     else:
         workbook = Workbook()
         sheet = workbook.active
-        sheet.title = (layout.sheet_name or "数据")[:31]
+        sheet.title = (layout.sheet_name or "数据")[:31]  # a CSV's table has no name
         source = next(s for s in reading.read_workbook(data, kind) if s.name == layout.sheet_name)
         for row in source.rows:
-            sheet.append([xml_text(value) for value in row] or [None])
+            sheet.append([_cell(value) for value in row] or [None])
     column = sheet.max_column + 1
     header = sheet.cell(layout.header_row, column, HEADER)
     header.font = Font(bold=True, color="C00000")
@@ -56,3 +58,14 @@ def annotated_sheet(data, kind, result):
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+PLAIN_NUMBER = re.compile(r"^-?(0|[1-9]\d{0,14})(\.\d+)?$")
+
+
+def _cell(value):
+    """A cell as the marked sheet holds it: a CSV's "1250" as the number it is (not "0531",
+    a telephone area code, nor "1,250", which stays as the clerk wrote it)."""
+    if isinstance(value, str) and PLAIN_NUMBER.match(value):
+        return Decimal(value) if "." in value else int(value)
+    return xml_text(value)

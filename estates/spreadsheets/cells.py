@@ -15,7 +15,7 @@ from django.utils import timezone
 # A text cell starting with one of these is run as a formula by some spreadsheet program.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 UNIT_SUFFIX = re.compile(
-    r"^(?P<number>[-+]?[\d.]+)\s*(户|人|栋|个|台|株|名|次|处|平方米|㎡|m²|亩|元)?$"
+    r"^(?P<number>[-+]?[\d.]+)\s*(户|人|栋|个|台|株|名|次|处|平方米|㎡|m²|亩|元|分钟)?$"
 )
 CHINESE_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
 PLAIN_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")

@@ -129,4 +129,6 @@ def _metric_help(metric_types):
 
 
 def _plain_cell(value):
+    if isinstance(value, bool):
+        return "是" if value else "否"  # as the instructions say, not TRUE/FALSE
     return float(value) if isinstance(value, Decimal) else xml_text(value)

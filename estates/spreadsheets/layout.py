@@ -56,7 +56,7 @@ class Columns:
 
     headers: list
     aliases: dict = field(default_factory=dict)  # header: [other names]
-    required: set = field(default_factory=set)
+    required: set = field(default_factory=set)  # headers, or tuples of alternatives
     filled_when_missing: set = field(default_factory=set)
 
     def __post_init__(self):
@@ -66,6 +66,11 @@ class Columns:
             for name in [header, *self.aliases.get(header, [])]:
                 self.exact.setdefault(header_key(name), header)
                 self.base.setdefault(base_key(name), set()).add(header)
+
+    def position(self, need):
+        """Where a required column (or the first of alternatives) stands among the headers."""
+        first = need[0] if isinstance(need, tuple) else need
+        return self.headers.index(first) if first in self.headers else len(self.headers)
 
     def match(self, text):
         """The import's header a sheet's header stands for, or None."""
@@ -106,7 +111,8 @@ class Columns:
 @dataclass
 class Layout:
     dataset: tablib.Dataset
-    sheet_name: str = ""
+    sheet_name: str = ""  # empty for a CSV
+    from_file: bool = False  # read from a file (a dataset made in code is not)
     header_row: int = 0  # the header's row number in the sheet (1-based); 0 when not found
     row_numbers: list = field(default_factory=list)  # the sheet's row number of each data row
     given_headers: dict = field(default_factory=dict)  # import header: the sheet's own header
@@ -141,7 +147,8 @@ def lay_out(sheets, columns):
     scored = [(_find_header(sheet, columns), index, sheet) for index, sheet in enumerate(sheets)]
     (score, header_index), _index, sheet = max(scored, key=lambda item: (item[0][0], -item[1]))
     if score < min(2, len(columns.headers)):
-        example = "”“".join(sorted(columns.required, key=columns.headers.index)[:3])
+        required = sorted(columns.required, key=columns.position)[:3]
+        example = "”“".join(need[0] if isinstance(need, tuple) else need for need in required)
         return Layout(
             tablib.Dataset(),
             problems=[
@@ -154,7 +161,7 @@ def lay_out(sheets, columns):
         )
     layout = Layout(tablib.Dataset(), sheet_name=sheet.name, header_row=header_index + 1)
     if len([s for s in sheets if s.rows]) > 1:
-        layout.notices.append(f"读取的是工作表“{sheet.name}”，其他工作表未导入")
+        layout.notices.append(f"只读取了工作表“{sheet.name}”，其他工作表未导入")
     rows = _filled_merges(sheet)
     above = [number + 1 for number in range(header_index) if not _blank_row(rows[number])]
     if above:
@@ -244,13 +251,16 @@ def _map_columns(header_cells, sheet, columns, layout):
         mapping[index] = header
         layout.given_headers[header] = given
     if ignored:
-        layout.notices.append("已忽略的列：" + "；".join(ignored))
+        layout.notices.append("已忽略的列（其中的数据不会导入）：" + "；".join(ignored))
     if hidden:
         layout.notices.append("隐藏的列未导入：" + "、".join(hidden))
-    missing = [header for header in columns.headers if header in columns.required]
-    missing = [header for header in missing if header not in by_header]
+    missing = []
+    for need in sorted(columns.required, key=lambda need: columns.position(need)):
+        choices = need if isinstance(need, tuple) else (need,)
+        if not any(header in by_header for header in choices):
+            missing.append("或".join(f"“{header}”" for header in choices))
     if missing:
-        names = "、".join(f"“{header}”" for header in missing)
+        names = "、".join(missing)
         layout.problems.append(
             Problem(
                 f"第 {layout.header_row} 行（表头）缺少必填的列：{names}。"

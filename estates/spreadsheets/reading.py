@@ -59,8 +59,22 @@ def kind_of(data, chosen):
         return "ods" if b"application/vnd.oasis.opendocument.spreadsheet" in data[:100] else "xlsx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return "xls"
-    looks_like_text = data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" not in data[:1024]
-    return "csv" if looks_like_text else chosen
+    return "csv" if chosen == "csv" or _looks_like_text(data) else chosen
+
+
+def _looks_like_text(data):
+    """Text in one of the encodings a CSV may have (a photo or a damaged workbook is not)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    head = data[:4096]
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+            return b"\x00" not in head
+        except UnicodeDecodeError as error:
+            if error.start >= len(head) - 4:  # a character cut at the end of the sample
+                return b"\x00" not in head
+    return False
 
 
 def read_workbook(data, kind):
@@ -353,8 +367,9 @@ def decode_csv(data):
             return data.decode("gb18030")
         except UnicodeDecodeError:
             pass
-    names = {"big5": "Big5（繁体）", "cp950": "Big5（繁体）", "shift_jis": "Shift-JIS（日文）"}
-    shown = f"（看起来是 {names.get(found, found)}）" if found else ""
+    names = {"big5": "繁体中文 Big5", "cp950": "繁体中文 Big5", "big5hkscs": "繁体中文 Big5"}
+    names |= {"shift_jis": "日文 Shift-JIS", "cp932": "日文 Shift-JIS", "euc_kr": "韩文 EUC-KR"}
+    shown = f"（看起来是{names[found]} 编码）" if found in names else ""
     raise SheetError(f"CSV 文件既不是 UTF-8 也不是 GBK 编码{shown}，无法读取。{CSV_RESAVE}")
 
 
@@ -372,7 +387,7 @@ def read_csv(data):
         rows.append([_csv_cell(value) for value in row])
         if len(rows) >= MAX_ROWS:
             break
-    return [Sheet("CSV", rows)]
+    return [Sheet("", rows)]  # a CSV has one table and no sheet name
 
 
 def _csv_cell(value):

@@ -173,6 +173,8 @@ class PreviewDiff(resources.Diff):
 
 
 def _shown(value):
+    if isinstance(value, bool):
+        return "是" if value else "否"
     return "" if value is None else str(value)
 
 
@@ -227,8 +229,10 @@ class ScopedResource(resources.ModelResource):
         sheets = getattr(dataset, "workbook", None)
         if sheets is None:
             rows = [list(dataset.headers or [])] + [list(row) for row in dataset]
-            sheets = [Sheet("", rows)]
-        return lay_out(sheets, self.import_columns())
+            return lay_out([Sheet("", rows)], self.import_columns())
+        layout = lay_out(sheets, self.import_columns())
+        layout.from_file = True
+        return layout
 
     def before_import_row(self, row, **kwargs):
         # PostgreSQL cannot store NUL in text, and no one means to type it: say so per cell
@@ -460,7 +464,7 @@ class EstateResource(ScopedResource):
             )
             self.fields[f"metric_{kind.code}_date"] = MetricDateField(kind)
         self._seen = set()
-        self._city_names = {}  # city pk: {name key: (name, slug)} of its estates
+        self._city_names = {}  # city pk: {name key: (name, slug, is public)} of its estates
 
     def get_export_order(self):
         return list(self.fields)
@@ -493,7 +497,7 @@ class EstateResource(ScopedResource):
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self._seen = set()
-        self._city_names = {}  # city pk: {name key: (name, slug)} of its estates
+        self._city_names = {}  # city pk: {name key: (name, slug, is public)} of its estates
         self._new_values = set()  # estates given new metric values by this import
 
     def get_instance(self, instance_loader, row):
@@ -525,24 +529,32 @@ class EstateResource(ScopedResource):
         # not such an estate exists there. Each city's names are read once per file.
         existing = self._names_in(row).get(key[0]) if new else None
         if existing:
-            raise ValidationError(
-                {
-                    "小区名称": f"{city}已有名为“{existing[0]}”的小区（网址标识 {existing[1]}）。"
-                    f"如要更新它，请在这一行的“网址标识”列填写 {existing[1]}；"
+            name, slug, published = existing
+            found = f"{city}已有名为“{name}”的小区（网址标识 {slug}）。"
+            if published and self.import_province_id() is not None:
+                # It cannot be updated by a province's import either: say so now.
+                how = "它已在公开网站展示，修改需经审核：请在小区页面中修改，不要重复导入"
+            else:
+                how = (
+                    f"如要更新它，请在这一行的“网址标识”列填写 {slug}；"
                     "如确是另一个小区，请在名称中加以区分"
-                }
-            )
+                )
+            raise ValidationError({"小区名称": found + how})
 
     def _names_in(self, row):
-        """{name key: (name, slug)} of the estates in the row's city (as the 城市 column finds
-        it: 济南 is 济南市), among those this importer may name; each city read once."""
+        """{name key: (name, slug, is public)} of the estates in the row's city (as the 城市
+        column finds it: 济南 is 济南市), among those this importer may name; each city read
+        once."""
         try:
             city = self.fields["city"].clean(row)
         except (ValueError, ValidationError):
             return {}  # the 城市 column reports its own problem
         if city.pk not in self._city_names:
-            names = self.importable_estates().filter(city=city).values_list("name", "slug")
-            self._city_names[city.pk] = {name_key(name): (name, slug) for name, slug in names}
+            names = self.importable_estates().filter(city=city)
+            self._city_names[city.pk] = {
+                name_key(name): (name, slug, published)
+                for name, slug, published in names.values_list("name", "slug", "is_published")
+            }
         return self._city_names[city.pk]
 
     def estate_of(self, instance):
@@ -670,13 +682,48 @@ class EstateResource(ScopedResource):
             refresh_latest_metrics(estates[start : start + 2000])
 
 
+class EstateWidget(LookupWidget):
+    """The estate of a row: by its 网址标识, or, when that cell is empty, by its 小区名称 among
+    the estates this importer may name (refused when two have that name)."""
+
+    def __init__(self):
+        super().__init__(models.Estate, "slug", "小区网址标识")
+        self.names = None
+
+    def clean(self, value, row=None, **kwargs):
+        if not cells.is_blank(value):
+            return super().clean(value, row, **kwargs)
+        name = cells.normalize((row or {}).get("小区名称"))
+        if not name:
+            raise CellError("请填写小区网址标识，或在“小区名称”列填写小区名称")
+        if self.names is None:  # read once per import
+            self.names = {}
+            for pk, each in self.scope.values_list("pk", "name"):
+                self.names.setdefault(name_key(each), []).append(pk)
+        pks = self.names.get(name_key(name), [])
+        found = list(self.scope.filter(pk__in=pks).select_related("city")) if pks else []
+        if not found:
+            raise CellError(f"没有名为“{name}”的小区；请核对名称，或填写小区网址标识")
+        if len(found) > 1:
+            places = "、".join(f"{e.city}（{e.slug}）" for e in found)
+            raise CellError(f"名为“{name}”的小区不止一个：{places}；请填写小区网址标识")
+        return found[0]
+
+
 class EstateRowResource(ScopedResource):
     """Rows that belong to an estate, which the file names by its 网址标识."""
 
-    estate = fields.Field(
-        "estate", "小区网址标识", widget=LookupWidget(models.Estate, "slug", "小区网址标识")
-    )
+    estate = fields.Field("estate", "小区网址标识", widget=EstateWidget())
     estate_name = fields.Field("estate__name", "小区名称", readonly=True)
+
+    # A clerk who has no 网址标识 names the estate by its name.
+    REQUIRED_COLUMNS = None
+    OPTIONAL_KEY_COLUMNS = ("小区网址标识",)
+
+    def import_columns(self):
+        columns = super().import_columns()
+        columns.required.add(("小区网址标识", "小区名称"))
+        return columns
 
     def get_instance(self, instance_loader, row):
         # The columns that find an existing row are read here, before any other: a wrong
@@ -692,6 +739,14 @@ class EstateRowResource(ScopedResource):
             except ValueError as error:  # CellError included
                 problems[field.column_name] = str(error)
         if problems:
+            # Every other column's problem too, so the clerk sees all of the row's at once.
+            for field in self.get_import_fields():
+                if field.readonly or field.column_name in problems or field.column_name not in row:
+                    continue
+                try:
+                    field.clean(row)
+                except ValueError as error:
+                    problems[field.column_name] = str(error)
             raise ValidationError(problems)
         return super().get_instance(instance_loader, row)
 
@@ -733,13 +788,17 @@ class MetricTypeWidget(ParsingWidget):
         text = cells.normalize(value)
         if not text:
             raise CellError("请填写指标代码")
-        kind = self.by_text().get(str(text).lower())
+        kinds = self.by_text()
+        kind = kinds.get(str(text).lower())
+        if kind is None:  # 满意度 for 业主满意度, 收缴率 for 物业费收缴率: a unique ending
+            endings = {k for name, k in kinds.items() if len(text) >= 2 and name.endswith(text)}
+            kind = endings.pop() if len(endings) == 1 else None
         if kind is None:
-            codes = "、".join(
-                f"{kind.code}（{kind.name}）"
-                for kind in sorted(set(self.by_text().values()), key=lambda k: k.display_order)
+            names = "、".join(
+                f"{kind.name}（{kind.code}）"
+                for kind in sorted(set(kinds.values()), key=lambda k: k.display_order)
             )
-            raise CellError(f"没有指标代码为“{value}”的指标；可用的指标代码：{codes}")
+            raise CellError(f"没有“{value}”这个指标；可填写指标名称或代码：{names}")
         return kind
 
 
@@ -761,10 +820,28 @@ class MetricValueWidget(ParsingWidget):
         return MetricWidget(kind).clean(value)
 
 
+class PeriodField(fields.Field):
+    """日期 as the sheet gives it: a day, or 2025年12月 / 2025年, whose precision goes to
+    date_precision when the 日期精度 cell does not say it."""
+
+    def __init__(self, attribute, column_name):
+        super().__init__(
+            attribute,
+            column_name,
+            widget=ParsingWidget(lambda value: (cells.parse_period(value) or (None,))[0]),
+        )
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        super().save(instance, row, is_m2m, **kwargs)
+        period = cells.parse_period(row.get(self.column_name))
+        if period and cells.is_blank(row.get("日期精度")):
+            instance.date_precision = period[1]
+
+
 class MetricResource(EstateRowResource):
     metric_type = fields.Field("metric_type", "指标代码", widget=MetricTypeWidget())
     value = fields.Field("value", "数值", widget=ParsingWidget(cells.parse_decimal))
-    date = fields.Field("date", "日期", widget=ParsingWidget(cells.parse_date))
+    date = PeriodField("date", "日期")
     date_precision = fields.Field(
         "date_precision", "日期精度", widget=choice_widget(DatePrecision.choices, "日期精度")
     )
@@ -782,7 +859,7 @@ class MetricResource(EstateRowResource):
     }
     # Most values have a date and are one of their day: the order only tells apart a
     # before/after pair without dates.
-    OPTIONAL_KEY_COLUMNS = ("先后次序",)
+    OPTIONAL_KEY_COLUMNS = ("小区网址标识", "先后次序")
 
     def __init__(self, user=None, **kwargs):
         super().__init__(user=user, **kwargs)

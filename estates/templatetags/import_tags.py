@@ -25,7 +25,12 @@ def import_preview(result):
         }
         for row in result.valid_rows()
     ]
-    return {"headers": [given.get(headers[i], headers[i]) for i in shown], "rows": rows}
+    totals = {key: result.totals.get(key, 0) for key in ("new", "update", "skip")}
+    return {
+        "headers": [given.get(headers[i], headers[i]) for i in shown],
+        "rows": rows,
+        "totals": totals,
+    }
 
 
 @register.inclusion_tag("admin/estates/import_problems_table.html")

@@ -45,9 +45,9 @@ class Command(BaseCommand):
         )
         layout = result.layout
         if layout.header_row:
+            sheet = f"读取工作表“{layout.sheet_name}”，" if layout.sheet_name else ""
             self.stderr.write(
-                f"读取“{layout.sheet_name}”，表头在第 {layout.header_row} 行，"
-                f"共 {len(layout.row_numbers)} 行数据。"
+                f"{sheet}表头在第 {layout.header_row} 行，共 {len(layout.row_numbers)} 行数据。"
             )
         for notice in result.notices:
             self.stderr.write(f"请核对：{notice}")

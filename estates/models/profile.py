@@ -189,6 +189,13 @@ class MetricType(models.Model):
             is_percentage=self.is_percentage
         )
 
+    def clean(self):
+        super().clean()
+        low, high = self.plausible_min, self.plausible_max
+        if low is not None and high is not None and low > high:
+            # Next to its field (the check constraint alone would name none).
+            raise ValidationError({"plausible_max": _("合理范围的下限不能大于上限。")})
+
     def natural_key(self):
         return (self.code,)
 

@@ -1,13 +1,79 @@
+"""What every public page's frame needs: its address in each language and the footer's facts."""
+
+import re
+
 from django.conf import settings
-from django.urls import translate_url
-from django.utils.translation import get_language
+from django.urls import reverse, translate_url
+from django.utils import timezone
+from django.utils.translation import get_language, override
+
+from . import cache
+from .models import ContentVersion
 
 LANGUAGE_NAMES = {"zh-hans": "中文", "en": "English"}
 OG_LOCALES = {"zh-hans": "zh_CN", "en": "en_US"}
+# The dialable part of a phone setting such as "010-12345678（值班）".
+DIALABLE = re.compile(r"\+?\d[\d -]{4,}\d")
+
+# (content version, the local date of its change), kept per process: the footer of every page
+# shows the date, and must not cost each page a query of its own.
+_updated = None
+
+
+def last_updated():
+    """The date the public data last changed (the content version's change), or None."""
+    global _updated
+    # The version the page cache read for this request, else a fresh read (a 404 page).
+    last = cache._last_read
+    version = last[0] if last is not None else cache.current_version()
+    known = _updated
+    if known is not None and known[0] == version:
+        return known[1]
+    row = (
+        ContentVersion.objects.filter(pk=cache.VERSION_ROW)
+        .values_list("version", "changed_at")
+        .first()
+    )
+    if row is None:
+        return None
+    _updated = (row[0], timezone.localdate(row[1]))
+    return _updated[1]
+
+
+def language_url(request, here, code):
+    """The page in language `code`; that language's home page when the path resolves to
+    nothing (a 404), where translate_url() would hand back the address unchanged."""
+    url = translate_url(here, code)
+    if url == here and code != get_language():
+        with override(code):
+            return request.build_absolute_uri(reverse("showcase:home"))
+    return url
+
+
+def footer():
+    organiser, organiser_lang = settings.SITE_ORGANISER, ""
+    if get_language() == "en":
+        if settings.SITE_ORGANISER_EN:
+            organiser = settings.SITE_ORGANISER_EN
+        else:  # the Chinese name, marked as such for screen readers
+            organiser_lang = "zh-Hans"
+    phone = settings.SITE_CONTACT_PHONE
+    dialable = DIALABLE.search(phone)
+    return {
+        "organiser": organiser,
+        "organiser_lang": organiser_lang,
+        "email": settings.SITE_CONTACT_EMAIL,
+        "phone": phone,
+        "phone_href": "tel:" + re.sub(r"[ -]", "", dialable.group()) if dialable else "",
+        "address": settings.SITE_CONTACT_ADDRESS,
+        "icp": settings.SITE_ICP_NUMBER,
+        # A callable: read only when a template shows it (the admin never does).
+        "updated": last_updated,
+    }
 
 
 def site(request):
-    """Canonical URL, the page in each language, and the language switch."""
+    """Canonical URL, the page in each language, the language switch and the footer."""
     here = request.build_absolute_uri(request.path)
     current = get_language()
     alternates = [
@@ -15,14 +81,18 @@ def site(request):
             "code": code,
             "hreflang": "zh-Hans" if code == "zh-hans" else code,
             "name": LANGUAGE_NAMES.get(code, name),
-            "url": translate_url(here, code),
+            "url": language_url(request, here, code),
             "current": code == current,
         }
         for code, name in settings.LANGUAGES
     ]
+    default = next(a for a in alternates if a["code"] == settings.LANGUAGE_CODE)
     return {
         "canonical_url": here,
         "language_alternates": alternates,
+        # Readers whose language the site lacks get the default language's page.
+        "x_default_url": default["url"],
         "og_locale": OG_LOCALES.get(current, "zh_CN"),
         "html_lang": "zh-Hans" if current == "zh-hans" else current,
+        "site_footer": footer(),
     }

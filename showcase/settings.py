@@ -196,6 +196,21 @@ PAGE_CACHE_VERSION_SECONDS = float(os.environ.get("PAGE_CACHE_VERSION_SECONDS", 
 # process stops (showcase/viewcounts.py); 0 writes every view at once.
 VIEW_COUNT_FLUSH_SECONDS = float(os.environ.get("VIEW_COUNT_FLUSH_SECONDS", "10"))
 
+# The public site's footer (templates/showcase/base.html): who runs the site and how to reach
+# them, as a deployment fills them in. The defaults are marked 示例 so that an unset value is
+# seen at once; a variable set to an empty string leaves its line out.
+SITE_ORGANISER = os.environ.get("SITE_ORGANISER", "住房和城乡建设部（示例）").strip()
+SITE_ORGANISER_EN = os.environ.get(
+    "SITE_ORGANISER_EN", "Ministry of Housing and Urban-Rural Development (example)"
+).strip()
+SITE_CONTACT_EMAIL = os.environ.get("SITE_CONTACT_EMAIL", "meihaojiayuan@example.org").strip()
+SITE_CONTACT_PHONE = os.environ.get("SITE_CONTACT_PHONE", "010-00000000（示例）").strip()
+SITE_CONTACT_ADDRESS = os.environ.get(
+    "SITE_CONTACT_ADDRESS", "北京市海淀区三里河路9号（示例）"
+).strip()
+# The ICP filing number (ICP备案号), linked to the ministry's filing register as the law asks.
+SITE_ICP_NUMBER = os.environ.get("SITE_ICP_NUMBER", "京ICP备00000000号（示例）").strip()
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -247,6 +262,30 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
 # Open-data files, built once per change of the published data (showcase/snapshots.py).
 # Private: not served by the web server, and left out of backups (they are rebuilt).
 OPEN_DATA_ROOT = Path(os.environ.get("DJANGO_OPEN_DATA_ROOT", str(BASE_DIR / "var" / "opendata")))
+# The open data's licence as /data/ states it: its name, address and a statement per language
+# (the page's language, else Chinese). A deployment under other terms sets its own here or
+# through DJANGO_OPEN_DATA_LICENCE_NAME, _URL, _ZH and _EN.
+OPEN_DATA_LICENCE = {
+    "name": os.environ.get("DJANGO_OPEN_DATA_LICENCE_NAME", "CC BY 4.0"),
+    "url": os.environ.get(
+        "DJANGO_OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/"
+    ),
+    "text": {
+        "zh-hans": os.environ.get(
+            "DJANGO_OPEN_DATA_LICENCE_ZH",
+            "本站开放数据采用知识共享署名 4.0 国际许可协议（CC BY 4.0）授权："
+            "任何人都可以复制、分发、改编和利用这些数据，包括用于商业目的，"
+            "但须注明出处“美好家园”典型案例展示平台，并说明是否作了修改。",
+        ),
+        "en": os.environ.get(
+            "DJANGO_OPEN_DATA_LICENCE_EN",
+            "The open data of this site is licensed under the Creative Commons Attribution "
+            "4.0 International licence (CC BY 4.0): anyone may copy, share, adapt and use it, "
+            "also commercially, provided they credit the 美好家园 showcase as the source and "
+            "indicate whether changes were made.",
+        ),
+    },
+}
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -135,7 +135,10 @@ def estate_list(request):
             "page": page,
             "query_string": filters,
             "is_filtered": bool(filters),
+            # The canonical address, og:url and the other languages' addresses keep the
+            # page's own parameters; search results are not indexed.
             "canonical_query": kept_query(request, LIST_PARAMS),
+            "noindex": bool(filters),
         },
     )
 

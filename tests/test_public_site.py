@@ -249,6 +249,7 @@ def test_share_and_description_meta_on_profile(client):
     assert alternates == {
         "zh-Hans": "http://testserver/estates/lijingchangan/",
         "en": "http://testserver/en/estates/lijingchangan/",
+        "x-default": "http://testserver/estates/lijingchangan/",
     }
 
 

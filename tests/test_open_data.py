@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from estates.enums import NominationState
-from estates.models import Campaign, Estate, Nomination
+from estates.enums import CampaignPhase, DatePrecision, NominationState
+from estates.models import Campaign, Estate, Honor, Mechanism, Metric, MetricType, Nomination
 
 from .builders import make_estate, nominate
 
@@ -61,7 +61,83 @@ def test_json_lists_published_estates_with_the_designed_fields(client):
             "rectification_rate": None,
             "response_time": None,
         },
+        "subdistrict": "九曲街道",
+        "community": "奥正社区",
+        "address": None,
+        "estate_type": "commercial",
+        "land_area": 199333.33,
+        "land_area_mu": 299,
+        "floor_area": 340000,
+        "floor_area_is_approximate": True,
+        "plot_ratio": 1.16,
+        "green_coverage": 39,
+        "mechanism_types": [
+            "dangjianyinling",
+            "yezhuweiyuanhui",
+            "duofangyishixieshang",
+            "bumenliandong",
+            "wanggehuaguanli",
+            "xinxigongkai",
+            "kuaisuxiangying",
+            "pinzhiguanli",
+            "zhihuianfang",
+            "lajifenlei",
+            "yingjiyuan",
+        ],
+        "mechanisms": records[4]["mechanisms"],  # checked below
+        "honors": [
+            {
+                "title": "“质量标杆”项目",
+                "level": "provincial",
+                "year": 2021,
+                "issuer": "山东省住房和城乡建设厅",
+            }
+        ],
+        "metric_values": {
+            "satisfaction": [
+                {
+                    "value": 96.55,
+                    "date": "2022-12-31",
+                    "period": None,
+                    "sequence": 0,
+                    "note": "截至2022年12月31日，业主整体满意度",
+                    "latest": True,
+                }
+            ],
+            "fee_collection": [
+                {
+                    "value": 98.63,
+                    "date": "2021-12-31",
+                    "period": None,
+                    "sequence": 0,
+                    "note": "截至2021年12月31日",
+                    "latest": True,
+                }
+            ],
+            "repair_rate": [],
+            "complaint_rate": [],
+            "rectification_rate": [
+                {
+                    "value": 99.18,
+                    "date": None,
+                    "period": None,
+                    "sequence": 0,
+                    "note": records[4]["metric_values"]["rectification_rate"][0]["note"],
+                    "latest": True,
+                }
+            ],
+            "response_time": [],
+        },
     }
+    assert len(records[4]["mechanisms"]) == 11
+    assert records[4]["mechanisms"][0] == {
+        "type": "dangjianyinling",
+        "title": "“双向进入 交叉任职”",
+        "description": Mechanism.objects.get(title="“双向进入 交叉任职”").description,
+    }
+    assert records[0]["land_area"] is None  # unknown, not 0
+    assert records[0]["floor_area_is_approximate"] is None  # no area, nothing approximate
+    assert records[0]["honors"] == []
     assert records[2]["construction_period"] == "上世纪70年代"
     assert records[1]["metric_dates"]["fee_collection"] == "2021"
     lijing = records[1]["metrics"]
@@ -386,3 +462,314 @@ def test_a_new_database_never_reuses_a_content_version():
     before = time.time_ns() // 1_000_000
     bump()
     assert current_version() >= before  # counted on from the clock, not from 1
+
+
+# --- every value, the estate's facts, mechanisms and honours ----------------------------------
+
+
+def csv_rows(client):
+    body = client.get("/data/estates.csv").getvalue().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_a_before_after_pair_survives_in_every_file(client):
+    records = {r["slug"]: r for r in json.loads(client.get("/data/estates.json").getvalue())}
+    lijing = records["lijingchangan"]
+    assert [
+        (v["value"], v["date"], v["period"], v["sequence"], v["latest"])
+        for v in lijing["metric_values"]["repair_rate"]
+    ] == [
+        (4.38, None, "巡检制度实施前", 1, False),
+        (1.17, None, "巡检制度实施以来", 2, True),
+    ]
+    assert lijing["metrics"]["repair_rate"] == 1.17  # the latest as before
+    row = next(r for r in csv_rows(client) if r["slug"] == "lijingchangan")
+    assert row["metric_repair_rate_values"] == "4.38 (巡检制度实施前)\n1.17 (巡检制度实施以来)"
+    assert row["metric_complaint_rate_values"] == "1.05 (巡检制度实施前)\n0.76 (巡检制度实施以来)"
+    assert row["metric_fee_collection_values"] == "100 (2021)"
+    assert row["metric_satisfaction_values"] == ""
+    sheet = load_workbook(io.BytesIO(client.get("/data/estates.xlsx").getvalue()))["metric_values"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == (
+        "slug", "name", "metric", "value", "as_of", "period", "sequence", "note", "latest"
+    )  # fmt: skip
+    pair = [r for r in rows if r[0] == "lijingchangan" and r[2] == "repair_rate"]
+    assert [(Decimal(str(r[3])), r[5], r[6], r[8]) for r in pair] == [
+        (Decimal("0.0438"), "巡检制度实施前", 1, False),
+        (Decimal("0.0117"), "巡检制度实施以来", 2, True),
+    ]
+
+
+def test_every_value_keeps_its_date_as_precise_as_the_source(client):
+    estate = make_estate(name="日期小区", slug="riqi")
+    nominate(estate)
+    satisfaction = MetricType.objects.get(code="satisfaction")
+    for value, date, precision in [
+        ("91.5", "2020-07-01", DatePrecision.YEAR),
+        ("93", "2021-05-01", DatePrecision.MONTH),
+        ("95.25", "2022-12-31", DatePrecision.DAY),
+    ]:
+        Metric.objects.create(
+            estate=estate,
+            metric_type=satisfaction,
+            value=Decimal(value),
+            date=date,
+            date_precision=precision,
+        )
+    record = next(
+        r for r in json.loads(client.get("/data/estates.json").getvalue()) if r["slug"] == "riqi"
+    )
+    assert [(v["value"], v["date"]) for v in record["metric_values"]["satisfaction"]] == [
+        (91.5, "2020"),
+        (93, "2021-05"),
+        (95.25, "2022-12-31"),
+    ]
+    assert (record["metrics"]["satisfaction"], record["metric_dates"]["satisfaction"]) == (
+        95.25,
+        "2022-12-31",
+    )
+    row = next(r for r in csv_rows(client) if r["slug"] == "riqi")
+    assert row["metric_satisfaction_values"] == "91.5 (2020)\n93 (2021-05)\n95.25 (2022-12-31)"
+
+
+def test_csv_and_xlsx_add_the_new_columns_after_the_existing_ones(client):
+    earlier = [
+        "name", "slug", "url", "province", "city", "district", "year_built",
+        "construction_period", "buildings", "units", "households", "residents",
+        "property_company", "tagline", "campaigns",
+        "metric_satisfaction", "metric_satisfaction_as_of",
+        "metric_fee_collection", "metric_fee_collection_as_of",
+        "metric_repair_rate", "metric_repair_rate_as_of",
+        "metric_complaint_rate", "metric_complaint_rate_as_of",
+        "metric_rectification_rate", "metric_rectification_rate_as_of",
+        "metric_response_time", "metric_response_time_as_of",
+    ]  # fmt: skip
+    added = [
+        "subdistrict", "community", "address", "estate_type", "land_area", "land_area_mu",
+        "floor_area", "floor_area_is_approximate", "plot_ratio", "green_coverage",
+        "mechanism_types", "mechanisms", "honors",
+        "metric_satisfaction_values", "metric_fee_collection_values",
+        "metric_repair_rate_values", "metric_complaint_rate_values",
+        "metric_rectification_rate_values", "metric_response_time_values",
+    ]  # fmt: skip
+    body = client.get("/data/estates.csv").getvalue().decode("utf-8-sig")
+    assert next(csv.reader(io.StringIO(body))) == earlier + added
+    workbook = load_workbook(io.BytesIO(client.get("/data/estates.xlsx").getvalue()))
+    assert [cell.value for cell in workbook["estates"][1]] == earlier + added
+    assert workbook.sheetnames == ["estates", "metric_values", "mechanisms", "honors"]
+
+
+def test_csv_gives_facts_mechanisms_and_honours_and_leaves_unknowns_empty(client):
+    rows = {r["slug"]: r for r in csv_rows(client)}
+    aozheng = rows["aozhengchengyuannanqu"]
+    assert (aozheng["subdistrict"], aozheng["community"], aozheng["estate_type"]) == (
+        "九曲街道",
+        "奥正社区",
+        "commercial",
+    )
+    assert (aozheng["land_area"], aozheng["land_area_mu"], aozheng["floor_area"]) == (
+        "199333.33",
+        "299",
+        "340000",
+    )
+    assert (aozheng["floor_area_is_approximate"], aozheng["plot_ratio"]) == ("true", "1.16")
+    assert aozheng["green_coverage"] == "39"
+    assert aozheng["honors"] == "“质量标杆”项目 (provincial, 2021, 山东省住房和城乡建设厅)"
+    assert aozheng["mechanisms"].split("\n")[:2] == [
+        "“双向进入 交叉任职”",
+        "业委会监督与业主恳谈会",
+    ]
+    assert aozheng["mechanism_types"].split(";")[:2] == ["dangjianyinling", "yezhuweiyuanhui"]
+    assert (
+        rows["lijingchangan"]["honors"]
+        == "北京文明示范小区 (municipal)\n首都环境样板单位 (municipal)"
+    )
+    changwa = rows["changwajie7haoyuan"]
+    for column in ["land_area", "land_area_mu", "floor_area", "floor_area_is_approximate"]:
+        assert changwa[column] == "", column  # unknown, never 0 or false
+    assert changwa["estate_type"] == changwa["plot_ratio"] == changwa["honors"] == ""
+
+
+def test_xlsx_keeps_facts_as_numbers_and_lists_as_sheets(client):
+    workbook = load_workbook(io.BytesIO(client.get("/data/estates.xlsx").getvalue()))
+    sheet = workbook["estates"]
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[1].value == "aozhengchengyuannanqu")
+    cells = dict(zip(header, row, strict=True))
+    assert Decimal(str(cells["land_area"].value)) == Decimal("199333.33")
+    assert cells["floor_area_is_approximate"].value is True
+    assert Decimal(str(cells["green_coverage"].value)) == Decimal("0.39")
+    assert cells["green_coverage"].number_format == "0.00%"
+    assert cells["plot_ratio"].data_type == "n"
+    mechanisms = list(workbook["mechanisms"].iter_rows(values_only=True))
+    assert mechanisms[0] == ("slug", "name", "type", "title", "description")
+    assert len([r for r in mechanisms if r[0] == "aozhengchengyuannanqu"]) == 11
+    honors = list(workbook["honors"].iter_rows(values_only=True))
+    assert honors[1:] == [
+        ("lijingchangan", "丽景长安", "北京文明示范小区", "municipal", None, None),
+        ("lijingchangan", "丽景长安", "首都环境样板单位", "municipal", None, None),
+        (
+            "aozhengchengyuannanqu",
+            "奥正诚园南区",
+            "“质量标杆”项目",
+            "provincial",
+            2021,
+            "山东省住房和城乡建设厅",
+        ),
+    ]
+
+
+def hidden_estate_with_everything():
+    national = Campaign.objects.get(slug="quanguo-2021")
+    estate = make_estate(name="未公开小区", slug="weigongkai")
+    nominate(estate, campaign=national, state=NominationState.SHORTLISTED)
+    Mechanism.objects.create(
+        estate=estate,
+        mechanism_type_id=Mechanism.objects.first().mechanism_type_id,
+        title="隐藏机制",
+    )
+    Honor.objects.create(estate=estate, title="隐藏荣誉", level="district")
+    Metric.objects.create(
+        estate=estate,
+        metric_type=MetricType.objects.get(code="satisfaction"),
+        value=Decimal("12.34"),
+        source_note="隐藏说明",
+    )
+    return estate
+
+
+def test_unpublished_mechanisms_honours_and_values_stay_out(client):
+    hidden_estate_with_everything()
+    for url in DATA_URLS:
+        workbook_or_text = client.get(url).getvalue()
+        if url.endswith(".xlsx"):
+            book = load_workbook(io.BytesIO(workbook_or_text))
+            text = "".join(str(v) for s in book for r in s.iter_rows(values_only=True) for v in r)
+        else:
+            text = workbook_or_text.decode("utf-8-sig")
+        for secret in ["隐藏机制", "隐藏荣誉", "隐藏说明", "12.34", "weigongkai"]:
+            assert secret not in text, (url, secret)
+
+
+def add_published_estates(count):
+    satisfaction = MetricType.objects.get(code="satisfaction")
+    kind = Mechanism.objects.first().mechanism_type
+    campaign = Campaign.objects.get(slug="quanguo-2021")
+    for n in range(count):
+        estate = make_estate(name=f"新增小区{n}", slug=f"xinzeng-{n}")
+        nominate(estate, campaign=campaign)
+        for sequence, value in [(1, "80"), (2, "90")]:
+            Metric.objects.create(
+                estate=estate, metric_type=satisfaction, value=Decimal(value), sequence=sequence
+            )
+        Mechanism.objects.create(estate=estate, mechanism_type=kind, title=f"机制{n}")
+        Honor.objects.create(estate=estate, title=f"荣誉{n}", level="district", year=2020)
+
+
+def queries_of(url, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        body = response.getvalue() if response.streaming else response.content
+    assert response.status_code == 200
+    return len(captured), body
+
+
+@pytest.mark.parametrize("url", DATA_URLS)
+def test_building_a_file_takes_as_many_queries_for_more_estates(client, url):
+    few, body = queries_of(url, client)
+    add_published_estates(6)
+    many, more = queries_of(url, client)
+    assert len(slugs_in(url, more)) == len(slugs_in(url, body)) + 6  # built again
+    # The content version, then metric types, selections, metric values, estates,
+    # mechanisms and honours.
+    assert few == many == 7
+
+
+def page_queries(client):
+    """The queries of rendering /data/, with what each process remembers (the content
+    version, the site footer's date) as warm as between two readers' requests."""
+    from django.core.cache import cache
+
+    client.get("/data/")
+    cache.clear()  # the page itself is rendered again
+    return queries_of("/data/", client)
+
+
+def test_the_data_page_takes_as_many_queries_for_more_estates(client):
+    few, body = page_queries(client)
+    add_published_estates(6)
+    many, more = page_queries(client)
+    assert "目前 5 个".encode() in body
+    assert "目前 11 个".encode() in more  # rendered again, not the cached page
+    assert few == many
+
+
+# --- the page: licence and last update ---------------------------------------------------------
+
+
+def test_data_page_states_the_licence_from_the_setting(client, settings):
+    body = client.get("/data/").content.decode()
+    assert "知识共享署名 4.0 国际许可协议（CC BY 4.0）" in body
+    assert (
+        '<a href="https://creativecommons.org/licenses/by/4.0/" rel="license">CC BY 4.0</a>' in body
+    )
+    english = client.get("/en/data/").content.decode()
+    assert "Creative Commons Attribution 4.0 International licence" in english
+    settings.OPEN_DATA_LICENCE = {
+        "name": "开放政府许可",
+        "url": "https://data.example/licence",
+        "text": {"zh-hans": "依本机关的开放数据许可使用。"},
+    }
+    from showcase.cache import bump
+
+    bump()  # a cached page would still show the former licence
+    body = client.get("/data/").content.decode()
+    assert "依本机关的开放数据许可使用。" in body
+    assert 'href="https://data.example/licence" rel="license">开放政府许可</a>' in body
+    assert "CC BY" not in body
+    # A language without a statement of its own reads the Chinese one.
+    assert "依本机关的开放数据许可使用。" in client.get("/en/data/").content.decode()
+
+
+def shown_update(client):
+    import re
+
+    facts = data_facts(client.get("/data/").content.decode())
+    return re.search(r'<time datetime="([^"]+)">([^<]+)</time>', facts).groups()
+
+
+def data_facts(body):
+    """The page's own facts (the site's footer has a date of its own)."""
+    return body.split('<dl class="data-facts">', 1)[1].split("</dl>", 1)[0]
+
+
+def test_data_page_shows_the_newest_change_of_published_data(client):
+    from django.utils import timezone
+
+    from showcase.opendata import last_updated
+
+    before = last_updated()
+    assert shown_update(client)[0] == timezone.localtime(before).isoformat()
+    hidden_estate_with_everything()  # a draft changes nothing that is published
+    assert last_updated() == before
+    metric = Metric.objects.get(estate__slug="lijingchangan", value=Decimal("4.38"))
+    metric.value = Decimal("4.39")
+    metric.save()
+    after = last_updated()
+    assert after > before
+    assert after == Metric.history.latest("history_date").history_date
+    datetime_attribute, text = shown_update(client)
+    assert datetime_attribute == timezone.localtime(after).isoformat()
+    assert text == timezone.localtime(after).strftime("%Y年%-m月%-d日 %H:%M")
+    Honor.objects.filter(estate__slug="lijingchangan").first().delete()  # a deletion too
+    assert last_updated() > after
+
+
+def test_data_page_says_so_when_nothing_was_ever_published(client):
+    Campaign.objects.update(phase=CampaignPhase.REVIEWING, results_published_at=None)
+    facts = data_facts(client.get("/data/").content.decode())
+    assert "尚无已发布的数据" in facts
+    assert "<time" not in facts

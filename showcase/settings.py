@@ -286,30 +286,6 @@ OPEN_DATA_LICENCE = {
         ),
     },
 }
-# The open data's licence as /data/ states it: its name, address and a statement per language
-# (the page's language, else Chinese). A deployment under other terms sets its own here or
-# through DJANGO_OPEN_DATA_LICENCE_NAME, _URL, _ZH and _EN.
-OPEN_DATA_LICENCE = {
-    "name": os.environ.get("DJANGO_OPEN_DATA_LICENCE_NAME", "CC BY 4.0"),
-    "url": os.environ.get(
-        "DJANGO_OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/"
-    ),
-    "text": {
-        "zh-hans": os.environ.get(
-            "DJANGO_OPEN_DATA_LICENCE_ZH",
-            "本站开放数据采用知识共享署名 4.0 国际许可协议（CC BY 4.0）授权："
-            "任何人都可以复制、分发、改编和利用这些数据，包括用于商业目的，"
-            "但须注明出处“美好家园”典型案例展示平台，并说明是否作了修改。",
-        ),
-        "en": os.environ.get(
-            "DJANGO_OPEN_DATA_LICENCE_EN",
-            "The open data of this site is licensed under the Creative Commons Attribution "
-            "4.0 International licence (CC BY 4.0): anyone may copy, share, adapt and use it, "
-            "also commercially, provided they credit the 美好家园 showcase as the source and "
-            "indicate whether changes were made.",
-        ),
-    },
-}
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -235,3 +235,11 @@ def test_autocomplete_of_a_reviews_nomination_pages_in_order(client):
     order = admin.site._registry[Nomination].get_ordering(None) or Nomination._meta.ordering
     ordered = Nomination.objects.order_by(*order).values_list("pk", flat=True)
     assert ids == list(ordered)[: len(ids)] and ids
+
+
+@pytest.mark.django_db
+def test_to_field_naming_a_reverse_relation_is_refused_not_a_server_error(client):
+    from .builders import make_staff
+
+    client.force_login(make_staff("provincial", "shandong"))
+    assert client.get("/admin/estates/estate/?_to_field=photos").status_code == 400

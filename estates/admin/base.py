@@ -169,6 +169,17 @@ class PermissionBeforeLookupMixin:
             raise PermissionDenied
         return super().history_view(request, object_id, extra_context)
 
+    def to_field_allowed(self, request, to_field):
+        # Django reads `primary_key` of whatever field the name finds, and a reverse relation
+        # (?_to_field=photos) has none: a server error instead of the 400 of any other name.
+        try:
+            field = self.opts.get_field(to_field)
+        except FieldDoesNotExist:
+            return False
+        if not getattr(field, "concrete", False):
+            return False
+        return super().to_field_allowed(request, to_field)
+
 
 class ScopedAdminMixin(PermissionBeforeLookupMixin, FormFieldsMixin):
     """Rows, foreign-key choices and autocompletes limited to what the user may see."""

@@ -189,11 +189,11 @@ def parse_period(value, today=None):
     else:
         text = str(normalize(value))
         found = None
-        match = YEAR_ONLY.match(text)
-        if match:
-            found = (datetime.date(int(match.group(1)), 1, 1), "year")
-        elif YEAR_MONTH.match(text) and "." not in text:
-            year, month = (int(part) for part in YEAR_MONTH.match(text).groups())
+        year_only, year_month = YEAR_ONLY.match(text), YEAR_MONTH.match(text)
+        if year_only:
+            found = (datetime.date(int(year_only.group(1)), 1, 1), "year")
+        elif year_month and "." not in text:
+            year, month = (int(part) for part in year_month.groups())
             if 1 <= month <= 12:
                 found = (datetime.date(year, month, 1), "month")
         else:

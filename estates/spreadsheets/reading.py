@@ -21,6 +21,7 @@ its CSV reader knows one encoding. Hence these readers, on the parsers tablib it
 
 import csv
 import datetime
+import functools
 import io
 import zipfile
 from dataclasses import dataclass, field
@@ -219,7 +220,7 @@ def read_ods(data):
 
 
 def _attribute(element, name):
-    return element.attributes.get(_ODF_NAMES[name])
+    return element.attributes.get(_odf_names()[name])
 
 
 def _repeat(element, name):
@@ -325,7 +326,9 @@ def _ods_text(node):
     return "".join(parts)
 
 
+@functools.cache
 def _odf_names():
+    # Read when an .ods is, not when the site starts.
     from odf.namespaces import OFFICENS, TABLENS, TEXTNS
 
     return {
@@ -341,9 +344,6 @@ def _odf_names():
         "boolean-value": (OFFICENS, "boolean-value"),
         "c": (TEXTNS, "c"),
     }
-
-
-_ODF_NAMES = _odf_names()
 
 
 # ---------------------------------------------------------------- CSV

@@ -210,16 +210,28 @@ class ScopedResource(resources.ModelResource):
 
     def import_columns(self):
         headers = [field.column_name for field in self.fields.values()]
+        return Columns(
+            headers,
+            self.column_aliases(),
+            set(self.required_columns()),
+            set(self.OPTIONAL_KEY_COLUMNS),
+        )
+
+    def column_aliases(self):
+        """{column: [other names]}: COLUMN_ALIASES, and each field's name and attribute."""
         aliases = {}
         for name, field in self.fields.items():
             aliases[field.column_name] = [name, *self.COLUMN_ALIASES.get(field.column_name, [])]
             if field.attribute:
                 aliases[field.column_name].append(field.attribute)
+        return aliases
+
+    def required_columns(self):
+        """The columns a file must have (a tuple: one of them)."""
+        if self.REQUIRED_COLUMNS is not None:
+            return list(self.REQUIRED_COLUMNS)
         keys = [self.fields[name].column_name for name in self.get_import_id_fields()]
-        required = self.REQUIRED_COLUMNS
-        if required is None:
-            required = [key for key in keys if key not in self.OPTIONAL_KEY_COLUMNS]
-        return Columns(headers, aliases, set(required), set(self.OPTIONAL_KEY_COLUMNS))
+        return [key for key in keys if key not in self.OPTIONAL_KEY_COLUMNS]
 
     def lay_out(self, dataset):
         """The file's table (see layout.py): a dataset read from a file carries its sheets; one
@@ -472,20 +484,19 @@ class EstateResource(ScopedResource):
     def filter_export(self, queryset, **kwargs):
         return self.with_latest(queryset)
 
-    def import_columns(self):
-        columns = super().import_columns()
+    def column_aliases(self):
+        aliases = super().column_aliases()
         for kind in self.metric_types:
             name = kind.name.removeprefix("业主").removeprefix("物业")
-            columns.aliases[metric_column(kind)] += [kind.code, kind.name, name]
-            columns.aliases[metric_date_column(kind)] += [
+            aliases[metric_column(kind)] += [kind.code, kind.name, name]
+            aliases[metric_date_column(kind)] += [
                 f"{kind.name}截至日期",
                 f"{kind.name}数据日期",
                 f"{kind.name}日期",
                 f"{name}数据截至日期",
                 f"{name}截至日期",
             ]
-        columns.__post_init__()
-        return columns
+        return aliases
 
     def with_latest(self, queryset):
         return (
@@ -717,13 +728,10 @@ class EstateRowResource(ScopedResource):
     estate_name = fields.Field("estate__name", "小区名称", readonly=True)
 
     # A clerk who has no 网址标识 names the estate by its name.
-    REQUIRED_COLUMNS = None
     OPTIONAL_KEY_COLUMNS = ("小区网址标识",)
 
-    def import_columns(self):
-        columns = super().import_columns()
-        columns.required.add(("小区网址标识", "小区名称"))
-        return columns
+    def required_columns(self):
+        return [*super().required_columns(), ("小区网址标识", "小区名称")]
 
     def get_instance(self, instance_loader, row):
         # The columns that find an existing row are read here, before any other: a wrong
@@ -809,6 +817,7 @@ class MetricValueWidget(ParsingWidget):
     def __init__(self, types):
         super().__init__(cells.parse_decimal, render=as_stored)
         self.types = types
+        self.by_kind = {}
 
     def clean(self, value, row=None, **kwargs):
         try:
@@ -817,7 +826,9 @@ class MetricValueWidget(ParsingWidget):
             kind = None  # the 指标代码 column reports it
         if kind is None:
             return cells.parse_percent(value) if "%" in str(value or "") else self.parse(value)
-        return MetricWidget(kind).clean(value)
+        if kind not in self.by_kind:
+            self.by_kind[kind] = MetricWidget(kind)
+        return self.by_kind[kind].clean(value)
 
 
 class PeriodField(fields.Field):

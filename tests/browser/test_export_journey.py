@@ -15,24 +15,12 @@ from openpyxl import load_workbook
 from estates.models import Campaign
 
 from ..builders import make_staff
+from ..test_exports import HEADERS
+from ..test_exports import NATIONAL_TITLE as TITLE
 from .conftest import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
-TITLE = "2021年度全国“加强物业管理 共建美好家园”活动入选名单"
-HEADERS = [
-    "序号",
-    "省份",
-    "城市",
-    "小区名称",
-    "物业服务企业",
-    "户数（户）",
-    "居住人数（人）",
-    "业主满意度（%）",
-    "物业费收缴率（%）",
-    "数据截至",
-    "推荐单位",
-]
 ENGLISH = ["Select all", "This exporter", "Format", "Submit", "Resource", "Name ("]
 
 

@@ -111,6 +111,14 @@ class Campaign(Versioned, CheckedModel):
     notice_starts_on = models.DateField(_("公示开始日期"), null=True, blank=True)
     notice_ends_on = models.DateField(_("公示结束日期"), null=True, blank=True)
     results_published_at = models.DateTimeField(_("结果发布时间"), null=True, blank=True)
+    is_illustrative = models.BooleanField(
+        _("示例数据"),
+        default=False,
+        help_text=_(
+            "勾选后，公开网站在显示此活动及其入选结果的每一处（页面、卡片、开放数据）都标注“示例”。"
+            "用于演示数据，正式活动不要勾选。"
+        ),
+    )
 
     objects = CampaignManager()
 

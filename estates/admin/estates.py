@@ -40,7 +40,12 @@ from .pending import ReviewedEditsMixin, held_for_review
 from .spreadsheets import SpreadsheetImportExportMixin
 from .worklist_filters import PublicGapsFilter
 
-EDITOR_TEXT_FIELDS = {"tagline", "overview", "highlights", "source_note"}
+EDITOR_TEXT_FIELDS = {
+    *("tagline", "overview", "highlights", "source_note"),
+    *("name_en", "tagline_en", "summary_en"),
+}
+# What an editor may change of a public estate's mechanisms: their English.
+EDITOR_MECHANISM_FIELDS = {"title_en", "description_en"}
 
 
 def latest_nomination_state(nominations):
@@ -99,8 +104,29 @@ class EstateInline(HeldInlineMixin, LineBreaksMixin, ScopedInlineMixin):
 
 class MechanismInline(EstateInline, admin.StackedInline):
     model = models.Mechanism
-    fields = [("mechanism_type", "title", "display_order"), "description"]
+    fieldsets = [
+        (None, {"fields": [("mechanism_type", "title", "display_order"), "description"]}),
+        # Folded under each mechanism so a long list stays a list; opened where it has errors.
+        (_("英文（English）"), {"fields": ["title_en", "description_en"], "classes": ["collapse"]}),
+    ]
     verbose_name_plural = _("二、治理机制（对照原则要求）")
+
+    def has_change_permission(self, request, obj=None):
+        if role_of(request.user) == Role.EDITOR:
+            # Editors write the English of the estates whose texts they edit (obj: the estate).
+            estates = self.admin_site.get_model_admin(models.Estate)
+            return obj is not None and estates.has_change_permission(request, obj)
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if role_of(request.user) == Role.EDITOR:
+            fields += [
+                f.name
+                for f in models.Mechanism._meta.fields
+                if f.editable and f.name not in EDITOR_MECHANISM_FIELDS and f.name not in fields
+            ]
+        return fields
 
 
 class MetricInline(EstateInline, admin.TabularInline):
@@ -268,6 +294,16 @@ class EstateAdmin(
         (
             _("展示文字：标题语、概况及亮点"),
             {"fields": ["tagline", "overview", "highlights", "source_note"]},
+        ),
+        (
+            _("英文（English）"),
+            {
+                "fields": ["name_en", "tagline_en", "summary_en"],
+                "description": _(
+                    "英文页面显示这些文字；留空的，英文页面显示中文，并标注“中文原文”。"
+                    "治理机制的英文在各条治理机制下填写。"
+                ),
+            },
         ),
         (
             _("记录"),

@@ -14,7 +14,7 @@ from ..search import search_keys
 from ..validators import percentage_validators, validate_credit_code, validate_not_future_year
 from .checks import CheckedModel
 from .constraints import not_negative, percentage_between_0_and_100, year_not_in_future
-from .regions import City, Province
+from .regions import City, Province, localized
 from .versions import Versioned
 
 # 1 亩 = 10000/15 平方米 ≈ 666.67 m²; kept as a fraction so conversions stay exact.
@@ -268,6 +268,31 @@ class Estate(Versioned, CheckedModel):
     )
     overview = models.TextField(_("概况"), blank=True, help_text=_("小区基本情况，每段一行。"))
     highlights = models.TextField(_("亮点"), blank=True, help_text=_("治理做法与成效，每段一行。"))
+    # English for English pages (blank: not yet translated; the page shows the Chinese,
+    # marked as such). A summary rather than overview and highlights paragraph by paragraph.
+    name_en = models.CharField(
+        _("英文名称"),
+        max_length=150,
+        blank=True,
+        help_text=_(
+            "英文页面显示的名称，一般按拼音书写，如 Shuangqigan Dongli；"
+            "留空时英文页面显示中文名称并标注“中文原文”。"
+        ),
+    )
+    tagline_en = models.CharField(
+        _("英文标题语"),
+        max_length=200,
+        blank=True,
+        help_text=_("标题语的英文译文；留空时英文页面显示中文标题语并标注“中文原文”。"),
+    )
+    summary_en = models.TextField(
+        _("英文简介"),
+        blank=True,
+        help_text=_(
+            "给英文读者的简短介绍，两三段，每段一行：概括概况及亮点，不必逐段翻译。"
+            "留空时英文页面显示中文概况及亮点并标注“中文原文”。"
+        ),
+    )
     source_note = models.CharField(
         _("资料来源"),
         max_length=300,
@@ -360,6 +385,22 @@ class Estate(Versioned, CheckedModel):
         while candidate in taken:
             candidate, n = f"{with_city}-{n}", n + 1
         return candidate
+
+    def display_name(self):
+        """The name in the page's language: the English name on English pages when there is one."""
+        return localized(self.name, self.name_en)
+
+    def display_tagline(self):
+        return localized(self.tagline, self.tagline_en)
+
+    def display_summary(self):
+        """What a page's description says: the English summary on English pages when there
+        is one, else the Chinese overview."""
+        return localized(self.overview, self.summary_en)
+
+    def chinese_text(self):
+        """Overview and highlights, one paragraph a line: what the English summary sums up."""
+        return "\n".join(text for text in (self.overview, self.highlights) if text)
 
     @property
     def land_area_mu(self):

@@ -108,6 +108,17 @@ class Mechanism(models.Model):
     )
     title = models.CharField(_("名称"), max_length=100)
     description = models.TextField(_("做法"), blank=True)
+    title_en = models.CharField(
+        _("英文名称"),
+        max_length=150,
+        blank=True,
+        help_text=_("留空时英文页面显示中文名称并标注“中文原文”。"),
+    )
+    description_en = models.TextField(
+        _("英文做法"),
+        blank=True,
+        help_text=_("做法的英文译文或概要；留空时英文页面显示中文并标注“中文原文”。"),
+    )
     display_order = models.PositiveSmallIntegerField(_("排列顺序"), default=0)
 
     history = HistoricalRecords()
@@ -119,6 +130,12 @@ class Mechanism(models.Model):
 
     def __str__(self):
         return self.title
+
+    def display_title(self):
+        return localized(self.title, self.title_en)
+
+    def display_description(self):
+        return localized(self.description, self.description_en)
 
 
 class MetricTypeManager(models.Manager):

@@ -65,9 +65,10 @@ def database_version():
 
 
 def forget_version():
-    """Read the version from the database on the next request."""
+    """Read the version (and the figures kept for it) from the database on the next request."""
     global _last_read
     _last_read = None
+    statistics.forget()
 
 
 def bump():
@@ -135,7 +136,10 @@ def cached_page(view=None, *, params=()):
         def wrapper(request, *args, **kwargs):
             if request.method not in ("GET", "HEAD"):
                 return view(request, *args, **kwargs)
-            key = page_key(request, current_version(), params)
+            version = current_version()
+            # The view reads the kept figures of the same version (showcase/statistics.py).
+            request.content_version = version
+            key = page_key(request, version, params)
             hit = cache.get(key)
             if hit is not None:
                 content, headers = hit

@@ -1,43 +1,32 @@
 """What every public page's frame needs: its address in each language and the footer's facts."""
 
 import re
+from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse, translate_url
 from django.utils import timezone
 from django.utils.translation import get_language, override
 
-from . import cache
-from .models import ContentVersion
+from . import cache, statistics
 
 LANGUAGE_NAMES = {"zh-hans": "中文", "en": "English"}
 OG_LOCALES = {"zh-hans": "zh_CN", "en": "en_US"}
 # The dialable part of a phone setting such as "010-12345678（值班）".
 DIALABLE = re.compile(r"\+?\d[\d -]{4,}\d")
 
-# (content version, the local date of its change), kept per process: the footer of every page
-# shows the date, and must not cost each page a query of its own.
-_updated = None
-
-
 def last_updated():
-    """The date the public data last changed (the content version's change), or None."""
-    global _updated
+    """The date the published data last changed, or None: kept with the statistics' figures
+    (showcase/statistics.py), which the process holds per content version, so the footer of
+    every page costs no query of its own once the version is read. A draft saved moves the
+    content version but not this date."""
     # The version the page cache read for this request, else a fresh read (a 404 page).
     last = cache._last_read
     version = last[0] if last is not None else cache.current_version()
-    known = _updated
-    if known is not None and known[0] == version:
-        return known[1]
-    row = (
-        ContentVersion.objects.filter(pk=cache.VERSION_ROW)
-        .values_list("version", "changed_at")
-        .first()
-    )
-    if row is None:
+    updated = statistics.current_figures(version).get("updated")
+    if not updated:
         return None
-    _updated = (row[0], timezone.localdate(row[1]))
-    return _updated[1]
+    return timezone.localdate(datetime.fromisoformat(updated))
 
 
 def language_url(request, here, code):

@@ -1,5 +1,6 @@
 """Turn estates into what pages show: fact lists, metric series, latest values."""
 
+from decimal import Decimal
 from itertools import groupby
 
 from django.utils.translation import get_language
@@ -8,6 +9,7 @@ from django.utils.translation import gettext as _
 from estates.models.profile import metric_order_key
 from estates.numbers import plain_number, two_places
 
+from . import charts
 from .templatetags.showcase import display_number
 
 
@@ -99,3 +101,220 @@ def metric_series(metrics):
         key=lambda m: (m.metric_type.display_order, m.metric_type_id, *metric_order_key(m)),
     )
     return [(kind, list(group)) for kind, group in groupby(ordered, key=lambda m: m.metric_type)]
+
+
+# --- The narrative once -------------------------------------------------------------------
+#
+# Sources tell an estate's story in prose (概况, 亮点, a nomination's sections) and the
+# fixtures also record it as structured items (mechanisms, activities) whose descriptions
+# restate sentences of that prose, often with a word changed ("西长安壹号小区坚持…" and
+# "小区坚持…"). A page that prints both says everything twice. Repetition is judged by
+# overlapping five-character shingles of the text without punctuation: a sentence most of
+# whose shingles were already shown adds nothing. (A similarity library such as difflib
+# compares two strings; here one sentence is compared with everything shown before it, which
+# the shingle set answers in one look-up per shingle.)
+
+SHINGLE = 5
+SENTENCE_END = "。！？!?；;"
+PUNCTUATION = set("，。、；：！？,.;:!?“”‘’\"'（）()《》〈〉【】[]—-·… \u3000\t")
+
+
+def _shingles(text):
+    chars = "".join(char for char in text if char not in PUNCTUATION)
+    if len(chars) <= SHINGLE:
+        return {chars} if chars else set()
+    return {chars[i : i + SHINGLE] for i in range(len(chars) - SHINGLE + 1)}
+
+
+def sentences(paragraph):
+    """A paragraph's sentences, each with its closing mark (a closing quote stays with it)."""
+    found, start = [], 0
+    for i, char in enumerate(paragraph):
+        if char in SENTENCE_END:
+            end = i + 1
+            while end < len(paragraph) and paragraph[end] in "”’」』）)":
+                end += 1
+            if end > start:
+                found.append(paragraph[start:end])
+            start = end
+    if paragraph[start:].strip():
+        found.append(paragraph[start:])
+    return [sentence for sentence in found if sentence.strip()]
+
+
+class Narrative:
+    """What the page has told so far, to print each statement once."""
+
+    REPEATED = 0.8  # a sentence this much already told is left out of the prose
+    RESTATED = 0.7  # an item's description this much told is not printed again
+
+    def __init__(self):
+        self.told = set()
+
+    def coverage(self, text):
+        shingles = _shingles(text)
+        return len(shingles & self.told) / len(shingles) if shingles else 1.0
+
+    def paragraphs(self, text):
+        """The text's paragraphs without the sentences already told; tells the rest."""
+        kept = []
+        for paragraph in (line.strip() for line in text.splitlines()):
+            new = [s for s in sentences(paragraph) if self.coverage(s) < self.REPEATED]
+            for sentence in new:
+                self.told |= _shingles(sentence)
+            if new:
+                kept.append("".join(new).strip())
+        return kept
+
+    def adds(self, text):
+        """Whether printing this description would tell something new."""
+        return bool(text.strip()) and self.coverage(text) < self.RESTATED
+
+
+# --- The profile as a feature ----------------------------------------------------------------
+
+KEY_METRICS = ("satisfaction", "fee_collection")
+MEDIAN_AT_LEAST = 3  # a median of fewer estates says little about "what good looks like"
+
+
+class MetricLine:
+    """One metric type of an estate: its values in time order, the chart of a change, and
+    where its latest value stands among the published estates."""
+
+    def __init__(self, kind, values, median_row):
+        self.kind = kind
+        self.values = values
+        self.latest = values[-1]
+        self.chart = None
+        if len(values) >= 2:
+            points = [(m.date_display() or f"#{i}", m.value) for i, m in enumerate(values, 1)]
+            self.chart = charts.line_chart(points, kind.display_unit(), kind.display_name())
+        self.notes = [note for m in values if (note := metric_note(m))]
+        self.peers, self.median = None, None
+        if median_row and median_row[0] >= MEDIAN_AT_LEAST:
+            self.peers, self.median = median_row[0], Decimal(median_row[1])
+
+    def comparison(self):
+        """'高于入选小区中位数 93%' for the latest value, or None without enough peers."""
+        if self.median is None:
+            return None
+        median = f"{display_number(self.median)}{self.kind.display_unit()}"
+        value = self.latest.value
+        if value > self.median:
+            text = _("高于入选小区中位数 %(median)s")
+        elif value < self.median:
+            text = _("低于入选小区中位数 %(median)s")
+        else:
+            text = _("与入选小区中位数 %(median)s 持平")
+        return text % {"median": median}
+
+
+def metric_note(metric):
+    """A value's source note without a leading "截至<its date>" the page already shows."""
+    note = metric.source_note.strip()
+    when = metric.date_display()
+    if when and note.startswith(_("截至") + when):
+        note = note[len(_("截至") + when) :].lstrip("，,：: ")
+    return note
+
+
+class EstateProfile:
+    """What the profile page shows, each statement once, in the order a feature reads.
+
+    The nomination report's sections (the nine principle requirements and the eight
+    required activities) are part of the story for an estate selected from a nomination;
+    mechanisms and activities are listed as items, their descriptions printed only where
+    the prose above has not said it already."""
+
+    def __init__(self, estate, medians):
+        self.estate = estate
+        story = Narrative()
+        self.overview = story.paragraphs(estate.overview)
+        self.highlights = story.paragraphs(estate.highlights)
+        self.report = self._report(estate, story)
+        by_requirement = {}
+        self.other_activities = []
+        reported = {part.requirement_id for part, _text in self.report["activities"]}
+        for activity in estate.activities.all():
+            item = (activity, story.adds(activity.description))
+            if activity.requirement_id in reported:
+                by_requirement.setdefault(activity.requirement_id, []).append(item)
+            else:
+                self.other_activities.append(item)
+        self.report["activities"] = [
+            (part, text, by_requirement.get(part.requirement_id, []))
+            for part, text in self.report["activities"]
+        ]
+        self.mechanisms = [(m, story.adds(m.description)) for m in estate.mechanisms.all()]
+        self.metrics = [
+            MetricLine(kind, values, medians.get(str(kind.pk)))
+            for kind, values in metric_series(estate.metrics.all())
+        ]
+        self.key_figures = list(estate.key_figures.all())
+        self.honors = list(estate.honors.all())
+        self.selections = estate.public_nominations
+        self.is_illustrative = bool(self.selections) and all(
+            n.campaign.is_illustrative for n in self.selections
+        )
+
+    @staticmethod
+    def _report(estate, story):
+        """The newest public nomination's sections that hold text, told once."""
+        criteria, activities = [], []
+        for nomination in sorted(
+            estate.public_nominations, key=lambda n: n.campaign.year, reverse=True
+        ):
+            criteria = [
+                (part, paragraphs)
+                for part in nomination.criterion_evidence.all()
+                if (paragraphs := story.paragraphs(part.text))
+            ]
+            activities = [
+                (part, paragraphs)
+                for part in nomination.activity_evidence.all()
+                if (paragraphs := story.paragraphs(part.text))
+            ]
+            if criteria or activities:
+                return {"nomination": nomination, "criteria": criteria, "activities": activities}
+        return {"nomination": None, "criteria": [], "activities": []}
+
+    def key_facts(self):
+        """The strip under the title: (label, value, when) of what is known."""
+        estate = self.estate
+        strip = [
+            (_("户数"), _with_unit(estate.households, _("户")), ""),
+            (_("建成时间"), built_text(estate), ""),
+            (
+                _("物业服务企业"),
+                estate.property_company.name if estate.property_company else None,
+                "",
+            ),
+        ]
+        for line in self.metrics:
+            if line.kind.code in KEY_METRICS:
+                strip.append(
+                    (
+                        line.kind.display_name(),
+                        f"{display_number(line.latest.value)}{line.kind.display_unit()}",
+                        line.latest.date_display(),
+                    )
+                )
+        return [item for item in strip if item[1]]
+
+    def sections(self):
+        """The section menu: (anchor, label) of the sections the page has."""
+        menu = [("story", _("概况"))]
+        if self.report["criteria"]:
+            menu.append(("requirements", _("原则要求")))
+        if self.report["activities"]:
+            menu.append(("required-activities", _("8个“一”")))
+        if self.mechanisms:
+            menu.append(("mechanisms", _("治理机制")))
+        if self.metrics or self.key_figures:
+            menu.append(("results", _("成效")))
+        if self.other_activities:
+            menu.append(("activities", _("活动")))
+        menu.append(("facts", _("基本信息")))
+        if self.honors:
+            menu.append(("honors", _("荣誉")))
+        return menu

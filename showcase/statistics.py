@@ -40,7 +40,7 @@ HEADLINE_METRICS = ("satisfaction", "fee_collection")
 BANDS = [("≥ 98%", 98, 101), ("95–98%", 95, 98), ("90–95%", 90, 95), ("< 90%", 0, 90)]
 # Change the revision whenever compute() changes what it returns.
 FORMAT = json.dumps(
-    {"revision": 1, "headline": HEADLINE_METRICS, "bands": [[lo, hi] for _l, lo, hi in BANDS]},
+    {"revision": 2, "headline": HEADLINE_METRICS, "bands": [[lo, hi] for _l, lo, hi in BANDS]},
     sort_keys=True,
 )
 
@@ -105,7 +105,38 @@ def compute():
         "types": types,
         "mechanisms": mechanisms,
         "metrics": metrics,
+        "medians": medians(),
+        "updated": _last_updated(),
     }
+
+
+def _last_updated():
+    """When the published data last changed, as an ISO timestamp (the footer's 更新日期 and
+    the open-data page's "last updated"), or None."""
+    from .opendata import last_updated  # opendata reaches this module through the cache
+
+    at = last_updated()
+    return at.isoformat() if at is not None else None
+
+
+def medians():
+    """{metric type id: [estates with a latest value, their median as a decimal string]}.
+
+    The median of the published estates' latest values, so that a profile can say what a
+    value means among its peers. Two ordered look-ups per metric type, not every value read
+    (a registry of 100,000 estates holds that many values per type); SQLite has no
+    percentile function, so the middle rows are found by offset on both databases."""
+    latest = Estate.objects.rows_of_published(Metric.objects.filter(is_latest=True))
+    counts = dict(
+        latest.values("metric_type").annotate(n=Count("pk")).values_list("metric_type", "n")
+    )
+    found = {}
+    for kind, known in sorted(counts.items()):
+        ordered = latest.filter(metric_type=kind).order_by("value").values_list("value", flat=True)
+        low = ordered[(known - 1) // 2]
+        high = ordered[known // 2] if known % 2 == 0 else low
+        found[str(kind)] = [known, str((low + high) / 2)]
+    return found
 
 
 def store(version, figures):
@@ -156,11 +187,25 @@ def refresh_after_commit():
         logger.exception("统计数据未能刷新，统计页将自行计算")
 
 
+# (version, figures) this process read last: the figures of a version never change, and a
+# page and its footer both ask for them.
+_read = None
+
+
+def forget():
+    global _read
+    _read = None
+
+
 def current_figures(version):
     """The figures for a page of this content version."""
+    global _read
+    known = _read
+    if known is not None and known[0] == version:
+        return known[1]
     figures = _usable(_stored(), version)
-    if figures is not None:
-        return figures
-    figures = compute()
-    store(version, figures)
+    if figures is None:
+        figures = compute()
+        store(version, figures)
+    _read = (version, figures)
     return figures

@@ -21,7 +21,9 @@ from estates.enums import (
 )
 from estates.models import (
     Activity,
+    ActivityEvidence,
     Campaign,
+    CriterionEvidence,
     Estate,
     Mechanism,
     MechanismType,
@@ -36,7 +38,7 @@ from estates.numbers import two_places
 from . import charts, statistics, viewcounts
 from .cache import cached_page, current_version, kept_query
 from .forms import EstateFilterForm
-from .presenters import estate_facts, metric_series
+from .presenters import EstateProfile, estate_facts, metric_series
 from .templatetags.showcase import display_number
 
 ESTATES_PER_PAGE = 20
@@ -178,30 +180,34 @@ def _estate_profile(request, slug):
             "photos",
             Prefetch(
                 "nominations",
-                queryset=selected_nominations().select_related("campaign"),
+                queryset=selected_nominations()
+                .select_related("campaign")
+                .prefetch_related(
+                    Prefetch(
+                        "criterion_evidence",
+                        queryset=CriterionEvidence.objects.select_related("criterion"),
+                    ),
+                    Prefetch(
+                        "activity_evidence",
+                        queryset=ActivityEvidence.objects.select_related("requirement"),
+                    ),
+                ),
                 to_attr="public_nominations",
             ),
         ),
         slug=slug,
     )
-    series = []
-    for kind, values in metric_series(estate.metrics.all()):
-        chart = None
-        if len(values) >= 2:
-            points = [(m.date_display() or f"#{i}", m.value) for i, m in enumerate(values, 1)]
-            chart = charts.line_chart(points, kind.unit, kind.display_name())
-        series.append((kind, values, chart))
+    figures = statistics.current_figures(request.content_version)
+    profile = EstateProfile(estate, figures["medians"])
     photos = list(estate.photos.all())
     cover = next((p for p in photos if p.is_cover), photos[0] if photos else None)
-    facts = estate_facts(estate)
     response = render(
         request,
         "showcase/estate_detail.html",
         {
             "estate": estate,
-            "facts": [(label, value) for label, value in facts if value is not None],
-            "unknown_facts": [label for label, value in facts if value is None],
-            "metric_series": series,
+            "profile": profile,
+            "facts": [(label, value) for label, value in estate_facts(estate) if value is not None],
             "photos": photos,
             "share_image": cover.medium_url if cover else None,
             "view_count_mark": VIEW_COUNT_MARK,

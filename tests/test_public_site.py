@@ -445,7 +445,11 @@ def test_every_public_page_runs_a_fixed_number_of_queries(
         grow(30)
     large = query_counts(client, django_assert_max_num_queries)
     assert large == small
-    assert max(small.values()) <= 10, small
+    # The profile reads two more tables than the other pages: the nomination report's
+    # sections (the nine principle requirements and the eight required activities).
+    budgets = {"/estates/lijingchangan/": 12}
+    over = {url: n for url, n in small.items() if n > budgets.get(url, 10)}
+    assert not over, small
 
 
 def test_a_chinese_page_after_an_english_one_is_chinese(client):
@@ -494,7 +498,7 @@ def test_view_count_on_a_cached_profile_is_current(client):
     Estate.objects.filter(slug="xichanganyihao").update(view_count=0)
     for expected in ["1", "2", "3"]:
         tree = page(client, url)
-        assert tree.find("p", class_="views").clean_text() == f"查看：{expected}次"
+        assert tree.find(class_="views").clean_text() == f"查看 {expected} 次"
     assert client.get(url)["X-Page-Cache"] == "hit"
 
 

@@ -21,12 +21,16 @@ class NewEstatesFeed(Feed):
         return (
             Estate.objects.published()
             .published_since()
+            .with_illustrative()
             .select_related("province", "city")
             .order_by("-published_at", "name_pinyin")[:50]
         )
 
     def item_title(self, estate):
-        return xml_text(f"{estate.name}：{estate.tagline}" if estate.tagline else estate.name)
+        # An estate public only through an illustrative round is marked as on every page.
+        mark = _("（示例）") if estate.is_illustrative else ""
+        title = f"{estate.name}：{estate.tagline}" if estate.tagline else estate.name
+        return xml_text(f"{title}{mark}")
 
     def item_description(self, estate):
         return xml_text(estate.overview[:300])

@@ -100,6 +100,17 @@ MORE_FIELDS = [
     ),
 ]
 
+# Added after the metric histories, so in CSV and XLSX they come last.
+LAST_FIELDS = [
+    (
+        "illustrative",
+        _(
+            "true 表示此小区只在标注为示例数据的评选中入选：演示用的数据，评选的日期和入选结果"
+            "并非来自原始资料（网站上标注“示例”）；否则为 false"
+        ),
+    ),
+]
+
 
 ESTATE_COLUMNS = [
     "pk",
@@ -151,13 +162,16 @@ def rows(request):
     codes = [(kind.code, kind.pk) for kind in kinds]
     published = Estate.objects.published()
     campaigns = defaultdict(list)
-    for estate_id, slug in (
+    real = set()  # estates selected in at least one campaign that is not illustrative
+    for estate_id, slug, illustrative in (
         selected_nominations()
         .filter(estate__in=published)
         .order_by("campaign__results_published_at", "campaign__slug")
-        .values_list("estate_id", "campaign__slug")
+        .values_list("estate_id", "campaign__slug", "campaign__is_illustrative")
     ):
         campaigns[estate_id].append(slug)
+        if not illustrative:
+            real.add(estate_id)
     latest = defaultdict(dict)
     values = defaultdict(lambda: defaultdict(list))
     # Each type's values in time order (metric_order_key): undated ones (a before/after
@@ -253,6 +267,7 @@ def rows(request):
                 "mechanisms": estate_mechanisms,
                 "honors": honors.get(pk, []),
                 "metric_values": {code: history.get(kind, []) for code, kind in codes},
+                "illustrative": pk not in real,
             }
         )
     return kinds, records
@@ -298,6 +313,7 @@ def headers(kinds):
         + metric_headers(kinds)
         + [key for key, _ in MORE_FIELDS]
         + history_headers(kinds)
+        + [key for key, _ in LAST_FIELDS]
     )
 
 
@@ -334,6 +350,7 @@ def spreadsheet_row(kinds, record):
         "\n".join(one_line(honor_text(h)) for h in record["honors"]),
     ]
     cells += [history_text(record["metric_values"][kind.code]) for kind in kinds]
+    cells += [record[key] for key, _ in LAST_FIELDS]
     return cells
 
 
@@ -456,6 +473,7 @@ def xlsx_body(request):
     percentages = {f"metric_{kind.code}" for kind in kinds if kind.is_percentage}
     percentages.add("green_coverage")
     numbers = {"land_area", "land_area_mu", "floor_area", "plot_ratio", "floor_area_is_approximate"}
+    numbers.add("illustrative")  # true or false, as floor_area_is_approximate
     numbers |= {f"metric_{kind.code}" for kind in kinds}
     for record in records:
         cells = []
@@ -560,6 +578,7 @@ def data_page(request):
         {
             "fields": FIELDS,
             "more_fields": MORE_FIELDS,
+            "last_fields": LAST_FIELDS,
             "kinds": kinds,
             "mechanism_types": MechanismType.objects.all(),
             "estate_types": EstateType.choices,

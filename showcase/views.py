@@ -47,7 +47,7 @@ BOT_AGENTS = re.compile(r"bot|crawl|spider|slurp|preview|facebookexternalhit|mon
 
 
 def published_estates():
-    return Estate.objects.published().select_related("province", "city")
+    return Estate.objects.published().with_illustrative().select_related("province", "city")
 
 
 def public_campaigns():
@@ -236,12 +236,15 @@ def get_public_campaign(slug):
     return get_object_or_404(public_campaigns().select_related("province", "city"), slug=slug)
 
 
-def numbered(nominations):
-    """Number a province's selected estates 01, 02 … by their sequence, then by name."""
+def numbered(nominations, campaign):
+    """Number a province's selected estates 01, 02 … by their sequence, then by name. Each
+    estate is marked 示例 as its selection in this campaign is (Campaign.is_illustrative)."""
     ordered = sorted(
         nominations,
         key=lambda n: (n.province_sequence is None, n.province_sequence or 0, n.estate.name_pinyin),
     )
+    for nomination in ordered:
+        nomination.estate.is_illustrative = campaign.is_illustrative
     return [(f"{i:02d}", n) for i, n in enumerate(ordered, 1)]
 
 
@@ -256,7 +259,7 @@ def campaign_detail(request, slug):
         .order_by("estate__province__display_order")
     )
     provinces = [
-        (province, numbered(items))
+        (province, numbered(items, campaign))
         for province, items in groupby(nominations, key=lambda n: n.estate.province)
     ]
     return render(
@@ -291,7 +294,7 @@ def province_feature(request, slug, province_slug):
         raise Http404
     entries = [
         (number, nomination.estate, metric_series(nomination.estate.metrics.all()))
-        for number, nomination in numbered(nominations)
+        for number, nomination in numbered(nominations, campaign)
     ]
     return render(
         request,
@@ -323,9 +326,17 @@ def mechanism_detail(request, slug):
         .select_related("estate__province", "estate__city")
         .order_by("estate__province_order", "estate__name_pinyin", "estate_id", "display_order")
     )
-    estates = [
-        (estate, list(items)) for estate, items in groupby(mechanisms, key=lambda m: m.estate)
-    ]
+    illustrative = set(
+        Estate.objects.published()
+        .using_mechanism(kind)
+        .with_illustrative()
+        .filter(is_illustrative=True)
+        .values_list("pk", flat=True)
+    )
+    estates = []
+    for estate, items in groupby(mechanisms, key=lambda m: m.estate):
+        estate.is_illustrative = estate.pk in illustrative
+        estates.append((estate, list(items)))
     return render(request, "showcase/mechanism_detail.html", {"kind": kind, "estates": estates})
 
 

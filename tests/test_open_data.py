@@ -13,6 +13,7 @@ from estates.enums import CampaignPhase, DatePrecision, NominationState
 from estates.models import Campaign, Estate, Honor, Mechanism, Metric, MetricType, Nomination
 
 from .builders import make_estate, nominate
+from .html import parse
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,8 @@ def test_json_lists_published_estates_with_the_designed_fields(client):
             "yingjiyuan",
         ],
         "mechanisms": records[4]["mechanisms"],  # checked below
+        # Selected only in the seed's Shandong round, which is marked 示例数据.
+        "illustrative": True,
         "honors": [
             {
                 "title": "“质量标杆”项目",
@@ -551,6 +554,7 @@ def test_csv_and_xlsx_add_the_new_columns_after_the_existing_ones(client):
         "metric_satisfaction_values", "metric_fee_collection_values",
         "metric_repair_rate_values", "metric_complaint_rate_values",
         "metric_rectification_rate_values", "metric_response_time_values",
+        "illustrative",
     ]  # fmt: skip
     body = client.get("/data/estates.csv").getvalue().decode("utf-8-sig")
     assert next(csv.reader(io.StringIO(body))) == earlier + added
@@ -773,3 +777,27 @@ def test_data_page_says_so_when_nothing_was_ever_published(client):
     facts = data_facts(client.get("/data/").content.decode())
     assert "尚无已发布的数据" in facts
     assert "<time" not in facts
+
+
+def test_every_file_marks_the_estates_public_only_through_an_illustrative_round(client):
+    records = json.loads(client.get("/data/estates.json").getvalue())
+    assert {r["slug"]: r["illustrative"] for r in records} == {
+        "changwajie7haoyuan": False,
+        "lijingchangan": False,
+        "shuangqigandongli": False,
+        "xichanganyihao": False,
+        "aozhengchengyuannanqu": True,
+    }
+    body = client.get("/data/estates.csv").getvalue().decode("utf-8-sig")
+    rows = {row["slug"]: row["illustrative"] for row in csv.DictReader(io.StringIO(body))}
+    assert rows["aozhengchengyuannanqu"] == "true" and rows["lijingchangan"] == "false"
+    workbook = load_workbook(io.BytesIO(client.get("/data/estates.xlsx").getvalue()))
+    sheet = workbook["estates"]
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("illustrative")
+    values = {
+        row[header.index("slug")]: row[column] for row in sheet.iter_rows(2, values_only=True)
+    }
+    assert values["aozhengchengyuannanqu"] is True and values["lijingchangan"] is False
+    page = parse(client.get("/data/").content)
+    assert "illustrative" in [code.clean_text() for code in page.find_all("code")]

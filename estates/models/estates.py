@@ -118,6 +118,13 @@ class EstateQuerySet(models.QuerySet):
         public."""
         return self.filter(models.Exists(published_nominations(models.OuterRef("pk"))))
 
+    def with_illustrative(self, path="pk"):
+        """Annotate `is_illustrative`: public only through selections in campaigns marked
+        示例数据 (Campaign.is_illustrative), so every page listing it marks it 示例. `path`
+        names the estate's key where the rows are not estates (``"estate"``)."""
+        real = published_nominations(models.OuterRef(path)).filter(campaign__is_illustrative=False)
+        return self.annotate(is_illustrative=~models.Exists(real))
+
     def selected_in(self, campaign):
         """Estates selected in this campaign, when its results are published."""
         return self.filter(

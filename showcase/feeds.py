@@ -1,6 +1,7 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from estates.models import Estate
@@ -26,14 +27,20 @@ class NewEstatesFeed(Feed):
             .order_by("-published_at", "name_pinyin")[:50]
         )
 
+    # The feed at /en/feed/ gives the English name, tagline and summary where there are.
     def item_title(self, estate):
         # An estate public only through an illustrative round is marked as on every page.
         mark = _("（示例）") if estate.is_illustrative else ""
-        title = f"{estate.name}：{estate.tagline}" if estate.tagline else estate.name
-        return xml_text(f"{title}{mark}")
+        name, tagline = estate.display_name(), estate.display_tagline()
+        if not tagline:
+            return xml_text(f"{name}{mark}")
+        # Chinese runs name and tagline together with a full-width colon, English with ": ".
+        english = (get_language() or "").startswith("en") and (estate.name_en or estate.tagline_en)
+        separator = ": " if english else "："
+        return xml_text(f"{name}{separator}{tagline}{mark}")
 
     def item_description(self, estate):
-        return xml_text(estate.overview[:300])
+        return xml_text(estate.display_summary()[:300])
 
     def item_pubdate(self, estate):
         return estate.published_at
@@ -42,4 +49,4 @@ class NewEstatesFeed(Feed):
         return estate.updated_at
 
     def item_categories(self, estate):
-        return [xml_text(estate.province.name)]
+        return [xml_text(estate.province.display_name())]

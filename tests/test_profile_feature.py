@@ -236,3 +236,18 @@ def test_the_footer_date_is_the_last_change_of_published_data(client, settings):
     published.tagline = published.tagline + "。"
     published.save()
     assert footer_date() == timezone.localdate().isoformat()
+
+
+def test_the_admin_lists_the_facts_the_sources_do_not_give(client):
+    from .builders import make_staff
+
+    client.force_login(make_staff("ministry"))
+    linyi = Estate.objects.get(slug=LINYI)
+    page = parse(client.get(reverse("admin:estates_estate_change", args=[linyi.pk])).content)
+    field = page.find("div", class_="field-unknown_facts")
+    assert field is not None
+    missing = field.find("div", class_="readonly").clean_text()
+    assert missing == "地址、建成年份、单元数、居住人数（人）"
+    # An estate whose sources gave its period of construction only is not missing its year.
+    shuangqi = Estate.objects.get(slug="shuangqigandongli")
+    assert "建成年份" not in shuangqi.unknown_facts()

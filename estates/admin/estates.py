@@ -262,7 +262,14 @@ class EstateAdmin(
     search_fields = ["name"]  # widened to pinyin, initials, district, company below
     search_help_text = _("可按小区名称、拼音、拼音首字母、区县、街道或物业企业搜索")
     autocomplete_fields = ["city", "property_company"]
-    readonly_fields = ["name_pinyin", "name_initials", "view_count", "created_at", "updated_at"]
+    readonly_fields = [
+        "name_pinyin",
+        "name_initials",
+        "view_count",
+        "created_at",
+        "updated_at",
+        "unknown_facts",
+    ]
     fieldsets = [
         (
             _("一、基本情况：名称与位置"),
@@ -281,6 +288,7 @@ class EstateAdmin(
             _("一、基本情况：规模与物业"),
             {
                 "fields": [
+                    "unknown_facts",
                     ("estate_type", "property_company"),
                     ("year_built", "construction_period"),
                     ("buildings", "building_note"),
@@ -327,6 +335,14 @@ class EstateAdmin(
         HonorInline,
         PhotoInline,
     ]
+
+    @admin.display(description=_("来源未提供"))
+    def unknown_facts(self, obj):
+        """What the public profile leaves out, so that an editor knows what to ask for."""
+        if obj is None or obj.pk is None:
+            return "—"
+        missing = obj.unknown_facts()
+        return "、".join(missing) if missing else _("无，各项基本信息都已填写。")
 
     def get_queryset(self, request):
         return (

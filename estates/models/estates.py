@@ -349,6 +349,35 @@ class Estate(Versioned, CheckedModel):
             percentage_between_0_and_100("green_coverage", "estate_green_coverage_percentage"),
         ]
 
+    # The basic facts a profile shows when known; unknown ones are listed for editors only.
+    FACT_FIELDS = [
+        "community",
+        "address",
+        "estate_type",
+        "year_built",
+        "buildings",
+        "units",
+        "households",
+        "residents",
+        "land_area",
+        "floor_area",
+        "plot_ratio",
+        "green_coverage",
+        "property_company",
+    ]
+
+    def unknown_facts(self):
+        """The names of the basic facts its sources do not give (empty), for the admin: the
+        public profile leaves unknown facts out rather than listing them."""
+        missing = []
+        for name in self.FACT_FIELDS:
+            field = self._meta.get_field(name)
+            if name == "year_built" and self.construction_period:
+                continue  # "上世纪70年代" answers when it was built
+            if getattr(self, field.attname) in (None, ""):
+                missing.append(str(field.verbose_name))
+        return missing
+
     def __str__(self):
         return self.name
 

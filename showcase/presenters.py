@@ -145,8 +145,7 @@ def sentences(paragraph):
 class Narrative:
     """What the page has told so far, to print each statement once."""
 
-    REPEATED = 0.8  # a sentence this much already told is left out of the prose
-    RESTATED = 0.7  # an item's description this much told is not printed again
+    REPEATED = 0.8  # a sentence this much already told is left out
 
     def __init__(self):
         self.told = set()
@@ -166,10 +165,6 @@ class Narrative:
                 kept.append("".join(new).strip())
         return kept
 
-    def adds(self, text):
-        """Whether printing this description would tell something new."""
-        return bool(text.strip()) and self.coverage(text) < self.RESTATED
-
 
 # --- The profile as a feature ----------------------------------------------------------------
 
@@ -181,7 +176,7 @@ class MetricLine:
     """One metric type of an estate: its values in time order, the chart of a change, and
     where its latest value stands among the published estates."""
 
-    def __init__(self, kind, values, median_row):
+    def __init__(self, kind, values, median_row, story):
         self.kind = kind
         self.values = values
         self.latest = values[-1]
@@ -189,7 +184,8 @@ class MetricLine:
         if len(values) >= 2:
             points = [(m.date_display() or f"#{i}", m.value) for i, m in enumerate(values, 1)]
             self.chart = charts.line_chart(points, kind.display_unit(), kind.display_name())
-        self.notes = [note for m in values if (note := metric_note(m))]
+        # A note the story already tells ("发放调查问卷200余份") is not printed again.
+        self.notes = [text for m in values for text in story.paragraphs(metric_note(m))]
         self.peers, self.median = None, None
         if median_row and median_row[0] >= MEDIAN_AT_LEAST:
             self.peers, self.median = median_row[0], Decimal(median_row[1])
@@ -223,34 +219,45 @@ class EstateProfile:
 
     The nomination report's sections (the nine principle requirements and the eight
     required activities) are part of the story for an estate selected from a nomination;
-    mechanisms and activities are listed as items, their descriptions printed only where
-    the prose above has not said it already."""
+    mechanisms and activities are listed as items, with only those sentences of their
+    descriptions that the page has not said already."""
 
     def __init__(self, estate, medians):
         self.estate = estate
+        # Told in the order the page prints: what a section says first stays there.
         story = Narrative()
         self.overview = story.paragraphs(estate.overview)
         self.highlights = story.paragraphs(estate.highlights)
-        self.report = self._report(estate, story)
-        by_requirement = {}
+        nomination = self._reported(estate)
+        self.report = {"nomination": nomination, "criteria": [], "activities": []}
+        required = {}
+        if nomination is not None:
+            self.report["criteria"] = [
+                (part, paragraphs)
+                for part in nomination.criterion_evidence.all()
+                if (paragraphs := story.paragraphs(part.text))
+            ]
+            required = {part.requirement_id: [] for part in nomination.activity_evidence.all()}
         self.other_activities = []
-        reported = {part.requirement_id for part, _text in self.report["activities"]}
         for activity in estate.activities.all():
-            item = (activity, story.adds(activity.description))
-            if activity.requirement_id in reported:
-                by_requirement.setdefault(activity.requirement_id, []).append(item)
-            else:
-                self.other_activities.append(item)
-        self.report["activities"] = [
-            (part, text, by_requirement.get(part.requirement_id, []))
-            for part, text in self.report["activities"]
-        ]
-        self.mechanisms = [(m, story.adds(m.description)) for m in estate.mechanisms.all()]
+            required.get(activity.requirement_id, self.other_activities).append(activity)
+        if nomination is not None:
+            for part in nomination.activity_evidence.all():
+                paragraphs = story.paragraphs(part.text)
+                items = [
+                    (a, story.paragraphs(a.description)) for a in required[part.requirement_id]
+                ]
+                if paragraphs or items:
+                    self.report["activities"].append((part, paragraphs, items))
+        self.mechanisms = [(m, story.paragraphs(m.description)) for m in estate.mechanisms.all()]
         self.metrics = [
-            MetricLine(kind, values, medians.get(str(kind.pk)))
+            MetricLine(kind, values, medians.get(str(kind.pk)), story)
             for kind, values in metric_series(estate.metrics.all())
         ]
         self.key_figures = list(estate.key_figures.all())
+        self.other_activities = [
+            (a, story.paragraphs(a.description)) for a in self.other_activities
+        ]
         self.honors = list(estate.honors.all())
         self.selections = estate.public_nominations
         self.is_illustrative = bool(self.selections) and all(
@@ -258,25 +265,15 @@ class EstateProfile:
         )
 
     @staticmethod
-    def _report(estate, story):
-        """The newest public nomination's sections that hold text, told once."""
-        criteria, activities = [], []
+    def _reported(estate):
+        """The newest public nomination whose report sections hold text, or None."""
         for nomination in sorted(
             estate.public_nominations, key=lambda n: n.campaign.year, reverse=True
         ):
-            criteria = [
-                (part, paragraphs)
-                for part in nomination.criterion_evidence.all()
-                if (paragraphs := story.paragraphs(part.text))
-            ]
-            activities = [
-                (part, paragraphs)
-                for part in nomination.activity_evidence.all()
-                if (paragraphs := story.paragraphs(part.text))
-            ]
-            if criteria or activities:
-                return {"nomination": nomination, "criteria": criteria, "activities": activities}
-        return {"nomination": None, "criteria": [], "activities": []}
+            parts = [*nomination.criterion_evidence.all(), *nomination.activity_evidence.all()]
+            if any(part.text.strip() for part in parts):
+                return nomination
+        return None
 
     def key_facts(self):
         """The strip under the title: (label, value, when) of what is known."""

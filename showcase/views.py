@@ -38,7 +38,7 @@ from estates.numbers import two_places
 from . import charts, statistics, viewcounts
 from .cache import cached_page, current_version, kept_query
 from .forms import EstateFilterForm
-from .presenters import EstateProfile, estate_facts, metric_series
+from .presenters import EstateProfile, Narrative, estate_facts, metric_series
 from .templatetags.showcase import display_number
 
 ESTATES_PER_PAGE = 20
@@ -296,6 +296,11 @@ def province_feature(request, slug, province_slug):
         (number, nomination.estate, metric_series(nomination.estate.metrics.all()))
         for number, nomination in numbered(nominations, campaign)
     ]
+    for _number, estate, _series in entries:
+        # The overview and highlights as one story, each sentence once (the sources'
+        # highlights often open by restating the overview).
+        story = Narrative()
+        estate.story = story.paragraphs(estate.overview) + story.paragraphs(estate.highlights)
     return render(
         request,
         "showcase/province_feature.html",

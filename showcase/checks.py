@@ -1,8 +1,12 @@
-"""Deployment checks of the portal's own settings (`manage.py check --deploy`)."""
+"""Checks of the portal's own settings: the cover cards' font at every start, the rest with
+`manage.py check --deploy`."""
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from .cover_art import font_paths, font_problem
 
 
 @register(Tags.security, deploy=True)
@@ -23,5 +27,38 @@ def trusted_proxies_check(app_configs, **kwargs):
                 "（通常为 1）。直接面向访客、前面没有代理时可忽略此提示。"
             ),
             id="showcase.W001",
+        )
+    ]
+
+
+FONT_PROBLEMS = {
+    "unset": _("没有设置封面卡片的中文字体（SHOWCASE_COVER_FONT）。"),
+    "missing": _("找不到封面卡片的中文字体文件 %(path)s。"),
+    "unreadable": _("无法读取封面卡片的中文字体文件 %(path)s。"),
+    "no_chinese": _("字体文件 %(path)s 不含简体中文字形，封面卡片上的中文会显示成方框。"),
+}
+
+
+@register()
+def cover_font_check(app_configs, **kwargs):
+    """Each estate's generated cover card (showcase/covers.py) is drawn with a font that must
+    draw Chinese; without one the site's plain share image stands in for every card."""
+    path = font_paths()[0]
+    problem = font_problem(path)
+    if problem is None:
+        return []
+    return [
+        Warning(
+            format_lazy(
+                "{}{}",
+                FONT_PROBLEMS[problem] % {"path": path},
+                _("各小区的封面卡片和分享图暂以网站的通用分享图代替。"),
+            ),
+            hint=_(
+                "在 Debian 或 Ubuntu 上安装中文字体：sudo apt-get install fonts-noto-cjk"
+                "（make run 以 root 身份运行时会自动安装）；或把环境变量 SHOWCASE_COVER_FONT "
+                "设为含简体中文的字体文件（.ttf、.otf 或 .ttc）的路径，然后重新启动。"
+            ),
+            id="showcase.W002",
         )
     ]

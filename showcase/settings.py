@@ -262,6 +262,16 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
 # Open-data files, built once per change of the published data (showcase/snapshots.py).
 # Private: not served by the web server, and left out of backups (they are rebuilt).
 OPEN_DATA_ROOT = Path(os.environ.get("DJANGO_OPEN_DATA_ROOT", str(BASE_DIR / "var" / "opendata")))
+# The CJK font the estates' generated cover cards are drawn with (showcase/covers.py): Noto Sans
+# CJK from Debian's fonts-noto-cjk, whose .ttc files hold the Simplified Chinese face the cards
+# use. The bold file falls back to the regular one; a system check says when neither can draw
+# Chinese (`make run` installs the package).
+SHOWCASE_COVER_FONT = os.environ.get(
+    "SHOWCASE_COVER_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+).strip()
+SHOWCASE_COVER_FONT_BOLD = os.environ.get(
+    "SHOWCASE_COVER_FONT_BOLD", "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
+).strip()
 # The open data's licence as /data/ states it: its name, address and a statement per language
 # (the page's language, else Chinese). A deployment under other terms sets its own here or
 # through DJANGO_OPEN_DATA_LICENCE_NAME, _URL, _ZH and _EN.

@@ -7,7 +7,7 @@ from django.urls import include, path
 
 from estates.admin import site as admin_site
 
-from . import views
+from . import covers, views
 from .cache import cached_page
 from .sitemaps import SITEMAPS
 
@@ -24,6 +24,15 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    # Each published estate's cover, the same image in every language (showcase/covers.py).
+    path("estates/<slug:slug>/cover.png", covers.card_image, name="estate_cover"),
+    path(
+        "estates/<slug:slug>/cover-600.png",
+        covers.card_image,
+        {"width": 600},
+        name="estate_cover_small",
+    ),
+    path("estates/<slug:slug>/cover.jpg", covers.photo_image, name="estate_photo_cover"),
     *i18n_patterns(path("", include("showcase.public_urls")), prefix_default_language=False),
 ]
 

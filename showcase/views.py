@@ -35,7 +35,7 @@ from estates.models import (
 )
 from estates.numbers import two_places
 
-from . import charts, statistics, viewcounts
+from . import charts, covers, statistics, viewcounts
 from .cache import cached_page, current_version, kept_query
 from .forms import EstateFilterForm
 from .presenters import EstateProfile, Narrative, estate_facts, metric_series
@@ -200,7 +200,6 @@ def _estate_profile(request, slug):
     figures = statistics.current_figures(request.content_version)
     profile = EstateProfile(estate, figures["medians"])
     photos = list(estate.photos.all())
-    cover = next((p for p in photos if p.is_cover), photos[0] if photos else None)
     response = render(
         request,
         "showcase/estate_detail.html",
@@ -209,7 +208,7 @@ def _estate_profile(request, slug):
             "profile": profile,
             "facts": [(label, value) for label, value in estate_facts(estate) if value is not None],
             "photos": photos,
-            "share_image": cover.medium_url if cover else None,
+            "share_image": covers.share_url(estate),
             "view_count_mark": VIEW_COUNT_MARK,
         },
     )

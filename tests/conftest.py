@@ -41,6 +41,13 @@ def _fresh_open_data_files(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Pages draw the estates' cover cards into MEDIA_ROOT (showcase/covers.py): each test
+    into its own folder, never the checkout's."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _no_timing_in_query_counts(settings):
     """Read the content version on every request and write views only when a test says so,
     so the queries a page runs never depend on how long a test has taken (the tests of the

@@ -219,7 +219,15 @@ PUBLIC_ROUTES = {
     "data/estates.xlsx": "page",
     "feed/": "page",
 }
-SITE_ROUTES = {"healthz": "page", "robots.txt": "page", "sitemap.xml": "page"}
+SITE_ROUTES = {
+    "healthz": "page",
+    "robots.txt": "page",
+    "sitemap.xml": "page",
+    # Each published estate's cover (showcase/covers.py), one address for every language.
+    "estates/<slug:slug>/cover.png": "cover",
+    "estates/<slug:slug>/cover-600.png": "cover",
+    "estates/<slug:slug>/cover.jpg": "photo_cover",
+}
 
 # Answers other than a plain status.
 LOGIN = "302 to the admin login"
@@ -983,6 +991,14 @@ def public_asks(world, user, kind, route):
             )
             shows[f"estate {key}"] = [_name]
         cases.append(("estate missing", {"slug": "am-no-such-estate"}, {}, 404, "estate"))
+    elif kind in ("cover", "photo_cover"):
+        # A published estate's card; no estate here has a cover photo to cut one from, and
+        # an unpublished estate's cover answers as a missing one's.
+        for key, (_name, slug, *_rest) in ESTATES.items():
+            shown = kind == "cover" and key in ON_SITE
+            group = None if shown else name
+            cases.append((f"{name} {key}", {"slug": slug}, {}, 200 if shown else 404, group))
+        cases.append((f"{name} missing", {"slug": "am-no-such-estate"}, {}, 404, name))
     elif kind in ("campaign", "notice"):
         for key, (_title, slug, phase, *_rest) in CAMPAIGNS.items():
             shown = phase in RESULTS_PUBLIC_PHASES if kind == "campaign" else phase == P.NOTICE

@@ -237,7 +237,8 @@ def test_share_and_description_meta_on_profile(client):
     assert meta["og:title"] == "丽景长安：用心服务，温暖业主"
     assert meta["og:type"] == "article"
     assert meta["og:url"] == "http://testserver/estates/lijingchangan/"
-    assert meta["og:image"] == "http://testserver/static/img/share.png"
+    # The estate's own cover card (tests/test_covers.py), not the site's share image.
+    assert meta["og:image"].startswith("http://testserver/estates/lijingchangan/cover.png?v=")
     assert meta["description"].startswith("丽景长安小区位于北京市门头沟区永定镇，建成于2013年")
     canonical = tree.find("link", rel="canonical")
     assert canonical.attrs["href"] == "http://testserver/estates/lijingchangan/"

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast seed lint format migrate check messages bench bench-tools bench-smoke load clean
+.PHONY: run test test-fast seed lint format migrate check messages bench bench-tools bench-smoke load clean fonts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,25 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 migrate: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput
 
-run: migrate
+run: migrate fonts
 	$(BIN)/python manage.py load_seed --if-empty
 	$(BIN)/python manage.py create_demo_users --address $(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The Chinese font the estates' cover cards are drawn with (Debian's fonts-noto-cjk, found by
+# the SHOWCASE_COVER_FONT setting): installed when missing and this runs as root, else how to
+# install it is printed. Without it the site runs, with its plain share image for every card.
+COVER_FONT ?= $(or $(SHOWCASE_COVER_FONT),/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc)
+fonts:
+	@if [ -f "$(COVER_FONT)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing fonts-noto-cjk for the estates' cover cards"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null \
+			|| echo "fonts-noto-cjk could not be installed: the cover cards show the site's share image"; \
+	else \
+		echo "封面卡片需要中文字体 $(COVER_FONT)：请运行 sudo apt-get install fonts-noto-cjk，"; \
+		echo "或把 SHOWCASE_COVER_FONT 设为含简体中文的字体文件。未安装时各小区显示网站的通用分享图。"; \
+	fi
 
 # Reload the seed data over the local database (overwrites edits to the seed rows).
 seed: migrate

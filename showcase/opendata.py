@@ -109,6 +109,9 @@ LAST_FIELDS = [
             "并非来自原始资料（网站上标注“示例”）；否则为 false"
         ),
     ),
+    # Empty (null) until an editor translates them.
+    ("name_en", _("英文名称")),
+    ("tagline_en", _("英文标题语")),
 ]
 
 
@@ -137,6 +140,8 @@ ESTATE_COLUMNS = [
     "floor_area_is_approximate",
     "plot_ratio",
     "green_coverage",
+    "name_en",
+    "tagline_en",
 ]
 
 METRIC_COLUMNS = [
@@ -268,6 +273,8 @@ def rows(request):
                 "honors": honors.get(pk, []),
                 "metric_values": {code: history.get(kind, []) for code, kind in codes},
                 "illustrative": pk not in real,
+                "name_en": estate["name_en"] or None,
+                "tagline_en": estate["tagline_en"] or None,
             }
         )
     return kinds, records
@@ -438,6 +445,7 @@ def estates_xlsx(request):
 
 
 WIDE_COLUMNS = {"name", "url", "tagline", "property_company", "campaigns", "address"}
+WIDE_COLUMNS |= {"name_en", "tagline_en"}
 WIDE_COLUMNS |= {"mechanisms", "honors", "title", "description", "note", "issuer"}
 
 

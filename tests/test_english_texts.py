@@ -2,6 +2,10 @@
 and description; English pages show them, and mark a text not yet translated as 中文原文 ·
 Chinese original (lang="zh-Hans"); Chinese pages are as before."""
 
+import csv
+import io
+import json
+
 import pytest
 from django.template import Context, Template
 from django.test import Client
@@ -363,3 +367,30 @@ def test_editor_writes_english_of_estates_and_mechanisms_but_not_their_chinese()
     assert estate.name_en == "West Chang'an No. 1"
     first = estate.mechanisms.order_by("display_order", "pk").first()
     assert (first.title, first.title_en) == ("红黄绿三色工作法", "Red, yellow and green")
+
+
+# Open data
+
+
+def test_open_data_gives_english_names_and_taglines_at_the_end():
+    estate, _campaign = untranslated_estate()
+    client = Client()
+    records = {r["slug"]: r for r in json.loads(client.get("/data/estates.json").getvalue())}
+    assert (records[estate.slug]["name_en"], records[estate.slug]["tagline_en"]) == (None, None)
+    assert records["lijingchangan"]["name_en"] == "Lijing Chang'an"
+    body = client.get("/data/estates.csv").getvalue().decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(body)))
+    assert header[-2:] == ["name_en", "tagline_en"]
+    by_slug = {row[header.index("slug")]: row for row in rows}
+    assert by_slug[estate.slug][-2:] == ["", ""]
+    assert by_slug["changwajie7haoyuan"][-2:] == [
+        "No. 7 Changwa Street",
+        "Community partners building a better home",
+    ]
+    page = parse(client.get("/en/data/").content)
+    described = {
+        row.find("code").clean_text(): row.find("td").clean_text()
+        for row in page.find_all("tr")
+        if row.find("code") is not None and row.find("td") is not None
+    }
+    assert (described["name_en"], described["tagline_en"]) == ("English name", "English tagline")

@@ -88,6 +88,8 @@ def test_json_lists_published_estates_with_the_designed_fields(client):
         "mechanisms": records[4]["mechanisms"],  # checked below
         # Selected only in the seed's Shandong round, which is marked 示例数据.
         "illustrative": True,
+        "name_en": "Aozheng Chengyuan South",
+        "tagline_en": "Yimeng Red Stewards, at your service 365 days a year",
         "honors": [
             {
                 "title": "“质量标杆”项目",
@@ -554,7 +556,7 @@ def test_csv_and_xlsx_add_the_new_columns_after_the_existing_ones(client):
         "metric_satisfaction_values", "metric_fee_collection_values",
         "metric_repair_rate_values", "metric_complaint_rate_values",
         "metric_rectification_rate_values", "metric_response_time_values",
-        "illustrative",
+        "illustrative", "name_en", "tagline_en",
     ]  # fmt: skip
     body = client.get("/data/estates.csv").getvalue().decode("utf-8-sig")
     assert next(csv.reader(io.StringIO(body))) == earlier + added

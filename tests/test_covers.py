@@ -350,9 +350,25 @@ def test_header_cover_says_what_the_card_shows():
         "西长安壹号；北京·门头沟区；探索红黄绿，让党建向基层延伸；"
         "业主满意度（2021年）96%，小区住户759户"
     )
+    # One file for the page and its share preview, named by what is drawn.
     assert image.attrs["src"] == covers.share_url(row)
+    digest = covers.cover_content(row).digest()
+    assert image.attrs["srcset"] == (
+        f"/estates/xichanganyihao/cover-600.png?v={digest} 600w, "
+        f"/estates/xichanganyihao/cover.png?v={digest} 1200w"
+    )
     assert image.attrs["fetchpriority"] == "high"
     assert "loading" not in image.attrs
+    assert image.classes == ["estate-cover", "estate-cover-header", "estate-cover-generated"]
+
+
+def test_header_cover_of_a_photo_estate_is_its_photo():
+    photo = add_cover_photo("xichanganyihao")
+    row = Estate.objects.prefetch_related("photos").get(slug="xichanganyihao")
+    image = parse(render('{% estate_cover estate "header" %}', estate=row)).find("img")
+    assert image.attrs["src"] == photo.medium_url
+    assert image.attrs["alt"] == "小区中心花园"
+    assert image.attrs["srcset"] == f"{photo.medium_url} 1200w"
 
 
 def test_share_image_tag_gives_an_absolute_address():

@@ -26,9 +26,8 @@ def _photo_width(photo, longest):
     return round(photo.width * min(1, longest / max(photo.width, photo.height)))
 
 
-def _card_alt(estate):
+def _card_alt(content):
     """What the generated card says, for a header image that is read out."""
-    content = covers.cover_content(estate)
     figures = "，".join(f"{f.label}{f.value}{f.unit}" for f in content.figures)
     parts = [content.name, content.place, content.tagline, figures]
     return "；".join(part for part in parts if part)
@@ -45,34 +44,41 @@ def estate_cover(estate, use="card"):
         raise template.TemplateSyntaxError(f"estate_cover: unknown use {use!r}")
     photo = covers.cover_photo(estate)
     header = use == "header"
-    loading = 'fetchpriority="high"' if header else 'loading="lazy"'
+    sizes = SIZES[use]
+    alt = ""
     if photo is not None:
-        alt = photo.caption if header else ""
         sources = [(photo.medium_url, _photo_width(photo, 1200))]
-        if not header:
+        if header:
+            alt = photo.caption
+        else:
             sources.insert(0, (photo.thumb_url, _photo_width(photo, 480)))
-        src = sources[-1][0]
         kind = "photo"
     else:
-        alt = _card_alt(estate) if header else ""
-        sources = [(covers.card_url(estate, width), width) for width in sorted(covers.CARD_WIDTHS)]
+        version = None
         if header:
-            # The address of the share image, so a share preview and the page show one file.
-            sources[-1] = (covers.share_url(estate), covers.WIDTH)
-        src = sources[-1][0]
+            content = covers.cover_content(estate)
+            alt = _card_alt(content)
+            # Named by what is drawn, as the share image is: one file for the page and a
+            # share preview. The card repeats the page's title, so it is shown at the
+            # feature's width, not the page's (covers.css).
+            version = content.digest()
+            sizes = SIZES["feature"]
+        sources = [
+            (covers.card_url(estate, width, version), width) for width in sorted(covers.CARD_WIDTHS)
+        ]
         kind = "generated"
     srcset = ", ".join(f"{url} {width}w" for url, width in sources if width)
     return format_html(
         '<img src="{}"{} width="{}" height="{}" alt="{}" lang="zh-Hans" '
         'class="estate-cover estate-cover-{} estate-cover-{}" decoding="async" {}>',
-        src,
-        format_html(' srcset="{}" sizes="{}"', srcset, SIZES[use]) if srcset else "",
+        sources[-1][0],
+        format_html(' srcset="{}" sizes="{}"', srcset, sizes) if srcset else "",
         covers.WIDTH,
         covers.HEIGHT,
         alt,
         use,
         kind,
-        mark_safe(loading),
+        mark_safe('fetchpriority="high"' if header else 'loading="lazy"'),
     )
 
 

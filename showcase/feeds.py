@@ -1,7 +1,6 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from estates.models import Estate
@@ -31,13 +30,7 @@ class NewEstatesFeed(Feed):
     def item_title(self, estate):
         # An estate public only through an illustrative round is marked as on every page.
         mark = _("（示例）") if estate.is_illustrative else ""
-        name, tagline = estate.display_name(), estate.display_tagline()
-        if not tagline:
-            return xml_text(f"{name}{mark}")
-        # Chinese runs name and tagline together with a full-width colon, English with ": ".
-        english = (get_language() or "").startswith("en") and (estate.name_en or estate.tagline_en)
-        separator = ": " if english else "："
-        return xml_text(f"{name}{separator}{tagline}{mark}")
+        return xml_text(f"{estate.display_headline()}{mark}")
 
     def item_description(self, estate):
         return xml_text(estate.display_summary()[:300])

@@ -87,6 +87,20 @@ def test_mechanism_display_methods():
         assert mechanism.display_title() == "红黄绿三色工作法"
 
 
+def test_display_headline_joins_name_and_tagline_in_the_page_language():
+    estate = Estate.objects.get(slug="shuangqigandongli")
+    assert estate.display_headline() == "双旗杆东里：以党建引领，让老旧小区换新颜"
+    with translation.override("en"):
+        assert estate.display_headline() == (
+            "Shuangqigan Dongli: Led by Party building, an old estate takes on a new look"
+        )
+    untranslated = make_estate(name="未译小区", tagline="标题语")
+    nameless = make_estate(name="只有名称")
+    with translation.override("en"):
+        assert untranslated.display_headline() == "未译小区：标题语"
+        assert nameless.display_headline() == "只有名称"
+
+
 def test_chinese_text_joins_overview_and_highlights():
     estate = make_estate(overview="第一段。", highlights="第二段。\n第三段。")
     assert estate.chinese_text() == "第一段。\n第二段。\n第三段。"
@@ -152,6 +166,15 @@ def test_translated_paragraphs():
     assert note.clean_text() == f"{MARK} This text has not been translated into English yet."
     assert [p.clean_text() for p in div.find_all("p")[1:]] == ["第一段。", "第二段。"]
     assert nothing == ""
+
+
+def test_translated_paragraphs_of_a_list_and_without_the_note():
+    source = "{% translated_paragraphs zh en mark=False %}"
+    with translation.override("en"):
+        listed = render(source, zh=["第一段。", " ", "第二段。"], en="")
+        english = render(source, zh=["第一段。"], en=["First.", "Second."])
+    assert listed == '<div lang="zh-Hans"><p>第一段。</p><p>第二段。</p></div>'
+    assert english == '<div lang="en"><p>First.</p><p>Second.</p></div>'
 
 
 def test_translated_label_of_a_campaign():

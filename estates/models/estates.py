@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -428,6 +429,15 @@ class Estate(Versioned, CheckedModel):
 
     def display_tagline(self):
         return localized(self.tagline, self.tagline_en)
+
+    def display_headline(self):
+        """Name and tagline as a page title or feed entry gives them: "双旗杆东里：以党建引领……",
+        or on English pages "Shuangqigan Dongli: Led by …" where either is in English."""
+        name, tagline = self.display_name(), self.display_tagline()
+        if not tagline:
+            return name
+        english = (get_language() or "").startswith("en") and (self.name_en or self.tagline_en)
+        return f"{name}{': ' if english else '：'}{tagline}"
 
     def display_summary(self):
         """What a page's description says: the English summary on English pages when there

@@ -51,11 +51,18 @@ def translated_label(campaign, mark=True):
     return translated(campaign.label(), english, mark)
 
 
+def lines_of(text):
+    """Paragraphs of a text, one a line, or of a list of them (a page's own selection)."""
+    lines = text if isinstance(text, list | tuple) else (text or "").splitlines()
+    return [line.strip() for line in lines if line and line.strip()]
+
+
 @register.simple_tag
-def translated_paragraphs(chinese, english="", css_class=""):
-    """A long text, one paragraph a line, in a <div>: the English on English pages when
-    there is some, else the Chinese, on English pages under a note that it is the original."""
-    chinese, english = chinese or "", english or ""
+def translated_paragraphs(chinese, english="", css_class="", mark=True):
+    """A long text in a <div>, a <p> a paragraph: the English on English pages when there is
+    some, else the Chinese, on English pages under a note that it is the original (`mark`
+    as for `translated`). Either text is one paragraph a line, or a list of paragraphs."""
+    chinese, english = lines_of(chinese), lines_of(english)
     attributes = format_html(' class="{}"', css_class) if css_class else ""
     text, note = chinese, ""
     if english_page():
@@ -63,14 +70,13 @@ def translated_paragraphs(chinese, english="", css_class=""):
             text, attributes = english, format_html('{} lang="en"', attributes)
         elif chinese:
             attributes = format_html('{} lang="zh-Hans"', attributes)
-            note = format_html(
-                '<p class="original-note" lang="en">{} {}</p>',
-                original_mark(),
-                _("这段文字尚未译成英文。"),
-            )
-    paragraphs = format_html_join(
-        "", "<p>{}</p>", ((line.strip(),) for line in text.splitlines() if line.strip())
-    )
+            if mark:
+                note = format_html(
+                    '<p class="original-note" lang="en">{} {}</p>',
+                    original_mark(),
+                    _("这段文字尚未译成英文。"),
+                )
+    paragraphs = format_html_join("", "<p>{}</p>", ((line,) for line in text))
     if not paragraphs:
         return ""
     return format_html("<div{}>{}{}</div>", attributes, note, paragraphs)

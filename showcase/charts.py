@@ -1,5 +1,10 @@
-"""Small server-rendered SVG charts. Every chart carries a text alternative; all text that
-comes from data is escaped by format_html."""
+"""Small server-rendered charts whose text is the page's own text.
+
+Their words and numbers are HTML (a table, a row of captions) or SVG text in a drawing that is
+never scaled (no viewBox: x positions in percent of the drawing's width, sizes in CSS px), so
+chart text has the size static/css/charts.css gives it at every width. Bars start at zero on a
+visible axis; an empty bin has no bar. Every chart can be read without its drawing, and all
+text that comes from data is escaped by format_html."""
 
 from decimal import Decimal
 
@@ -8,6 +13,14 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from estates.numbers import plain_number
+
+# Fewer known values than this make no distribution worth drawing (a band chart of 3 values
+# is mostly empty bins); the page says how many values there are instead.
+MIN_VALUES_FOR_DISTRIBUTION = 5
+
+
+def enough_for_distribution(known):
+    return known >= MIN_VALUES_FOR_DISTRIBUTION
 
 
 def _fmt(value):
@@ -22,119 +35,131 @@ def _titled(label, description):
     return gettext("%(label)s：%(description)s") % {"label": label, "description": description}
 
 
-def _text_width(text, size=12):
-    return sum(size if ord(char) > 0x2E80 else size * 0.58 for char in str(text))
-
-
 def _n(number):
     """A coordinate with one decimal: format_html escapes its arguments to text first."""
     return f"{number:.1f}"
 
 
-def line_chart(points, unit="", label=""):
-    """Values over time: points is [(caption, value), …] in order; two or more points."""
-    width, height, pad_x, pad_top, pad_bottom = 320, 150, 48, 28, 34
-    values = [float(v) for _, v in points]
-    low, high = min(values), max(values)
-    span = (high - low) or max(abs(high), 1.0)
-    low, high = max(0.0, low - span * 0.3), high + span * 0.3
-    step = (width - 2 * pad_x) / (len(points) - 1)
+def _text_width(text, size=14):
+    """Roughly how wide text is in px: CJK characters are square, others about half."""
+    return sum(size if ord(char) > 0x2E80 else size * 0.55 for char in str(text))
 
-    def y(value):
-        return pad_top + (high - value) / (high - low) * (height - pad_top - pad_bottom)
 
-    coords = [(pad_x + i * step, y(v)) for i, v in enumerate(values)]
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{yy:.1f}" for i, (x, yy) in enumerate(coords))
-    last = len(points) - 1
-    # The outer captions lean inwards so that long ones ("巡检制度实施以来") are not clipped.
-    anchors = ["start" if i == 0 else "end" if i == last else "middle" for i in range(len(points))]
-    caption_x = [4 if i == 0 else width - 4 if i == last else x for i, (x, _y) in enumerate(coords)]
-    dots = format_html_join(
+def _percent(number):
+    """A length in percent with one decimal: format_html escapes its arguments to text."""
+    return f"{number:.1f}%"
+
+
+def _bars(rows, unit, label, kind):
+    """A table of caption, bar and value per row, the bars drawn in percent of the largest."""
+    if not rows:
+        return mark_safe("")
+    top = max(float(v) for _c, v in rows) or 1.0
+    # Short captions stay on one line; a chart with a long one (English mechanism names)
+    # lets its captions wrap in a column of their own.
+    if max(_text_width(caption) for caption, _v in rows) > 150:
+        kind += " long-captions"
+
+    def bar(value):
+        # An empty bin gets no bar at all, not a stub that reads as "a few".
+        if float(value) <= 0:
+            return ""
+        return format_html(
+            '<rect width="{}" height="100%" rx="2"/>', _percent(float(value) / top * 100)
+        )
+
+    body = format_html_join(
         "",
-        '<circle cx="{}" cy="{}" r="4"/>'
-        '<text x="{}" y="{}" text-anchor="middle" class="value">{}{}</text>'
-        '<text x="{}" y="{}" text-anchor="{}" class="caption">{}</text>',
-        (
-            (_n(x), _n(yy), _n(x), _n(yy - 9), _fmt(v), unit, _n(cx), height - 10, anchor, caption)
-            for (x, yy), (caption, v), cx, anchor in zip(
-                coords, points, caption_x, anchors, strict=True
-            )
-        ),
+        '<tr><th scope="row">{}</th>'
+        '<td class="bar"><svg aria-hidden="true" focusable="false">{}</svg></td>'
+        '<td class="value">{}{}</td></tr>',
+        ((caption, bar(value), _fmt(value), unit) for caption, value in rows),
     )
-    description = _describe(points, unit)
     return format_html(
-        '<svg class="chart line-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
-        "<title>{}</title>"
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" class="axis"/>'
-        '<path d="{}" class="line"/>{}</svg>',
-        width,
-        height,
-        _titled(label, description),
-        _titled(label, description),
-        pad_x / 2,
-        height - pad_bottom + 6,
-        width - pad_x / 2,
-        height - pad_bottom + 6,
-        path,
-        dots,
+        '<table class="chart {}"><caption class="visually-hidden">{}</caption>'
+        "<tbody>{}</tbody></table>",
+        kind,
+        label,
+        body,
     )
 
 
 def bar_chart(rows, unit="", label=""):
-    """Horizontal bars, one per (caption, value); reads well at phone width.
+    """Horizontal bars, one per (caption, value), from a zero axis; the captions wrap as the
+    page's text does, so long English names need no layout of their own."""
+    return _bars(rows, unit, label, "bar-chart")
 
-    Short captions sit left of their bars; when one is too long for that (English names of
-    mechanisms), every caption goes on its own line above its bar."""
-    if not rows:
-        return mark_safe("")
-    bar_height, gap = 20, 10
-    longest = max(_text_width(caption) for caption, _v in rows)
-    stacked = longest > 150
-    if stacked:
-        label_width, room, line = 0, 260, 16
-        width = max(room + 60, round(longest) + 8)
-    else:
-        label_width, room, line = round(max(40, longest + 10)), 190, 0
-        width = label_width + room + 56
-    step = line + bar_height + gap
-    top = max(float(v) for _, v in rows) or 1.0
 
-    def row(i, caption, value):
-        y = i * step
-        length = max(2.0, float(value) / top * room)
-        if stacked:
-            caption_x, caption_y, anchor = 0, y + 12, "start"
-        else:
-            caption_x, caption_y, anchor = label_width - 8, y + bar_height * 0.7, "end"
-        return (
-            caption_x,
-            _n(caption_y),
-            anchor,
-            caption,
-            label_width,
-            y + line,
-            _n(length),
-            bar_height,
-            _n(label_width + length + 6),
-            _n(y + line + bar_height * 0.7),
-            _fmt(value),
-            unit,
-        )
+def change_chart(points, unit="", label=""):
+    """A before/after pair: two bars from zero, each with its caption (the date or the
+    source's words for when) and its value."""
+    return _bars(points, unit, label, "bar-chart change-chart")
 
-    bars = format_html_join(
+
+def _axis_start(values):
+    """Where the line chart's value axis starts: 0, unless every value sits far above it
+    (71% … 98.6%), when a round number below the lowest value shows the change better; the
+    chart then says so."""
+    low, high = min(values), max(values)
+    if low < 0:
+        return low
+    if low <= high * 0.5:
+        return 0.0
+    start = low - (high - low) * 0.5
+    magnitude = 10 ** max(0, len(str(int(high - low or 1))) - 1)
+    return max(0.0, start // magnitude * magnitude)
+
+
+def line_chart(points, unit="", label=""):
+    """Values over time: points is [(caption, value), …] in order, two or more. Two points
+    are a change, drawn as change_chart(); three or more as a line whose points sit at the
+    middle of equal columns, the captions in HTML below them (wrapping, never clipped)."""
+    if len(points) == 2:
+        return change_chart(points, unit, label)
+    height, top_pad, bottom_pad = 150, 26, 8
+    values = [float(v) for _c, v in points]
+    start = _axis_start(values)
+    high = max(values)
+    span = (high - start) or 1.0
+
+    def y(value):
+        return top_pad + (high - value) / span * (height - top_pad - bottom_pad)
+
+    xs = [(i + 0.5) / len(points) * 100 for i in range(len(points))]
+    ys = [y(v) for v in values]
+    segments = format_html_join(
         "",
-        '<text x="{}" y="{}" text-anchor="{}" class="caption">{}</text>'
-        '<rect x="{}" y="{}" width="{}" height="{}" rx="3"/>'
-        '<text x="{}" y="{}" class="value">{}{}</text>',
-        (row(i, caption, value) for i, (caption, value) in enumerate(rows)),
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" class="line"/>',
+        (
+            (_percent(xs[i]), _n(ys[i]), _percent(xs[i + 1]), _n(ys[i + 1]))
+            for i in range(len(points) - 1)
+        ),
     )
-    description = _describe(rows, unit)
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="4"/>'
+        '<text x="{}" y="{}" text-anchor="middle" class="value">{}{}</text>',
+        (
+            (_percent(x), _n(yy), _percent(x), _n(yy - 9), _fmt(v), unit)
+            for x, yy, v in zip(xs, ys, values, strict=True)
+        ),
+    )
+    captions = format_html_join("", "<li>{}</li>", ((caption,) for caption, _v in points))
+    description = _describe(points, unit)
+    axis_note = gettext("纵轴自 %(start)s 起") % {"start": f"{_fmt(start)}{unit}"}
     return format_html(
-        '<svg class="chart bar-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">'
-        "<title>{}</title>{}</svg>",
-        width,
-        len(rows) * step,
+        '<div class="chart line-chart">'
+        '<svg class="plot" height="{}" role="img" aria-label="{}"><title>{}</title>'
+        '<line x1="0" y1="{}" x2="100%" y2="{}" class="axis"/>{}{}</svg>'
+        '<ol class="captions" aria-hidden="true">{}</ol>'
+        '<p class="axis-note">{}</p></div>',
+        height,
         _titled(label, description),
         _titled(label, description),
-        bars,
+        height - bottom_pad,
+        height - bottom_pad,
+        segments,
+        dots,
+        captions,
+        axis_note,
     )

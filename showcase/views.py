@@ -35,7 +35,7 @@ from estates.models import (
 )
 from estates.numbers import two_places
 
-from . import charts, covers, statistics, viewcounts
+from . import charts, covers, statistics, tilemap, viewcounts
 from .cache import cached_page, current_version, kept_query
 from .forms import EstateFilterForm
 from .presenters import EstateProfile, Narrative, estate_facts, metric_series
@@ -63,16 +63,17 @@ def cover_photos():
 
 
 def published_by_province(rows):
-    """([province with .estate_count, …] in official order, national figures), from the
-    rows of statistics.province_rows() as the kept figures hold them."""
+    """([every province with .estate_count, 0 where none is published, …] in official
+    order, national figures), from the rows of statistics.province_rows() as the kept
+    figures hold them. The tile map shows every province, so all are read in one query."""
     counts = {pk: n for pk, n, _total, _known in rows}
-    provinces = list(Province.objects.filter(pk__in=counts).order_by("display_order"))
+    provinces = list(Province.objects.order_by("display_order"))
     for province in provinces:
-        province.estate_count = counts[province.pk]
+        province.estate_count = counts.get(province.pk, 0)
     known_totals = [total for _pk, _n, total, known in rows if known]
     figures = {
         "estates": sum(counts.values()),
-        "provinces": len(provinces),
+        "provinces": sum(1 for province in provinces if province.estate_count),
         "households": sum(known_totals) if known_totals else None,
         "households_known": sum(known for *_rest, known in rows),
     }
@@ -111,7 +112,7 @@ def home(request):
             "current_campaign": current,
             "figures": figures,
             "campaign_count": public_campaigns().count(),
-            "provinces": provinces,
+            "tile_map": tilemap.tile_map(provinces) if figures["estates"] else None,
             "featured": featured,
         },
     )
@@ -374,6 +375,7 @@ def stats(request):
                 "known": known,
                 "unknown": totals["estates"] - known,
                 "average": two_places(Decimal(row["cents"]) / 100 / known) if known else None,
+                # A distribution of a handful of values would be mostly empty bands.
                 "chart": (
                     charts.bar_chart(
                         [
@@ -385,7 +387,7 @@ def stats(request):
                         _("个"),
                         kind.display_name(),
                     )
-                    if known
+                    if charts.enough_for_distribution(known)
                     else None
                 ),
             }
@@ -395,11 +397,7 @@ def stats(request):
         "showcase/stats.html",
         {
             "totals": totals,
-            "province_chart": charts.bar_chart(
-                [(p.display_short_name(), p.estate_count) for p in by_province],
-                _("个"),
-                _("各省份入选小区数"),
-            ),
+            "tile_map": tilemap.tile_map(by_province) if totals["estates"] else None,
             "type_chart": charts.bar_chart(
                 [(type_labels[kind], n) for kind, n in types],
                 _("个"),
@@ -412,6 +410,7 @@ def stats(request):
                 _("采用各类治理机制的小区数"),
             ),
             "metric_summaries": metric_summaries,
+            "distribution_minimum": charts.MIN_VALUES_FOR_DISTRIBUTION,
         },
     )
 

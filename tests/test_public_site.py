@@ -21,6 +21,10 @@ def page(client, url):
     return parse(response.content)
 
 
+def cells(row):
+    return [cell.clean_text() for cell in row.children if not isinstance(cell, str)]
+
+
 def card_names(tree):
     cards = tree.find(class_="estate-cards")
     return [] if cards is None else [h.clean_text() for h in cards.find_all("h3")]
@@ -201,8 +205,11 @@ def test_stats_with_no_known_value_of_a_headline_metric(client):
     assert fee.find("svg") is None
     satisfaction = tree.find("section", **{"aria-labelledby": "metric-satisfaction"})
     assert satisfaction.find("p").clean_text() == "3 个小区有此数据，平均 94.18%；2 个小区未知。"
-    labels = satisfaction.find("svg").attrs["aria-label"]
-    assert labels.startswith("业主满意度")
+    # Three values make no distribution: the page says so instead of drawing empty bands.
+    assert satisfaction.find("p", class_="note").clean_text() == (
+        "有此数据的小区少于 5 个，暂不画分布。"
+    )
+    assert satisfaction.find("table") is None
 
 
 def test_stats_count_only_known_values(client):
@@ -213,17 +220,20 @@ def test_stats_count_only_known_values(client):
     assert satisfaction.find("p").clean_text() == "3 个小区有此数据，平均 94.18%；2 个小区未知。"
     fee = tree.find("section", **{"aria-labelledby": "metric-fee_collection"})
     assert fee.find("p").clean_text() == "2 个小区有此数据，平均 99.32%；3 个小区未知。"
-    chart = tree.find("section", **{"aria-labelledby": "by-province"}).find("svg")
-    assert chart.attrs["role"] == "img"
-    assert chart.attrs["aria-label"] == "各省份入选小区数：北京 4个，山东 1个"
+    table = tree.find("section", **{"aria-labelledby": "by-province"}).find("details")
+    rows = [cells(row) for row in table.find("tbody").find_all("tr")]
+    assert rows == [["北京市", "4"], ["山东省", "1"]]
 
 
 def test_profile_chart_for_a_metric_with_two_values(client):
+    """Two values are a before/after pair of bars, each with its caption and value."""
     tree = page(client, "/estates/lijingchangan/")
-    charts = tree.find("ul", class_="metrics").find_all("svg")
-    assert [c.attrs["aria-label"] for c in charts] == [
-        "公共区域报修率：巡检制度实施前 4.38%，巡检制度实施以来 1.17%",
-        "业主投诉率：巡检制度实施前 1.05%，巡检制度实施以来 0.76%",
+    charts = tree.find("ul", class_="metrics").find_all("table", class_="change-chart")
+    assert [
+        [c.find("caption").clean_text()] + [cells(r) for r in c.find_all("tr")] for c in charts
+    ] == [
+        ["公共区域报修率", ["巡检制度实施前", "", "4.38%"], ["巡检制度实施以来", "", "1.17%"]],
+        ["业主投诉率", ["巡检制度实施前", "", "1.05%"], ["巡检制度实施以来", "", "0.76%"]],
     ]
 
 

@@ -54,13 +54,14 @@ def test_page_is_accessible_and_fits(request, site, device, name):
 
 
 def clipped_chart_text(page):
-    """Texts of SVG charts that stick out of their chart's drawing area."""
+    """Texts of SVG charts that stick out of their drawing (charts draw unscaled, without a
+    viewBox, so the drawing's box on the page is the area)."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
-            const box = svg.viewBox.baseVal;
+        """() => [...document.querySelectorAll('.chart svg')].flatMap(svg => {
+            const box = svg.getBoundingClientRect();
             return [...svg.querySelectorAll('text')].filter(t => {
-                const b = t.getBBox();
-                return b.x < box.x - 0.5 || b.x + b.width > box.x + box.width + 0.5;
+                const b = t.getBoundingClientRect();
+                return b.left < box.left - 0.5 || b.right > box.right + 0.5;
             }).map(t => t.textContent);
         })"""
     )

@@ -70,7 +70,7 @@ def estate_cover(estate, use="card"):
     srcset = ", ".join(f"{url} {width}w" for url, width in sources if width)
     return format_html(
         '<img src="{}"{} width="{}" height="{}" alt="{}" lang="zh-Hans" '
-        'class="estate-cover estate-cover-{} estate-cover-{}" decoding="async" {}>',
+        'class="estate-cover estate-cover-{} estate-cover-{}" decoding="async"{}>',
         sources[-1][0],
         format_html(' srcset="{}" sizes="{}"', srcset, sizes) if srcset else "",
         covers.WIDTH,
@@ -78,7 +78,8 @@ def estate_cover(estate, use="card"):
         alt,
         use,
         kind,
-        mark_safe('fetchpriority="high"' if header else 'loading="lazy"'),
+        # The header loads at once (the first thing a reader sees), the others as they near.
+        "" if header else mark_safe(' loading="lazy"'),
     )
 
 

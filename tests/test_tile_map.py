@@ -163,3 +163,21 @@ def test_shades_spread_from_light_to_dark():
     provinces = [P("110000", 100, 1), P("120000", 3, 2), P("130000", 0, 3), P("140000", 30, 4)]
     shades = {t.province.code: t.shade for t in tilemap.tile_map(provinces)["tiles"]}
     assert shades == {"110000": 4, "120000": 2, "130000": 0, "140000": 4}
+
+
+def test_a_province_the_layout_does_not_know_gets_a_tile_below_the_map():
+    class P:
+        def __init__(self, code, count, order, short_name, name_en):
+            self.code, self.estate_count, self.display_order = code, count, order
+            self.short_name, self.name_en, self.slug = short_name, name_en, code
+
+        def display_short_name(self):
+            return self.short_name
+
+    provinces = [P("110000", 2, 1, "北京", "Beijing"), P("990000", 1, 2, "新设", "Newland")]
+    tiles = tilemap.tile_map(provinces)["tiles"]
+    lowest = max(row for row, *_rest in tilemap.LAYOUT.values())
+    assert [(t.abbreviation, t.row, t.column) for t in tiles] == [
+        ("京", 2, 4),
+        ("新", lowest + 1, 0),
+    ]

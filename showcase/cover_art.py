@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 WIDTH, HEIGHT = 1200, 630
 # Part of every digest: raise it when the drawing changes, and every card is drawn again.
-DESIGN = "2"
+DESIGN = "3"
 # The site's colours (static/css/site.css).
 RED = (179, 38, 30)
 RED_DEEP = (150, 30, 24)
@@ -327,6 +327,11 @@ def draw_photo_cover(photo_file, content):
     margin = 56
     draw.rounded_rectangle((margin, 40, margin + 172, 88), radius=24, fill=RED)
     draw.text((margin + 86, 74), SITE_NAME, font=font(28, bold=True), fill=PAPER, anchor="ms")
+    if content.illustrative:
+        draw.rounded_rectangle((margin + 184, 44, margin + 264, 84), radius=20, fill=PAPER)
+        draw.text(
+            (margin + 224, 72), ILLUSTRATIVE_LABEL, font=font(24, bold=True), fill=RED, anchor="ms"
+        )
     bottom = HEIGHT - 48
     if content.tagline:
         face, lines = fit(content.tagline, WIDTH - 2 * margin, 1, range(34, 23, -2))

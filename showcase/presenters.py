@@ -3,7 +3,7 @@
 from decimal import Decimal
 from itertools import groupby
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from estates.models.profile import metric_order_key
@@ -208,9 +208,11 @@ class MetricLine:
 def metric_note(metric):
     """A value's source note without a leading "截至<its date>" the page already shows."""
     note = metric.source_note.strip()
-    when = metric.date_display()
-    if when and note.startswith(_("截至") + when):
-        note = note[len(_("截至") + when) :].lstrip("，,：: ")
+    # The note is the source's Chinese, whatever the page's language; so is its date.
+    with override("zh-hans"):
+        prefix = "截至" + metric.date_display()
+    if prefix != "截至" and note.startswith(prefix):
+        note = note[len(prefix) :].lstrip("，,：: ")
     return note
 
 
@@ -274,6 +276,11 @@ class EstateProfile:
             if any(part.text.strip() for part in parts):
                 return nomination
         return None
+
+    @property
+    def story(self):
+        """The overview and highlights as told, one list of paragraphs."""
+        return self.overview + self.highlights
 
     def key_facts(self):
         """The strip under the title: (label, value, when) of what is known."""

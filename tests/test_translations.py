@@ -45,7 +45,7 @@ def test_compiled_catalog_matches_the_source():
 def test_english_profile_reads_in_english(client):
     tree = parse(client.get("/en/estates/aozhengchengyuannanqu/").content)
     headings = [h.clean_text() for h in tree.find("main").find_all("h2")]
-    assert headings[0] == "Overview and highlights"
+    assert headings[0] == "Overview"
     facts = {
         row.find("dt").clean_text(): row.find("dd").clean_text()
         for row in tree.find("dl", class_="facts").find_all("div")
@@ -53,7 +53,13 @@ def test_english_profile_reads_in_english(client):
     assert facts["Households"] == "1,250 households"
     assert facts["Land area"] == "299 mu (about 199,333 m²)"
     assert facts["Total floor area"] == "about 340,000 m²"
-    unknown = tree.find("p", class_="unknown-facts").clean_text()
-    assert unknown == "Not given by the source: Address, Built, Stairwell units, Residents"
-    dates = [s.clean_text() for s in tree.find("ul", class_="metrics").find_all("small")]
+    values = tree.find("ul", class_="metrics").find_all("span", class_="metric-value")
+    dates = [value.find("small").clean_text() for value in values if value.find("small")]
     assert dates == ["December 31, 2022", "December 31, 2021"]
+    strip = [li.clean_text() for li in tree.find("ul", class_="key-facts").find_all("small")]
+    assert strip == ["as of December 31, 2022", "as of December 31, 2021"]
+    peer = tree.find("ul", class_="metrics").find("p", class_="peer").clean_text()
+    assert peer == (
+        "Above the median of the selected estates, 96% (3 selected estates have this figure)"
+    )
+    assert tree.find(class_="views").clean_text().endswith(" views")

@@ -15,6 +15,7 @@ OG_LOCALES = {"zh-hans": "zh_CN", "en": "en_US"}
 # The dialable part of a phone setting such as "010-12345678（值班）".
 DIALABLE = re.compile(r"\+?\d[\d -]{4,}\d")
 
+
 def last_updated():
     """The date the published data last changed, or None: kept with the statistics' figures
     (showcase/statistics.py), which the process holds per content version, so the footer of

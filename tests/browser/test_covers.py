@@ -1,6 +1,7 @@
 """Each estate's face in Chromium at 390 and 1280 px, in both languages: every card on the home
 page and the list and every case of the province feature shows its cover, loaded and uncropped
-(1200 × 630), and each seed profile's og:image answers 200 with a 1200 × 630 image."""
+(1200 × 630); each seed profile leads with its cover, and its og:image, the same file, answers
+200 with a 1200 × 630 image."""
 
 import io
 
@@ -69,7 +70,13 @@ def test_each_profile_shares_a_1200_by_630_image(request, site, device, language
     page = request.getfixturevalue(device)
     for slug in SEED_SLUGS:
         assert page.goto(f"{site}{LANGUAGES[language]}/estates/{slug}/").status == 200
+        # The profile leads with its cover: the same file as the share image.
+        header = page.locator("img.estate-cover-header")
+        header.wait_for()
+        page.wait_for_function("() => document.querySelector('img.estate-cover-header').complete")
+        assert header.evaluate("i => i.naturalWidth") > 0, slug
         address = page.get_attribute('meta[property="og:image"]', "content")
+        assert header.get_attribute("src") == address.removeprefix(site)
         assert address.startswith(f"{site}/estates/{slug}/cover.png?v="), address
         response = page.request.get(address)
         assert response.status == 200, address

@@ -256,6 +256,12 @@ def campaign_detail(request, slug):
         selected_nominations()
         .filter(campaign=campaign)
         .select_related("estate__province", "estate__city")
+        # A card shows the estate's cover photo where it has one (else its generated card).
+        .prefetch_related(
+            Prefetch(
+                "estate__photos", queryset=Photo.objects.filter(is_cover=True), to_attr="covers"
+            )
+        )
         .order_by("estate__province__display_order")
     )
     provinces = [

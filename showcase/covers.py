@@ -185,14 +185,16 @@ def cover_photo(estate):
 
 
 def card_url(estate, width=WIDTH, version=None):
-    """The address of the estate's card, with the content version the page was rendered at:
-    after any change of public data the browser fetches the card afresh."""
+    """The address of the estate's card. A list does not know what a card draws (that needs
+    the estate's metrics), so it names the estate's last save: an edit of the estate fetches
+    the card afresh, and a change anywhere else (a draft of another estate) leaves the page
+    and the browser's copy alone. A change made without saving the estate (a metric sheet)
+    reaches browsers when their copy expires (MAX_AGE); the server always draws the card
+    of the data as it is."""
     name = "estate_cover" if width == WIDTH else "estate_cover_small"
     url = reverse(name, kwargs={"slug": estate.slug})
     if version is None:
-        # The version the page cache read for this request (no query), else a fresh read.
-        last = page_cache._last_read
-        version = last[0] if last is not None else page_cache.current_version()
+        version = int(estate.updated_at.timestamp())
     return f"{url}?v={version}"
 
 

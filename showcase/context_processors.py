@@ -57,6 +57,16 @@ def footer():
         "phone_href": "tel:" + re.sub(r"[ -]", "", dialable.group()) if dialable else "",
         "address": settings.SITE_CONTACT_ADDRESS,
         "icp": settings.SITE_ICP_NUMBER,
+        # The defaults say （示例）: say once what that means, until a deployment sets them.
+        "has_examples": any(
+            "示例" in value
+            for value in (
+                settings.SITE_ORGANISER,
+                settings.SITE_CONTACT_PHONE,
+                settings.SITE_CONTACT_ADDRESS,
+                settings.SITE_ICP_NUMBER,
+            )
+        ),
         # A callable: read only when a template shows it (the admin never does).
         "updated": last_updated,
     }

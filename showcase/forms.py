@@ -38,7 +38,9 @@ class PlainSelect(forms.Select):
 class EstateFilterForm(forms.Form):
     """The list page's search and filters; invalid values are ignored, never an error page."""
 
-    q = forms.CharField(label=_("搜索"), required=False, max_length=100)
+    # The box takes 100 characters; a longer query (a crafted address) is searched by its
+    # first 100 rather than dropped, which listed every estate under the long query.
+    q = forms.CharField(label=_("搜索"), required=False)
     province = forms.ModelChoiceField(
         label=_("省份"),
         queryset=Province.objects.all(),
@@ -87,6 +89,9 @@ class EstateFilterForm(forms.Form):
                 ("", field.empty_label),
                 *((getattr(o, field.to_field_name), label(o)) for o in field.queryset),
             ]
+
+    def clean_q(self):
+        return self.cleaned_data["q"][:100]
 
     def filter(self, estates):
         # cleaned_data holds only the valid fields: a broken parameter is simply ignored.

@@ -1,9 +1,10 @@
 """Turn estates into what pages show: fact lists, metric series, latest values."""
 
+import re
 from decimal import Decimal
 from itertools import groupby
 
-from django.utils.translation import get_language, override
+from django.utils.translation import get_language, override, pgettext
 from django.utils.translation import gettext as _
 
 from estates.models.profile import metric_order_key
@@ -115,6 +116,8 @@ def metric_series(metrics):
 # the shingle set answers in one look-up per shingle.)
 
 SHINGLE = 5
+# Words that tie a sentence to the one before it; left dangling when that one is left out.
+LEADING_CONNECTIVE = re.compile(r"^(并且|并|同时[，,]?|此外[，,]?|另外[，,]?|而且|且|还)")
 SENTENCE_END = "。！？!?；;"
 PUNCTUATION = set("，。、；：！？,.;:!?“”‘’\"'（）()《》〈〉【】[]—-·… \u3000\t")
 
@@ -155,14 +158,24 @@ class Narrative:
         return len(shingles & self.told) / len(shingles) if shingles else 1.0
 
     def paragraphs(self, text):
-        """The text's paragraphs without the sentences already told; tells the rest."""
+        """The text's paragraphs without the sentences already told; tells the rest. What is
+        left of a shortened paragraph reads as a whole: a connective that tied it to a left-
+        out sentence ("并在园区入口…") goes, and it ends with a full stop, not "；"."""
         kept = []
         for paragraph in (line.strip() for line in text.splitlines()):
-            new = [s for s in sentences(paragraph) if self.coverage(s) < self.REPEATED]
+            said = sentences(paragraph)
+            new = [s for s in said if self.coverage(s) < self.REPEATED]
             for sentence in new:
                 self.told |= _shingles(sentence)
-            if new:
-                kept.append("".join(new).strip())
+            if not new:
+                continue
+            text = "".join(new).strip()
+            if new != said:
+                if new[0] != said[0]:
+                    text = LEADING_CONNECTIVE.sub("", text)
+                if text[-1] in "；;，,、：:":
+                    text = text[:-1] + "。"
+            kept.append(text)
         return kept
 
 
@@ -199,7 +212,8 @@ class MetricLine:
         if value > self.median:
             text = _("高于入选小区中位数 %(median)s")
         elif value < self.median:
-            text = _("低于入选小区中位数 %(median)s")
+            # Said as a fact of the peers, not as a verdict on a showcased estate.
+            text = _("入选小区中位数为 %(median)s")
         else:
             text = _("与入选小区中位数 %(median)s 持平")
         return text % {"median": median}
@@ -309,7 +323,7 @@ class EstateProfile:
         """The section menu: (anchor, label) of the sections the page has."""
         menu = [("story", _("概况"))]
         if self.report["criteria"]:
-            menu.append(("requirements", _("原则要求")))
+            menu.append(("requirements", pgettext("section menu", "原则要求")))
         if self.report["activities"]:
             menu.append(("required-activities", _("8个“一”")))
         if self.mechanisms:
@@ -317,7 +331,9 @@ class EstateProfile:
         if self.metrics or self.key_figures:
             menu.append(("results", _("成效")))
         if self.other_activities:
-            menu.append(("activities", _("活动")))
+            # As the section's heading says it.
+            others = _("其他活动") if self.report["activities"] else _("活动")
+            menu.append(("activities", others))
         menu.append(("facts", _("基本信息")))
         if self.honors:
             menu.append(("honors", _("荣誉")))

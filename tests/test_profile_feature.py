@@ -136,8 +136,8 @@ def test_key_facts_strip_and_section_menu(client):
     assert strip == [
         ["户数", "1250户"],
         ["物业服务企业", "正直物业"],
-        ["业主满意度", "96.55%", "截至2022年12月31日"],
-        ["物业费收缴率", "98.63%", "截至2021年12月31日"],
+        ["业主满意度", "96.55%", "2022年12月31日"],
+        ["物业费收缴率", "98.63%", "2021年12月31日"],
     ]
     menu = page.find("nav", class_="section-menu")
     anchors = [a.attrs["href"] for a in menu.find_all("a")]
@@ -187,7 +187,7 @@ def test_each_metric_is_shown_beside_the_median_of_the_published_estates(client)
 
     peers = "（5 个入选小区有此数据）"
     assert peer(high.slug).clean_text() == "高于入选小区中位数 96%" + peers
-    assert peer(low.slug).clean_text() == "低于入选小区中位数 96%" + peers
+    assert peer(low.slug).clean_text() == "入选小区中位数为 96%" + peers
     assert peer("xichanganyihao").clean_text() == "与入选小区中位数 96% 持平" + peers
 
 
@@ -273,3 +273,15 @@ def test_the_province_feature_tells_each_estates_story_once(client):
         told = [s for p in case.find_all("p") for s in sentences(p.clean_text()) if len(s) >= 12]
         assert told
         assert_told_once(told)
+
+
+def test_a_shortened_description_reads_as_a_whole():
+    story = Narrative()
+    story.paragraphs("通过红色议事会议，由社区党委牵头多方商讨方案，对接城发集团规划停车位。")
+    kept = story.paragraphs(
+        "通过红色议事会议，由社区党委牵头多方商讨方案，对接城发集团规划停车位；"
+        "并在园区入口设置施工队服务点，为装修工人办理入园许可证；"
+    )
+    assert kept == ["在园区入口设置施工队服务点，为装修工人办理入园许可证。"]
+    # A text told whole keeps its own words and marks.
+    assert story.paragraphs("并非所有小区都有停车位；") == ["并非所有小区都有停车位；"]

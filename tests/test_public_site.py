@@ -248,7 +248,7 @@ def test_share_and_description_meta_on_profile(client):
         for m in tree.find_all("meta")
         if m.attrs.get("content")
     }
-    assert meta["og:title"] == "丽景长安：用心服务，温暖业主"
+    assert meta["og:title"] == "丽景长安：用心服务，温暖业主 · 美好家园典型案例"
     assert meta["og:type"] == "article"
     assert meta["og:url"] == "http://testserver/estates/lijingchangan/"
     # The estate's own cover card (tests/test_covers.py), not the site's share image.
@@ -297,7 +297,9 @@ def test_english_pages_live_under_en(client):
     assert tree.find("html").attrs["lang"] == "en"
     switch = tree.find("nav", class_="languages")
     assert switch.find("a").attrs["href"] == "http://testserver/estates/lijingchangan/"
-    assert tree.find("h1").clean_text() == "丽景长安"
+    # The English name the seed gives it, in English.
+    assert tree.find("h1").clean_text() == "Lijing Chang'an"
+    assert tree.find("h1").find("span").attrs["lang"] == "en"
 
 
 def test_chinese_is_the_default_whatever_the_browser_asks(client):
@@ -544,3 +546,25 @@ def test_filter_selects_match_djangos_own_select(data, language):
             theirs = str(form[name])
             assert parse_html(ours) == parse_html(theirs), name
             assert ours.count("<option") == len(list(field.choices)) > 1
+
+
+def test_a_query_longer_than_the_box_is_searched_by_its_first_hundred_characters(client):
+    tree = page(client, "/estates/?q=" + "丽景长安" + "x" * 1200)
+    assert card_names(tree) == []  # no estate is called that: not "every estate"
+    tree = page(client, "/estates/?q=" + "丽景长安" * 30)
+    assert card_names(tree) == []
+    tree = page(client, "/estates/?q=丽景长安")
+    assert card_names(tree) == ["丽景长安"]
+
+
+def test_the_footer_says_what_its_examples_are_until_a_deployment_fills_them_in(client, settings):
+    note = page(client, "/campaigns/").find("p", class_="footer-example")
+    assert note is not None and "示例" in note.clean_text()
+    settings.SITE_ORGANISER = "某市住房和城乡建设局"
+    settings.SITE_CONTACT_PHONE = "0539-1234567"
+    settings.SITE_CONTACT_ADDRESS = "临沂市河东区示范路1号"
+    settings.SITE_ICP_NUMBER = "鲁ICP备12345678号-1"
+    from django.core.cache import cache
+
+    cache.clear()
+    assert page(client, "/campaigns/").find("p", class_="footer-example") is None

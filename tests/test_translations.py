@@ -57,7 +57,7 @@ def test_english_profile_reads_in_english(client):
     dates = [value.find("small").clean_text() for value in values if value.find("small")]
     assert dates == ["December 31, 2022", "December 31, 2021"]
     strip = [li.clean_text() for li in tree.find("ul", class_="key-facts").find_all("small")]
-    assert strip == ["as of December 31, 2022", "as of December 31, 2021"]
+    assert strip == ["December 31, 2022", "December 31, 2021"]
     peer = tree.find("ul", class_="metrics").find("p", class_="peer").clean_text()
     assert peer == (
         "Above the median of the selected estates, 96% (3 selected estates have this figure)"

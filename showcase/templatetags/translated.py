@@ -80,3 +80,10 @@ def translated_paragraphs(chinese, english="", css_class="", mark=True):
     if not paragraphs:
         return ""
     return format_html("<div{}>{}{}</div>", attributes, note, paragraphs)
+
+
+@register.simple_tag
+def original_marker():
+    """The 中文原文 marker by itself, on English pages only: for a heading whose section's
+    texts are the sources' Chinese (activities, figures, honours, a nomination report)."""
+    return original_mark() if english_page() else ""

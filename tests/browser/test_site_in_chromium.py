@@ -89,10 +89,12 @@ def test_language_switch_keeps_the_page(site, desktop):
     desktop.click("nav.languages >> text=English")
     desktop.wait_for_url("**/en/estates/lijingchangan/")
     assert desktop.locator("html").get_attribute("lang") == "en"
-    assert desktop.locator("#overview").inner_text() == "Overview and highlights"
+    assert desktop.locator("#story").inner_text() == "Overview"
+    assert desktop.locator("h1").inner_text() == "Lijing Chang'an"
     desktop.click("nav.languages >> text=中文")
     desktop.wait_for_url("**/estates/lijingchangan/")
-    assert desktop.locator("#overview").inner_text() == "概况及亮点"
+    assert desktop.locator("#story").inner_text() == "概况"
+    assert desktop.locator("h1").inner_text() == "丽景长安"
 
 
 def test_keyboard_reaches_the_skip_link_first(site, desktop):

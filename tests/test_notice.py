@@ -1,6 +1,7 @@
 """The public notice page and its objection form."""
 
 import datetime
+import re
 import threading
 
 import pytest
@@ -74,7 +75,8 @@ def test_objection_is_received_with_a_reference(client, notice):
     assert (saved.nomination, saved.contact, saved.state) == (nomination, "13800001111", "received")
     tree = parse(response.content)
     assert tree.find("strong").clean_text() == saved.reference
-    assert saved.reference.startswith("YY-") and len(saved.reference) == 11
+    # 12 characters of 32 (no 0/O, 1/I): 60 bits, hopeless to guess.
+    assert re.fullmatch(r"YY(-[2-9A-HJ-NP-Z]{4}){3}", saved.reference)
     # No page looks an objection up by its number: the receipt promises none.
     assert tree.find("div", class_="notice-done").find("p").clean_text() == (
         f"受理编号：{saved.reference}。核查人员会核实您反映的情况；留下联系方式的，"

@@ -16,6 +16,7 @@ from .nominations import (
     Review,
     ReviewScore,
 )
+from .notifications import MailState, Notification, NotificationKind
 from .pending import PendingChange
 from .profile import Activity, Honor, KeyFigure, Mechanism, MechanismType, Metric, MetricType, Photo
 from .regions import City, Province
@@ -34,12 +35,15 @@ __all__ = [
     "Honor",
     "ImportUpload",
     "KeyFigure",
+    "MailState",
     "Mechanism",
     "MechanismType",
     "Metric",
     "MetricType",
     "Nomination",
     "NominationTransition",
+    "Notification",
+    "NotificationKind",
     "Objection",
     "PendingChange",
     "Photo",

@@ -108,6 +108,17 @@ class Campaign(Versioned, CheckedModel):
         validators=[MinValueValidator(1), MaxValueValidator(15)],
         help_text=_("自动分配评审专家时，每项推荐分给几位专家（1–15）。"),
     )
+    review_ends_on = models.DateField(
+        _("评审截止日期"),
+        null=True,
+        blank=True,
+        help_text=_("截止前两天，尚未提交评审意见的专家会收到提醒。"),
+    )
+    review_comments_released = models.BooleanField(
+        _("向省级填报员公开评审意见"),
+        default=False,
+        help_text=_("勾选后，作出决定的推荐的评审意见（不含专家姓名）在该省的推荐页面上显示。"),
+    )
     notice_starts_on = models.DateField(_("公示开始日期"), null=True, blank=True)
     notice_ends_on = models.DateField(_("公示结束日期"), null=True, blank=True)
     results_published_at = models.DateTimeField(_("结果发布时间"), null=True, blank=True)

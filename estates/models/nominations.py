@@ -416,9 +416,12 @@ class ReviewScore(CheckedModel):
 
 
 def new_objection_reference():
-    """A reference the sender can quote, e.g. "YY-7K3F9Q2M" (no 0/O or 1/I to misread)."""
+    """A reference the sender can quote and look the result up by, e.g. "YY-7K3F-9Q2M-HX4D"
+    (no 0/O or 1/I to misread): 12 characters of 32, 60 bits, so guessing one is hopeless
+    even before the lookup's per-client limit."""
     alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-    return "YY-" + "".join(secrets.choice(alphabet) for _ in range(8))
+    code = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"YY-{code[:4]}-{code[4:8]}-{code[8:]}"
 
 
 class Objection(models.Model):
@@ -442,6 +445,11 @@ class Objection(models.Model):
         default=ObjectionState.RECEIVED,
     )
     response = models.TextField(_("处理意见"), blank=True)
+    public_response = models.TextField(
+        _("公开答复"),
+        blank=True,
+        help_text=_("提出人凭受理编号查询时看到的答复；留空则只显示处理状态。不要写入个人信息。"),
+    )
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -23,6 +23,11 @@ class StaffProfile(models.Model):
         verbose_name=_("所属省份"),
         help_text=_("省级填报员必填：只能查看和填报本省数据；评审专家填写后不会被分配本省推荐。"),
     )
+    email_notifications = models.BooleanField(
+        _("接收邮件通知"),
+        default=True,
+        help_text=_("关闭后，通知仍在后台“我的通知”中列出，只是不再发邮件。"),
+    )
 
     class Meta:
         verbose_name = _("工作人员资料")

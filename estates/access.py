@@ -8,7 +8,7 @@ and export on `visible()`, so a row outside it behaves exactly like a row that d
 from django.db.models import Exists, OuterRef, Q
 
 from . import models
-from .enums import EDITABLE_STATES, IN_PROCESS_STATES, NominationState
+from .enums import DECIDED_STATES, EDITABLE_STATES, IN_PROCESS_STATES, NominationState
 from .roles import Role, province_id_of, role_of
 
 # How each model reaches its estate ("" for the estate itself).
@@ -124,3 +124,17 @@ def can_change_nomination(user, nomination):
     if role == Role.EDITOR:
         return nomination.state == NominationState.SELECTED
     return role == Role.PROVINCIAL and nomination.state in EDITABLE_STATES
+
+
+def reviews_released_to(user, nomination):
+    """Whether `user` reads the reviews of `nomination` as its province does: anonymised, and
+    only once the ministry released its campaign's comments and the nomination is decided.
+    Before that a province learns nothing of its reviews, not even who wrote them; the
+    ministry and reviewers read reviews through the review pages instead."""
+    return (
+        role_of(user) == Role.PROVINCIAL
+        and province_id_of(user) is not None
+        and nomination.estate.province_id == province_id_of(user)
+        and nomination.state in DECIDED_STATES
+        and nomination.campaign.review_comments_released
+    )

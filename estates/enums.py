@@ -104,6 +104,12 @@ IN_PROCESS_STATES = frozenset(
 )
 
 
+# A nomination's outcome: after it, reviewers' comments may be released to its province.
+DECIDED_STATES = frozenset(
+    {NominationState.SELECTED, NominationState.NOT_SELECTED, NominationState.REVOKED}
+)
+
+
 class ObjectionState(models.TextChoices):
     RECEIVED = "received", _("已收到")
     CHECKING = "checking", _("核查中")

@@ -43,6 +43,7 @@ from .history import LogColumns, NominationLogInline
 from .nomination_actions import NominationActionsMixin
 from .nomination_deletion import EvidenceDeletionMixin, NominationDeletionMixin
 from .nomination_filters import EvidenceFilter, ReturnedFilter, ReviewersFilter
+from .nomination_reasons import reasons_context
 from .spreadsheets import SpreadsheetExportMixin
 
 # The page's move buttons are in its own form, so a click saves what was typed first.
@@ -325,6 +326,7 @@ class NominationAdmin(
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(self._moves_context(request, obj))
+            context.update(reasons_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _moves_context(self, request, obj):

@@ -569,11 +569,16 @@ def objection_problems(current, to_state, response):
     return problems
 
 
-def handle_objection(objection, to_state, actor, response=""):
-    """received → checking → upheld / dismissed; a decision needs a written response."""
+def handle_objection(objection, to_state, actor, response="", public_response=None):
+    """received → checking → upheld / dismissed; a decision needs a written response.
+
+    `public_response`, when given, replaces what the sender reads on the public lookup page
+    once the objection is handled; the internal `response` is never shown there."""
     if role_of(actor) != Role.MINISTRY:
         raise PermissionDenied(_("只有部级管理员可以处理异议。"))
     response = _clean_reason(response)
+    if public_response is not None:
+        public_response = _clean_reason(public_response)
     with transaction.atomic():
         locked = Objection.objects.select_for_update().get(pk=objection.pk)
         problems = objection_problems(locked.state, to_state, response)
@@ -582,6 +587,8 @@ def handle_objection(objection, to_state, actor, response=""):
         locked.state = to_state
         if response:
             locked.response = response
+        if public_response is not None:
+            locked.public_response = public_response
         locked.handled_by = actor
         locked.handled_at = timezone.now()
         locked.save()

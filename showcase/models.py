@@ -66,3 +66,22 @@ class PublicStatistics(models.Model):
 
     def __str__(self):
         return str(self.version)
+
+
+class ObjectionLookupMiss(models.Model):
+    """A reference looked up on a campaign's objection lookup page and not found, kept an hour
+    for the per-client limit (showcase/notice.py); for the moment of the look-up, any attempt.
+
+    Neither the reference typed nor the address is stored: the address is a keyed hash, enough
+    to count. The table is in the database so every app server counts the same misses.
+    """
+
+    client = models.CharField(_("来源（散列）"), max_length=64, db_index=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("异议查询未找到记录")
+        verbose_name_plural = _("异议查询未找到记录")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S}"

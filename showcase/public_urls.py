@@ -14,6 +14,11 @@ urlpatterns = [
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<slug:slug>/notice/", notice.campaign_notice, name="campaign_notice"),
     path(
+        "campaigns/<slug:slug>/notice/lookup/",
+        notice.objection_lookup,
+        name="objection_lookup",
+    ),
+    path(
         "campaigns/<slug:slug>/<slug:province_slug>/",
         views.province_feature,
         name="province_feature",

@@ -44,6 +44,8 @@ PAGES = [
         for campaign, province in SEED_FEATURES
     ],
     ("notice", f"/campaigns/{NOTICE_SLUG}/notice/", 200),
+    # The objection lookup's form (the answers are checked in tests/test_objection_lookup.py).
+    ("notice-lookup", f"/campaigns/{NOTICE_SLUG}/notice/lookup/", 200),
     ("mechanisms", "/mechanisms/", 200),
     *[(f"mechanism-{slug}", f"/mechanisms/{slug}/", 200) for slug in MECHANISMS],
     ("stats", "/stats/", 200),

@@ -209,6 +209,8 @@ PUBLIC_ROUTES = {
     "campaigns/": "page",
     "campaigns/<slug:slug>/": "campaign",
     "campaigns/<slug:slug>/notice/": "notice",
+    # Looking an objection up by its reference: from the notice on (showcase/notice.py).
+    "campaigns/<slug:slug>/notice/lookup/": "lookup",
     "campaigns/<slug:slug>/<slug:province_slug>/": "feature",
     "mechanisms/": "page",
     "mechanisms/<slug:slug>/": "mechanism",
@@ -1014,6 +1016,13 @@ def public_asks(world, user, kind, route):
             if shown and kind == "notice":
                 shows[f"{kind} {key}"] = [ESTATES[k][0] for k in sorted(ON_NOTICE_PAGE)]
         cases.append((f"{kind} missing", {"slug": "am-no-such-campaign"}, {}, 404, kind))
+    elif kind == "lookup":
+        # While on notice and after; a campaign that had no notice answers as a missing one.
+        for key, (_title, slug, phase, *_rest) in CAMPAIGNS.items():
+            shown = phase == P.NOTICE or phase in RESULTS_PUBLIC_PHASES
+            group = None if shown else kind
+            cases.append((f"{kind} {key}", {"slug": slug}, {}, 200 if shown else 404, group))
+        cases.append((f"{kind} missing", {"slug": "am-no-such-campaign"}, {}, 404, kind))
     elif kind == "feature":
         for campaign, province, shown in [
             ("am-camp-published", "beijing", True),
@@ -1061,6 +1070,25 @@ def public_asks(world, user, kind, route):
                     shown=shows.get(what, []),
                 )
             )
+    if kind == "lookup":
+        # The objection's reference, on its campaign's page (its state only: not its estate)
+        # and on another's (not found).
+        reference = m.Objection.objects.get().reference
+        for language in languages:
+            for key, expected in [("notice", 200), ("published", 404)]:
+                with translation.override(language):
+                    path = reverse(name, kwargs={"slug": CAMPAIGNS[key][1]})
+                asks.append(
+                    Ask(
+                        f"lookup POST {key} [{language}]",
+                        path,
+                        expected,
+                        hidden,
+                        method="POST",
+                        data={"reference": reference},
+                        shown=[reference] if expected == 200 else [],
+                    )
+                )
     return asks
 
 

@@ -77,11 +77,17 @@ def test_objection_is_received_with_a_reference(client, notice):
     assert tree.find("strong").clean_text() == saved.reference
     # 12 characters of 32 (no 0/O, 1/I): 60 bits, hopeless to guess.
     assert re.fullmatch(r"YY(-[2-9A-HJ-NP-Z]{4}){3}", saved.reference)
-    # No page looks an objection up by its number: the receipt promises none.
-    assert tree.find("div", class_="notice-done").find("p").clean_text() == (
-        f"受理编号：{saved.reference}。核查人员会核实您反映的情况；留下联系方式的，"
-        "他们可能与您联系。向评选办公室询问这件异议时，请提供这个编号。"
-    )
+    # The receipt says to keep the number and where to look the result up with it.
+    lookup = f"/campaigns/{campaign.slug}/notice/lookup/"
+    receipt = tree.find("div", class_="notice-done")
+    assert [p.clean_text() for p in receipt.find_all("p")] == [
+        f"受理编号：{saved.reference}。请记下或截图保存这个编号：本站不会再显示它，"
+        "查询处理结果要用到它。",
+        "核查人员会核实您反映的情况；留下联系方式的，他们可能与您联系。处理进展和评选办公室的"
+        "答复，可凭编号在查询异议处理结果页面查看，公示期结束后也能查询"
+        f"（网址：http://testserver{lookup}）。",
+    ]
+    assert [a.attrs["href"] for a in receipt.find_all("a")] == [lookup]
 
 
 def test_contact_and_objections_are_never_public(client, notice):

@@ -1,8 +1,11 @@
 """Objections sent from the public notice page, handled by the ministry: received →
-checking → upheld / dismissed, with a written response (workflow.objection_problems)."""
+checking → upheld / dismissed, with a written response (workflow.objection_problems), kept
+internal, and a public response the ministry writes for the sender, who reads it by the
+reference on the campaign's lookup page once the objection is handled."""
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .. import models
 from ..workflow import handle_objection, objection_problems
@@ -12,7 +15,14 @@ from .base import ReferenceAdmin
 class ObjectionForm(forms.ModelForm):
     class Meta:
         model = models.Objection
-        fields = ["state", "response"]
+        fields = ["state", "response", "public_response"]
+        help_texts = {
+            "response": _("内部记录，只在后台显示。作出处理结论时必填。"),
+        }
+        widgets = {
+            "response": forms.Textarea(attrs={"rows": 4}),
+            "public_response": forms.Textarea(attrs={"rows": 4}),
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -50,6 +60,7 @@ class ObjectionAdmin(ReferenceAdmin):
         "contact",
         "state",
         "response",
+        "public_response",
         "handled_by",
         "handled_at",
     ]
@@ -60,7 +71,20 @@ class ObjectionAdmin(ReferenceAdmin):
     def save_model(self, request, obj, form, change):
         current = models.Objection.objects.get(pk=obj.pk)
         if obj.state != current.state:
-            handle_objection(current, obj.state, request.user, obj.response)
-        elif obj.response != current.response:
-            current.response = obj.response
-            current.save(update_fields=["response"])
+            handle_objection(
+                current,
+                obj.state,
+                request.user,
+                obj.response,
+                public_response=obj.public_response,
+            )
+            return
+        changed = [
+            name
+            for name in ("response", "public_response")
+            if getattr(obj, name) != getattr(current, name)
+        ]
+        for name in changed:
+            setattr(current, name, getattr(obj, name))
+        if changed:
+            current.save(update_fields=changed)

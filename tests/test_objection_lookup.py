@@ -106,6 +106,12 @@ def test_the_page_asks_for_the_reference(client, notice):
     assert field.attrs["autocomplete"] == "off"
     assert field.attrs["aria-describedby"] == "id_reference_helptext"
     assert tree.find("div", class_="lookup-answer") is None
+    crumbs = tree.find("p", class_="crumbs")
+    assert crumbs.clean_text() == f"评选活动 · 公示：{campaign.label()}"
+    assert [a.attrs["href"] for a in crumbs.find_all("a")] == [
+        "/campaigns/",
+        f"/campaigns/{campaign.slug}/notice/",
+    ]
 
 
 def test_the_state_before_and_after_handling(client, notice, ministry):
@@ -398,6 +404,8 @@ def test_the_english_page(client, notice, ministry):
     response = look_up(client, campaign, "yy 8m4t q2wc 7hjr", "/en")
     tree = parse(response.content)
     assert tree.find("h1").clean_text() == "Look up an objection"
+    crumbs = tree.find("p", class_="crumbs").clean_text()
+    assert crumbs == f"Campaigns · Public notice: {campaign.label()}"
     assert answer_of(response) == ("Status: Handled", REFERENCE, ["经核查，数据属实。"])
     shown = tree.find("div", class_="public-response")
     assert shown.attrs["lang"] == "zh-Hans"

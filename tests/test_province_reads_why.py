@@ -14,7 +14,7 @@ from estates.access import reviews_released_to
 from estates.admin.nomination_reasons import reviewer_number
 from estates.admin.nominations import create_missing_evidence
 from estates.enums import CampaignPhase, NominationState
-from estates.models import City, Nomination, ReviewScore
+from estates.models import City, Nomination, NominationTransition, ReviewScore
 from estates.roles import sync_role_groups
 from estates.workflow import assign_reviewer, submit_review, transition
 
@@ -180,6 +180,25 @@ def test_state_panel_says_no_reason_when_the_last_move_had_none(client, people):
 
     assert panel.find("div", class_="last-move") is None  # the old return is in the log
     assert RETURN_REASON.split("\n")[0] not in panel.clean_text()
+
+
+def test_an_editor_who_may_not_read_the_log_gets_no_reason_either(client, people):
+    nomination = decided(people)
+    Nomination.objects.filter(pk=nomination.pk).update(state=S.SELECTED)
+    NominationTransition.objects.create(
+        nomination=nomination,
+        from_state=S.ON_NOTICE,
+        to_state=S.SELECTED,
+        actor=people["ministry"],
+        reason="公示期内无异议，提前确定入选。",
+    )
+    editor = named("editor", None, "bianji", "周编")
+
+    content = html(page(client, editor, nomination))
+
+    assert "提前确定入选" not in content and 'class="last-move"' not in content
+    assert 'id="transitions-group"' not in content
+    assert_nothing_of_reviews(content, people)
 
 
 # --- The reviews ---------------------------------------------------------------------------

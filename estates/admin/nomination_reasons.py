@@ -103,7 +103,9 @@ def released_reviews(nomination, user):
 
 
 def reasons_context(request, nomination):
+    # The reason is part of the log: shown to those who may read the log (not editors).
+    may_read_log = request.user.has_perm("estates.view_nominationtransition")
     return {
-        "last_move": last_move(nomination),
+        "last_move": last_move(nomination) if may_read_log else None,
         "released_reviews": released_reviews(nomination, request.user),
     }

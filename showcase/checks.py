@@ -62,3 +62,32 @@ def cover_font_check(app_configs, **kwargs):
             id="showcase.W002",
         )
     ]
+
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+@register(deploy=True)
+def mail_server_check(app_configs, **kwargs):
+    """Staff notifications (estates/notifications.py) are mailed through EMAIL_HOST: in
+    production without one they go to a mail server on the app server itself, which is
+    rarely there. Nothing is lost (they are listed in the admin and retried), but no one
+    hears of them."""
+    if settings.DEBUG or settings.EMAIL_BACKEND != SMTP_BACKEND:
+        return []
+    if getattr(settings, "EMAIL_HOST_CONFIGURED", True):
+        return []
+    return [
+        Warning(
+            _(
+                "没有配置邮件服务器（EMAIL_HOST）：退回、入选、评审任务、异议等通知只列在后台的"
+                "“我的通知”中，邮件发不出去。"
+            ),
+            hint=_(
+                "把 EMAIL_HOST（以及 EMAIL_PORT、EMAIL_HOST_USER、EMAIL_HOST_PASSWORD、"
+                "EMAIL_USE_TLS 或 EMAIL_USE_SSL、DEFAULT_FROM_EMAIL）设为单位的 SMTP 服务器，"
+                "并用 cron 运行 manage.py send_notifications 和 notify_due；见 docs/deployment.md。"
+            ),
+            id="showcase.W003",
+        )
+    ]

@@ -211,6 +211,36 @@ SITE_CONTACT_ADDRESS = os.environ.get(
 # The ICP filing number (ICP备案号), linked to the ministry's filing register as the law asks.
 SITE_ICP_NUMBER = os.environ.get("SITE_ICP_NUMBER", "京ICP备00000000号（示例）").strip()
 
+# Mail: staff notifications (estates/notifications.py), sent after the change that caused them
+# commits and retried by `manage.py send_notifications` when the server was unreachable.
+# Production names its SMTP server here; under `make run` (DEBUG, no EMAIL_HOST) mails are
+# printed to the terminal instead. `check --deploy` warns when production has no mail server.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip() or "localhost"
+EMAIL_HOST_CONFIGURED = bool(os.environ.get("EMAIL_HOST", "").strip())
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "").strip() or "25")
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the start, usually port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be 1; choose one.")
+# Seconds to wait for the mail server: a request that sends mail waits at most this long.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "").strip() or "10")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "").strip() or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG and not EMAIL_HOST_CONFIGURED
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = (
+    os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "美好家园 <noreply@meihao.example.cn>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The site's address, which makes the links in mails absolute: SITE_URL, else the first of
+# DJANGO_ALLOWED_HOSTS over HTTPS (the development server's address under DEBUG).
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/") or (
+    "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0].lstrip('.')}"
+)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -27,6 +27,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "x" * 20 + "production-like-secret-key-for-checks-only-0123456789",
     "DJANGO_ALLOWED_HOSTS": "meihao.example.cn",
+    "EMAIL_HOST": "smtp.example.cn",  # mail configured (without it: showcase.W003)
 }
 PASSWORD = "correct-horse-battery-2026"
 PROXY_CHECK = "showcase.W001"

@@ -28,6 +28,8 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "meihao.example.cn,127.0.0.1,localhost",
     # Behind one proxy, as docs/deployment.md sets it (0 there is warned about: showcase.W001).
     "DJANGO_TRUSTED_PROXIES": "1",
+    # The staff notifications' mail server (without one: showcase.W003).
+    "EMAIL_HOST": "smtp.example.cn",
 }
 PASSWORD = "correct-horse-battery-2026"
 

@@ -15,7 +15,15 @@ from .roles import Role, role_of
 SECTIONS = [
     (
         _("评选工作"),
-        ["Campaign", "Nomination", "Review", "Objection", "PendingEstateChange", "PendingChange"],
+        [
+            "Campaign",
+            "Nomination",
+            "Review",
+            "Objection",
+            "PendingEstateChange",
+            "PendingChange",
+            "Notification",
+        ],
     ),
     (
         _("小区资料"),
@@ -61,8 +69,9 @@ ROLE_MODELS = {
         "Honor",
         "City",
         "PropertyCompany",
+        "Notification",
     },
-    Role.REVIEWER: {"Campaign", "Nomination", "Review", "Estate"},
+    Role.REVIEWER: {"Campaign", "Nomination", "Review", "Estate", "Notification"},
     Role.EDITOR: {
         "Campaign",
         "Nomination",
@@ -71,6 +80,7 @@ ROLE_MODELS = {
         "Estate",
         "Photo",
         "Honor",
+        "Notification",
     },
 }
 

@@ -18,6 +18,7 @@ from django.utils import formats, timezone
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 
+from . import notifications
 from .enums import IN_PROCESS_STATES, OPEN_OBJECTION_STATES, ObjectionState
 from .enums import CampaignPhase as P
 from .enums import NominationState as S
@@ -149,6 +150,7 @@ def transition(nomination, to_state, actor, reason="", *, early=False):
         NominationTransition.objects.create(
             nomination=locked, from_state=from_state, to_state=to_state, actor=actor, reason=reason
         )
+        notifications.nomination_moved(locked, from_state, to_state, actor, reason)
     nomination.refresh_from_db()
     return nomination
 
@@ -505,12 +507,14 @@ def assign_reviewer(nomination, reviewer, actor):
     if problem is not None:
         raise problem
     with transaction.atomic():
-        review, _created = Review.objects.get_or_create(nomination=nomination, reviewer=reviewer)
+        review, created = Review.objects.get_or_create(nomination=nomination, reviewer=reviewer)
         have = set(review.scores.values_list("criterion_id", flat=True))
         ReviewScore.objects.bulk_create(
             ReviewScore(review=review, criterion=criterion)
             for criterion in nomination.campaign.criteria.exclude(pk__in=have)
         )
+        if created:
+            notifications.review_assigned(review)
     return review
 
 

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 
 from estates.enums import RESULTS_PUBLIC_PHASES, CampaignPhase, NominationState, ObjectionState
 from estates.models import Campaign, Nomination, Objection
+from estates.notifications import receive_objection
 
 from .clients import client_hash
 from .forms import ObjectionForm
@@ -55,7 +56,7 @@ def take_objection(request, campaign, cleaned):
         list(Campaign.objects.select_for_update().filter(pk=campaign.pk).values_list("pk"))
         if too_many_recent(request):
             return None
-        return Objection.objects.create(
+        return receive_objection(
             nomination=cleaned["nomination"],
             text=cleaned["text"],
             contact=cleaned["contact"],

@@ -181,6 +181,8 @@ MODELS = {
     # accounts (which `manage.py create_staff_user` makes).
     "estates.provincequota": ModelRow(("vacd", "", "", ""), LIST),
     "auth.user": ModelRow(("", "", "", ""), LIST | {"password"}),
+    # Each staff member's own notifications, read only; and their own mail on/off ("mail").
+    "estates.notification": ModelRow(("v", "v", "v", "v"), LIST | {"mail"}),
     "auth.group": ModelRow(("", "", "", ""), LIST),
 }
 NOMINATION_DATA = {"estates.nomination", "estates.criterionevidence", "estates.activityevidence"}
@@ -502,6 +504,24 @@ def build_world():
             for k in ["published", "beijing"]
         ]
     probes["estates.provincequota"] = [Probe("quota", str(quota.pk), ministry)]
+    # Notifications are their recipient's alone (read already: opening one changes nothing).
+    probes["estates.notification"] = [
+        Probe(
+            f"notification of {name}",
+            str(
+                m.Notification.objects.create(
+                    recipient=users[name],
+                    kind="returned",
+                    subject=f"推荐被退回修改：{ESTATES['draft_bj'][0]}",
+                    body="理由：材料不全。",
+                    link=f"/admin/estates/nomination/{world.nominations['draft_bj'].pk}/change/",
+                    read_at=timezone.now(),
+                ).pk
+            ),
+            frozenset({name}),
+        )
+        for name in ["beijing", "ministry"]
+    ]
     probes["auth.user"] = [Probe("user", str(users["reviewer"].pk))]
     probes["auth.group"] = [Probe("group", str(users["editor"].groups.get().pk))]
     return world
@@ -785,6 +805,9 @@ def model_asks(world, user, label, kind, route):
         return [Ask(f"{label} {kind}", path, expected, hidden)]
     if kind == "copy":
         return copy_asks(world, user, label)
+    if kind == "mail":
+        path = reverse("admin:estates_notification_mail")
+        return [Ask(f"{label} mail", path, LOGIN if user == "anonymous" else 200, hidden)]
     if kind in ("transition", "advance", "publish", "decide"):
         source = {"transition": "estates.nomination", "decide": "estates.pendingchange"}.get(
             kind, "estates.campaign"

@@ -160,9 +160,10 @@ def test_review_page_queries_are_pinned_and_do_not_grow_with_the_material(client
     # The session, the user, their role and province; the review with its nomination,
     # campaign, estate and reviewer; its scores (the weighted total); the user's permissions
     # (two); the score cards: scores with criteria and evidence texts; the material: the
-    # nomination, its activities' texts, the estate's metrics.
-    assert page_queries(client, review_url(small)) == 12
-    assert page_queries(client, review_url(large)) == 12
+    # nomination, its activities' texts, the estate's metrics; the header's unread
+    # notifications.
+    assert page_queries(client, review_url(small)) == 13
+    assert page_queries(client, review_url(large)) == 13
 
 
 @pytest.mark.parametrize("role", ["reviewer", "ministry"])

@@ -4,6 +4,7 @@ from . import (  # noqa: F401 - registers the admins
     estates,
     logs,
     nominations,
+    notifications,
     objections,
     pending,
     reference,

@@ -5,6 +5,7 @@ the returned nomination's notification with the ministry's reason, and on to the
 from datetime import timedelta
 
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
 from django.core import mail
 from django.utils import timezone
 
@@ -20,6 +21,21 @@ from .conftest import log_in, screenshot
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REASON = "业主满意度调查表缺少街道盖章页，请补充后重新提交。"
+
+
+def violations(page, sections):
+    """axe's serious and critical WCAG 2.1 AA findings in the page's parts named."""
+    page.evaluate(AXE_SCRIPT)
+    results = page.evaluate(
+        "sections => axe.run({include: sections}, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})",
+        [[selector] for selector in sections],
+    )
+    return [
+        (v["id"], [n["target"] for n in v["nodes"]][:3])
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_a_clerk_reads_why_a_nomination_was_returned_and_goes_to_it(site, phone, desktop):
@@ -70,6 +86,7 @@ def test_a_clerk_reads_why_a_nomination_was_returned_and_goes_to_it(site, phone,
     assert header.locator(".unread-badge").inner_text() == "2"
     summary = page.locator(".notifications-summary")
     assert summary.locator("td").inner_text() == "2"
+    assert violations(page, ["#user-tools", ".notifications-summary"]) == []
 
     header.click()
     page.wait_for_url("**/admin/estates/notification/")
@@ -85,6 +102,7 @@ def test_a_clerk_reads_why_a_nomination_was_returned_and_goes_to_it(site, phone,
     fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     screenshot(page, "notifications")
     assert fits, "the list is wider than the phone"
+    assert violations(page, ["#result_list", ".object-tools"]) == []
 
     rows.nth(0).locator("th a").click()
     page.wait_for_url("**/admin/estates/notification/*/change/")
@@ -92,6 +110,7 @@ def test_a_clerk_reads_why_a_nomination_was_returned_and_goes_to_it(site, phone,
     assert f"理由：{REASON}" in content
     assert "已被王明退回修改" in content
     screenshot(page, "notification-returned")
+    assert violations(page, [".field-text", ".field-link_to_object"]) == []
     assert header.locator(".unread-badge").inner_text() == "1"  # this one is read now
 
     page.click("a.button:text-is('打开相关页面')")
@@ -104,3 +123,13 @@ def test_a_clerk_reads_why_a_nomination_was_returned_and_goes_to_it(site, phone,
     desktop.wait_for_url("**/admin/estates/notification/")
     assert desktop.locator("#result_list tbody tr td.field-read strong").count() == 1
     screenshot(desktop, "notifications")
+
+    # Mail off, from the list.
+    desktop.click("a.mail-setting")
+    desktop.wait_for_url("**/admin/estates/notification/mail/")
+    assert "通知邮件发送到 linyi-clerk@shandong.example.cn。" in desktop.inner_text("#content-main")
+    assert violations(desktop, ["#content-main"]) == []
+    desktop.uncheck("#id_email_notifications")
+    desktop.click("input[type=submit]")
+    desktop.wait_for_selector(".messagelist .success")
+    assert desktop.locator("a.mail-setting").inner_text() == "邮件通知：关"

@@ -32,12 +32,16 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(9)
         admin, _created = get_user_model().objects.get_or_create(username="admin")
         admin.is_staff = admin.is_superuser = admin.is_active = True
+        admin.email = admin.email or "admin@example.org"
         admin.set_password(password)
         admin.save()
         self.stdout.write(f"  超级用户：用户名 admin  密码 {password}")
         for username, role, province, description in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(9)
             args = [username, "--role", role, f"--password={password}", "--name", description]
+            # An address, so that their notifications' mails show in the terminal (make run
+            # prints mail instead of sending it).
+            args += ["--email", f"{username}@example.org"]
             if province:
                 args += ["--province", province]
             call_command("create_staff_user", *args, stdout=io.StringIO())

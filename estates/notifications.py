@@ -61,7 +61,12 @@ User = get_user_model()
 
 
 def _staff():
-    return User.objects.filter(is_active=True, is_staff=True).distinct()
+    # With the profile: whether each wants mail is read with the recipients, not once each.
+    return (
+        User.objects.filter(is_active=True, is_staff=True)
+        .select_related("staff_profile")
+        .distinct()
+    )
 
 
 def province_staff(province_id):

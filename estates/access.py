@@ -68,6 +68,9 @@ def visible(queryset, user):
     """Narrow a queryset of any domain model to the rows this user may see."""
     model = queryset.model
     role = role_of(user)
+    if model is models.Notification:
+        # Personal, whatever the role: each person's own, the ministry's included.
+        return queryset.filter(recipient=user) if role is not None else queryset.none()
     if role == Role.MINISTRY:
         return queryset
     if role is None:

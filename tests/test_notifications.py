@@ -740,3 +740,15 @@ def test_deploy_check_warns_when_production_has_no_mail_server(settings):
     settings.EMAIL_HOST_CONFIGURED = False
     settings.DEBUG = True
     assert mail_warnings() == []
+
+
+def test_visible_gives_each_person_their_own_notifications_only():
+    from estates.access import visible
+    from estates.models import Notification
+
+    ministry, clerk = make_staff("ministry"), make_staff("provincial", "shandong")
+    for user in (ministry, clerk):
+        Notification.objects.create(recipient=user, kind="objection", subject=f"给{user}")
+    for user in (ministry, clerk):
+        rows = visible(Notification.objects.all(), user)
+        assert [n.recipient_id for n in rows] == [user.pk]

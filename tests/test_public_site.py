@@ -568,3 +568,10 @@ def test_the_footer_says_what_its_examples_are_until_a_deployment_fills_them_in(
 
     cache.clear()
     assert page(client, "/campaigns/").find("p", class_="footer-example") is None
+
+
+def test_a_published_campaign_that_had_a_notice_links_the_objection_lookup(client):
+    link = page(client, "/campaigns/shandong-2023/").find("p", class_="lookup-link")
+    assert link.find("a").attrs["href"] == "/campaigns/shandong-2023/notice/lookup/"
+    # The national round of the seed had no notice on this site: nothing to look up.
+    assert page(client, "/campaigns/quanguo-2021/").find("p", class_="lookup-link") is None

@@ -140,14 +140,16 @@ def test_confirm_with_nothing_posted_says_what_to_do(shandong):
     assert said(done) == ["确认信息不完整，没有导入任何数据。请重新上传文件。"]
 
 
-def test_preview_writes_nothing_to_the_servers_temp_folder(shandong):
+def test_preview_writes_nothing_to_the_servers_temp_folder(shandong, tmp_path, monkeypatch):
     # Another app server (or a cleaned temp folder) must still find the file: it is not there.
-    folder = tempfile.gettempdir()
-    before = set(os.listdir(folder))
+    # The process gets a temp folder of its own, so that other programs on the machine (a
+    # browser's profile) cannot make the test fail or hide a file.
+    folder = tmp_path / "server-temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    assert tempfile.gettempdir() == str(folder)
     preview(shandong, csv_file([ROW]))
-    assert set(os.listdir(folder)) - before <= {
-        name for name in os.listdir(folder) if name.startswith(("pytest", "showcase-test"))
-    }
+    assert os.listdir(folder) == []
 
 
 def test_preview_with_problems_keeps_the_file_only_to_hand_it_back_marked(shandong):

@@ -27,7 +27,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from .enums import IN_PROCESS_STATES, CampaignPhase, NominationState
+from .enums import IN_PROCESS_STATES, RESULTS_PUBLIC_PHASES, CampaignPhase, NominationState
 from .models import Campaign, Notification, Objection, Review
 from .models.notifications import MailState, NotificationKind
 from .people import person_name
@@ -346,10 +346,11 @@ PROVINCE_TEXTS = {
         "%(province)s推荐的“%(estate)s”（%(campaign)s）已由%(actor)s确定未入选。"
     ),
     NotificationKind.REVOKED: gettext_noop(
-        "%(province)s推荐的“%(estate)s”（%(campaign)s）的入选已被%(actor)s撤销，"
-        "它已不在公开网站上展示。"
+        "%(province)s推荐的“%(estate)s”（%(campaign)s）的入选已被%(actor)s撤销。"
     ),
 }
+# Said of a revocation only where the results had been published (else it never was public).
+NO_LONGER_PUBLIC = gettext_noop("它已不在公开网站上展示。")
 
 
 def _tell_province(nomination, kind, actor, reason):
@@ -358,11 +359,13 @@ def _tell_province(nomination, kind, actor, reason):
         names = {
             "estate": estate.name,
             "province": estate.province.name,
-            "campaign": campaign.title,
+            "campaign": campaign.label(),
             "actor": person_name(actor, _("部级管理员")),
         }
         subject = _(PROVINCE_SUBJECTS[kind]) % names
         lines = [_(PROVINCE_TEXTS[kind]) % names]
+        if kind == NotificationKind.REVOKED and campaign.phase in RESULTS_PUBLIC_PHASES:
+            lines[0] += _(NO_LONGER_PUBLIC)
         if reason:
             lines.append(_("理由：%(reason)s") % {"reason": reason})
         lines.append(_("时间：%(at)s") % {"at": _time(timezone.now())})
@@ -397,10 +400,10 @@ def ready_to_publish(campaign):
 
     selected = campaign.nominations.filter(state=NominationState.SELECTED).count()
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("全部推荐已有决定，可以发布结果：%(campaign)s") % {"campaign": campaign.title}
+        subject = _("全部推荐已有决定，可以发布结果：%(campaign)s") % {"campaign": campaign.label()}
         lines = [
             _("“%(campaign)s”的推荐都已确定是否入选，其中入选 %(count)s 项。")
-            % {"campaign": campaign.title, "count": selected}
+            % {"campaign": campaign.label(), "count": selected}
         ]
         if notice_is_over(campaign):
             lines.append(_("公示期已经结束，现在可以发布评选结果。"))
@@ -427,10 +430,13 @@ def review_assigned(review):
         names = {
             "estate": nomination.estate.name,
             "province": nomination.estate.province.name,
-            "campaign": campaign.title,
+            "campaign": campaign.label(),
         }
         subject = _("新的评审任务：%(estate)s") % names
         lines = [_("您被分配评审%(province)s推荐的“%(estate)s”（%(campaign)s）。") % names]
+        if campaign.phase in (CampaignPhase.DRAFT, CampaignPhase.NOMINATING):
+            # The review page opens for scoring when the campaign reaches its review phase.
+            lines.append(_("评选活动进入评审阶段后即可打分，届时请在后台“待完成的评审”中填写。"))
         if campaign.review_ends_on:
             lines.append(
                 _("请在 %(end)s 前为各项原则要求打分并提交评审。")
@@ -455,7 +461,7 @@ def review_due(review):
     with translation.override(settings.LANGUAGE_CODE):
         names = {
             "estate": nomination.estate.name,
-            "campaign": campaign.title,
+            "campaign": campaign.label(),
             "end": _date(campaign.review_ends_on),
         }
         subject = _("评审即将截止：%(estate)s") % names
@@ -486,7 +492,7 @@ def receive_objection(**fields):
         names = {
             "estate": nomination.estate.name,
             "province": nomination.estate.province.name,
-            "campaign": nomination.campaign.title,
+            "campaign": nomination.campaign.label(),
             "reference": objection.reference,
             "at": _time(objection.received_at),
         }
@@ -513,7 +519,7 @@ def notice_ended(campaign):
     """Tell the ministry, once per campaign, that its notice period is over."""
     undecided = campaign.nominations.filter(state__in=IN_PROCESS_STATES).count()
     with translation.override(settings.LANGUAGE_CODE):
-        names = {"campaign": campaign.title, "end": _date(campaign.notice_ends_on)}
+        names = {"campaign": campaign.label(), "end": _date(campaign.notice_ends_on)}
         subject = _("公示期结束：%(campaign)s") % names
         lines = [_("“%(campaign)s”的公示期已于 %(end)s 结束。") % names]
         if undecided:

@@ -178,7 +178,7 @@ def test_a_returned_nomination_reaches_its_provinces_staff_with_the_reason_and_l
     assert message["To"] == "clerk@shandong.example.cn"
     assert "noreply@meihao.example.cn" in message["From"]
     text = body_of(message)
-    assert "山东省推荐的“通知测试小区”（山东省通知测试评选）已被" in text
+    assert "山东省推荐的“通知测试小区”（2024 山东省通知测试评选）已被" in text
     assert "理由：业主满意度调查表缺少盖章页。" in text
     assert f"查看：{nomination_link(nomination)}\n" in text
     assert f"{SITE}/admin/estates/notification/" in text
@@ -236,7 +236,7 @@ def test_a_reviewer_hears_of_an_assignment_with_the_deadline_and_a_link_to_the_r
     [message] = smtp.to("reviewer@hebei.example.cn")
     assert subject(message) == "【美好家园】新的评审任务：通知测试小区"
     text = body_of(message)
-    assert "您被分配评审山东省推荐的“通知测试小区”（山东省通知测试评选）。" in text
+    assert "您被分配评审山东省推荐的“通知测试小区”（2024 山东省通知测试评选）。" in text
     assert "请在 2026年9月30日 前为各项原则要求打分并提交评审。" in text
     assert SITE + reverse("admin:estates_review_change", args=[review.pk]) in text
 
@@ -337,7 +337,7 @@ def test_the_ministry_hears_once_that_a_notice_period_ended(
             call_command("notify_due", stdout=io.StringIO())
 
     [message] = smtp.to("ministry@mohurd.example.cn")
-    assert subject(message) == "【美好家园】公示期结束：山东省公示测试评选"
+    assert subject(message) == "【美好家园】公示期结束：2024 山东省公示测试评选"
     text = body_of(message)
     assert "还有 1 项推荐尚未确定是否入选" in text
     assert SITE + reverse("admin:estates_campaign_change", args=[campaign.pk]) in text
@@ -360,7 +360,7 @@ def test_the_ministry_hears_once_when_every_nomination_is_decided(
 
     ready = [m for m in smtp.to("ministry@mohurd.example.cn") if "可以发布结果" in subject(m)]
     assert [subject(m) for m in ready] == [
-        "【美好家园】全部推荐已有决定，可以发布结果：山东省公示测试评选"
+        "【美好家园】全部推荐已有决定，可以发布结果：2024 山东省公示测试评选"
     ]
     text = body_of(ready[0])
     assert "其中入选 1 项" in text and "现在可以发布评选结果" in text
@@ -752,3 +752,31 @@ def test_visible_gives_each_person_their_own_notifications_only():
     for user in (ministry, clerk):
         rows = visible(Notification.objects.all(), user)
         assert [n.recipient_id for n in rows] == [user.pk]
+
+
+@pytest.mark.parametrize(("phase", "public"), [(P.NOTICE, False), (P.PUBLISHED, True)])
+def test_a_revocation_says_the_estate_left_the_site_only_if_it_was_on_it(
+    smtp, people, django_capture_on_commit_callbacks, phase, public
+):
+    extra = {}
+    if phase == P.NOTICE:
+        today = timezone.localdate()
+        extra = {
+            "notice_starts_on": today - timedelta(days=9),
+            "notice_ends_on": today - timedelta(days=1),
+        }
+    nomination = nomination_in(S.SELECTED, phase, **extra)
+    with django_capture_on_commit_callbacks(execute=True):
+        transition(nomination, S.REVOKED, people["ministry"], reason="发现材料不实。")
+    [message] = smtp.to("clerk@shandong.example.cn")
+    assert ("它已不在公开网站上展示。" in body_of(message)) is public
+
+
+def test_an_assignment_before_the_review_phase_says_when_scoring_opens(
+    smtp, people, django_capture_on_commit_callbacks
+):
+    nomination = nomination_in(S.SUBMITTED, P.NOMINATING)
+    with django_capture_on_commit_callbacks(execute=True):
+        assign_reviewer(nomination, people["reviewer"], people["ministry"])
+    [message] = smtp.to("reviewer@hebei.example.cn")
+    assert "评选活动进入评审阶段后即可打分" in body_of(message)

@@ -29,7 +29,10 @@ class BulkMoveForm(forms.Form):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text=_("填写一次，所有选中的推荐共用；会记入每项推荐的状态变更记录。"),
+        help_text=_(
+            "填写一次，所有选中的推荐共用；会记入每项推荐的状态变更记录。"
+            "退回修改、确定入选或未入选、撤销入选时，也会通知各推荐所在省的填报员。"
+        ),
     )
     # The rows shown on the confirmation page: exactly these are moved, and each gets a
     # result, even one that has left the list's filter since.
@@ -38,7 +41,7 @@ class BulkMoveForm(forms.Form):
     early = forms.BooleanField(
         label=_("在公示期结束前确定入选"),
         required=False,
-        help_text=_("理由必填，记入每项推荐的状态变更记录。"),
+        help_text=_("勾选后理由必填（写在上面的理由框中）。"),
     )
 
     def __init__(self, *args, move, notice_running=False, **kwargs):

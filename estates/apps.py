@@ -9,5 +9,6 @@ class EstatesConfig(AppConfig):
 
     def ready(self):
         from .publication import connect_signals
+        from .reports import pdf  # noqa: F401  registers the PDF converter's check (estates.W001)
 
         connect_signals()

@@ -150,6 +150,11 @@ def _paragraph_style(
 
 def _styles(document):
     styles = document.styles
+    # The template's hundred table designs go unused; without them the styles pane is
+    # shorter and python-docx, which looks a style up by walking the list, is much faster.
+    for style in list(styles):
+        if style.type == WD_STYLE_TYPE.TABLE and style.name not in ("Normal Table", "Table Grid"):
+            style.delete()
     root = styles.element
     # Theme fonts win over named ones in Word: remove every theme reference first.
     for fonts in root.iter(qn("w:rFonts")):
@@ -279,7 +284,8 @@ def add_paragraph(document, text="", style="Normal"):
     """A paragraph at the end of the document, a little apart from a table just before it."""
     body = document.element.body
     after_table = len(body) >= 2 and body[-2].tag == qn("w:tbl")  # body[-1] is the sectPr
-    paragraph = document.add_paragraph(text, style=style)
+    # The default style is Normal: naming it would cost python-docx a walk of the styles.
+    paragraph = document.add_paragraph(text, style=None if style == "Normal" else style)
     if after_table:
         paragraph.paragraph_format.space_before = Pt(8)
     return paragraph
@@ -293,13 +299,16 @@ def table(document, rows, widths, header=None):
     grid.autofit = False
     for column, width in zip(grid.columns, widths, strict=True):
         column.width = width
+    # Style ids set on the cells' XML: through python-docx's style setter each cell would
+    # cost a walk of the document's styles.
+    ids = {name: document.styles[name].style_id for name in (TABLE_HEADING, TABLE_TEXT)}
     lines = ([(header, TABLE_HEADING)] if header else []) + [(row, TABLE_TEXT) for row in rows]
     for index, (values, style) in enumerate(lines):
         cells = grid.add_row().cells
         for cell, width, value in zip(cells, widths, values, strict=True):
             cell.width = width
             paragraph = cell.paragraphs[0]
-            paragraph.style = document.styles[style]
+            paragraph._p.style = ids[style]
             paragraph.add_run(value)
         if header and index == 0:
             repeat = OxmlElement("w:tblHeader")

@@ -38,7 +38,10 @@ from . import structure, typography
 # What the report says for a fact its sources do not give: never 0, never a blank cell.
 UNKNOWN = "未提供"
 
-# A photo takes the column's width, but no more than about half the type area's height.
+# A photo takes the column's width (less a little: LibreOffice sets the picture a few points
+# in from the column's left edge, and a full-width one would cross the right margin), but no
+# more than about half the type area's height.
+PHOTO_MAX_WIDTH = int(typography.COLUMN_WIDTH * 0.96)
 PHOTO_MAX_HEIGHT = int(typography.TEXT_HEIGHT * 0.55)
 
 # Characters XML 1.0 cannot hold (a stray control character pasted from elsewhere); python-docx
@@ -376,7 +379,7 @@ def _photos(document, nomination):
             continue
         data, (width, height) = picture
         number += 1
-        shown_width = min(typography.COLUMN_WIDTH, PHOTO_MAX_HEIGHT * width // max(height, 1))
+        shown_width = min(PHOTO_MAX_WIDTH, PHOTO_MAX_HEIGHT * width // max(height, 1))
         shown_height = shown_width * height // max(width, 1)
         run = typography.add_paragraph(document, style=typography.FIGURE).add_run()
         run.add_picture(io.BytesIO(data), width=Emu(shown_width), height=Emu(shown_height))

@@ -129,6 +129,16 @@ def can_change_nomination(user, nomination):
     return role == Role.PROVINCIAL and nomination.state in EDITABLE_STATES
 
 
+def can_import_report(user, nomination):
+    """Who may read a Word report into a nomination's boxes: whoever writes its evidence — the
+    province, or the ministry for it — while it is a draft. Editors only order a selected one."""
+    return (
+        role_of(user) in (Role.PROVINCIAL, Role.MINISTRY)
+        and nomination.state in EDITABLE_STATES
+        and can_change_nomination(user, nomination)
+    )
+
+
 def reviews_released_to(user, nomination):
     """Whether `user` reads the reviews of `nomination` as its province does: anonymised, and
     only once the ministry released its campaign's comments and the nomination is decided.

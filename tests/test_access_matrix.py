@@ -18,6 +18,7 @@ does not exist and one that is not an id at all. Each answer is checked against 
   redirect, same message, same page apart from the id.
 """
 
+import html
 import io
 import json
 import re
@@ -133,6 +134,7 @@ ROW_PROBES = ["pub_bj", "pub_sd", "draft_bj", "draft_sd", "review_bj", "review_h
 LIST = {"changelist", "add", "change", "delete", "history", "object"}
 DOMAIN = LIST | {"revert"}  # django-simple-history: history and revert of each row
 SHEETS = {"import", "process_import", "import_errors", "export"}
+REPORT_KINDS = {"report", "report_preview", "report_docx", "report_pdf", "report_archive"}
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,12 @@ MODELS = {
     "estates.honor": ModelRow(("vacd", "vacd", "v", "v"), DOMAIN),
     "estates.photo": ModelRow(("vacd", "vacd", "v", "vacd"), DOMAIN),
     # Nominations and what belongs to them.
-    "estates.nomination": ModelRow(("vacd", "vacd", "v", "vc"), DOMAIN | {"export", "transition"}),
+    # Reports: read a Word report into a draft (upload, preview), download one as Word or PDF,
+    # a campaign's as a ZIP (estates/admin/report_import.py, report_downloads.py).
+    "estates.nomination": ModelRow(
+        ("vacd", "vacd", "v", "vc"),
+        DOMAIN | {"export", "transition"} | REPORT_KINDS,
+    ),
     "estates.criterionevidence": ModelRow(("vacd", "vacd", "v", "v"), DOMAIN),
     "estates.activityevidence": ModelRow(("vacd", "vacd", "v", "v"), DOMAIN),
     # The log is written by the workflow only: nobody adds, changes or deletes it here.
@@ -577,7 +584,11 @@ def text_of(response):
     parts = []
     if content[:2] == b"PK":
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            parts += [archive.read(n).decode("utf-8", "replace") for n in archive.namelist()]
+            # XML parts may write characters as references (&#21378;): read them as text.
+            parts += [
+                html.unescape(archive.read(n).decode("utf-8", "replace"))
+                for n in archive.namelist()
+            ]
     else:
         text = content.decode("utf-8-sig", "replace")
         parts.append(text)
@@ -808,6 +819,8 @@ def model_asks(world, user, label, kind, route):
     if kind == "mail":
         path = reverse("admin:estates_notification_mail")
         return [Ask(f"{label} mail", path, LOGIN if user == "anonymous" else 200, hidden)]
+    if kind in REPORT_KINDS:
+        return report_asks(world, user, kind)
     if kind in ("transition", "advance", "publish", "decide"):
         source = {"transition": "estates.nomination", "decide": "estates.pendingchange"}.get(
             kind, "estates.campaign"
@@ -855,6 +868,56 @@ def model_asks(world, user, label, kind, route):
         )
         return asks
     raise AssertionError(f"no requests for {label} {kind}")
+
+
+def report_asks(world, user, kind):
+    """Reading a report in: the province's or the ministry's, for a draft; downloading: whoever
+    sees the nomination (PDF: no converter in this test, so back to the nomination with the
+    reason); a campaign's ZIP: the ministry's."""
+    hidden = admin_markers_hidden_from(user)
+    role = USERS[user][0] if USERS[user] else None
+    if kind == "report_archive":
+        campaign = world.campaigns["notice"]
+        path = reverse("admin:estates_nomination_report_archive")
+        expected = LOGIN if role is None else (200 if role == "ministry" else 403)
+        return [
+            Ask(
+                "nomination reports zip",
+                path,
+                expected,
+                hidden,
+                # Its entries are Word documents, zipped again: tests/test_report_downloads.py
+                # reads them.
+                data={"campaign__id__exact": campaign.pk},
+            ),
+            Ask(
+                "nomination reports zip, no campaign", path, LOGIN if role is None else 403, hidden
+            ),
+        ]
+    asks = []
+    for probe in [*world.probes["estates.nomination"], Probe("missing", MISSING_ID)]:
+        args = [int(probe.pk)] + (["x"] if kind == "report_preview" else [])
+        path = reverse(f"admin:estates_nomination_{kind}", args=args)
+        may_import = role in ("ministry", "provincial") and probe.state == S.DRAFT
+        if role is None:
+            expected = LOGIN
+        elif not sees(user, probe):
+            expected = 404
+        elif kind == "report_docx":
+            expected = 200
+        elif kind == "report_pdf":
+            expected = (302, admin_object_path("estates.nomination", "change", probe.pk))
+        elif not may_import:
+            expected = 403
+        else:
+            expected = 200 if kind == "report" else 404  # a preview token that is not one
+        group = f"nomination {kind}" if role and not sees(user, probe) else None
+        asks.append(
+            Ask(
+                f"nomination {kind} {probe.label}", path, expected, hidden, group=group, pk=probe.pk
+            )
+        )
+    return asks
 
 
 # A step the ministry may take but that is refused now answers on its confirmation page, with
@@ -1209,6 +1272,7 @@ def all_routes():
 @pytest.mark.parametrize("user", list(USERS))
 def test_every_url_answers_each_user_as_the_table_says(client, settings, user):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.REPORT_PDF_CONVERTER = "/no/such/soffice"  # a PDF costs seconds; refused here
     known, unknown = classify(all_routes())
     assert not unknown, (
         "URL patterns missing from the access table in tests/test_access_matrix.py: "

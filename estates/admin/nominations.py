@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .. import models
-from ..access import can_change_nomination
+from ..access import can_change_nomination, can_import_report
 from ..bulk import below_thresholds, refusal
 from ..enums import EDITABLE_STATES, NominationState
 from ..models.nominations import REVIEWABLE_STATES
@@ -44,6 +44,8 @@ from .nomination_actions import NominationActionsMixin
 from .nomination_deletion import EvidenceDeletionMixin, NominationDeletionMixin
 from .nomination_filters import EvidenceFilter, ReturnedFilter, ReviewersFilter
 from .nomination_reasons import reasons_context
+from .report_downloads import ReportDownloadsMixin
+from .report_import import ReportImportMixin
 from .spreadsheets import SpreadsheetExportMixin
 
 # The page's move buttons are in its own form, so a click saves what was typed first.
@@ -114,6 +116,8 @@ def _filled(model):
 
 @admin.register(models.Nomination)
 class NominationAdmin(
+    ReportImportMixin,
+    ReportDownloadsMixin,
     NominationDeletionMixin,
     NominationActionsMixin,
     SpreadsheetExportMixin,
@@ -327,6 +331,8 @@ class NominationAdmin(
         if obj is not None:
             context.update(self._moves_context(request, obj))
             context.update(reasons_context(request, obj))
+            context.update(self.report_downloads_context(request, obj))
+            context["can_import_report"] = can_import_report(request.user, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _moves_context(self, request, obj):

@@ -7,3 +7,26 @@ document.addEventListener("DOMContentLoaded", () => {
     form.dataset.submitOnce = "";
   }
 });
+
+// Reading a Word report leaves the page: with typed changes not yet saved, say so instead of
+// losing them.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("nomination_form");
+  const upload = document.getElementById("report-upload-form");
+  if (!form || !upload) {
+    return;
+  }
+  let dirty = false;
+  form.addEventListener("input", () => {
+    dirty = true;
+  });
+  upload.addEventListener("submit", (event) => {
+    if (dirty) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      const note = document.getElementById("report-unsaved");
+      note.hidden = false;
+      note.focus();
+    }
+  });
+});

@@ -538,3 +538,17 @@ def test_every_seed_nominations_report_reads_back_into_the_same_boxes(pk):
     for name in ("households", "land_area", "floor_area", "plot_ratio", "green_coverage"):
         assert getattr(estate, name) == getattr(nomination.estate, name), name
     assert ActivityEvidence.objects.filter(nomination=draft).count() == 8
+
+
+def test_an_appendix_of_photos_is_not_read_into_the_highlights():
+    document = docx.Document()
+    document.add_heading("四、工作成效及亮点", level=1)
+    document.add_paragraph("新增电动车棚5个。")
+    document.add_paragraph("附：小区中心花园照片")
+    document.add_paragraph("图为改造后的中心花园。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    report = read_for(draft_like_linyi(), buffer.getvalue())
+    assert report.highlights == "新增电动车棚5个。"
+    assert [left.text for left in report.leftovers] == ["图为改造后的中心花园。"]
+    assert "照片请在小区资料中上传" in report.leftovers[0].why

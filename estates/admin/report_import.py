@@ -202,6 +202,9 @@ class ReportImportMixin:
                 "filename": payload["filename"],
                 "preview": preview,
                 "groups": _groups(preview),
+                "first_choice": next(
+                    (b.key for b in preview.boxes if b.status == importing.CHOOSE), ""
+                ),
                 "counts": preview.counts(),
                 "facts_to_offer": [f for f in preview.facts if f.status in ("new", "differs")],
                 "may_change_estate": may_change_estate(estate),

@@ -460,6 +460,7 @@ _KEYWORDS = (
     (structure.RESULTS, re.compile(r"成效|亮点|成果|特色做法|经验做法")),
     (structure.PHOTOS, re.compile(r"图片|照片|图集")),
 )
+_APPENDIX = re.compile(r"^附\s*(?:件|图|表|录)?\s*[：:\d一二三四五六七八九十]")
 HEADING_MAX = 40  # characters: a longer paragraph is text, whatever its look
 
 
@@ -489,6 +490,8 @@ def _section_of(block):
     text = block.text.strip(_SPACES)
     if not text or len(normalized(text)) > HEADING_MAX:
         return None
+    if _APPENDIX.match(text):  # 附：照片, 附件1 …, after the report proper
+        return structure.PHOTOS if re.search(r"图|照片", text) else "other"
     marked = bool(_SECTION_MARK.match(text)) and not _STRONG_MARK.match(text)
     if not (marked or _looks_like_heading(block)):
         return None

@@ -21,9 +21,8 @@ SECTIONS = (BASIC, CRITERIA, ACTIVITIES, RESULTS, PHOTOS)
 EMPTY_BOX = "（未填写）"
 
 
-
 def numbered_section(index, title):
-    """"一、基本情况" for (0, BASIC)."""
+    """ "一、基本情况" for (0, BASIC)."""
     from ..models.campaigns import chinese_numeral
 
     return f"{chinese_numeral(index + 1)}、{title}"

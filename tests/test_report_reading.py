@@ -552,3 +552,55 @@ def test_an_appendix_of_photos_is_not_read_into_the_highlights():
     assert report.highlights == "新增电动车棚5个。"
     assert [left.text for left in report.leftovers] == ["图为改造后的中心花园。"]
     assert "照片请在小区资料中上传" in report.leftovers[0].why
+
+
+def test_year_built_and_company_from_a_sentence_and_from_a_basic_facts_table():
+    document = docx.Document()
+    document.add_paragraph("一、小区基本情况").runs[0].bold = True
+    table = document.add_table(rows=3, cols=4)
+    cells = [
+        ("户数", "2,368户", "占地面积", "8.6万平方米"),
+        ("建成年份", "2005年", "容积率", "2.5"),
+        ("物业服务企业", "北京金隅物业管理有限责任公司", "绿化率", "未提供"),
+    ]
+    for row, values in zip(table.rows, cells, strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    document.add_paragraph(
+        "　　小区始建于2004年，由北京金隅物业管理有限责任公司提供物业服务，共有住户2400余户。"
+    )
+    buffer = io.BytesIO()
+    document.save(buffer)
+    report = read_for(draft_like_linyi(), buffer.getvalue())
+    facts = {f.field: f for f in report.facts}
+    # The table comes first; the sentence's figures are not offered a second time.
+    assert facts["households"].value == "2368"
+    assert facts["households"].source == "户数：2,368户"
+    assert facts["land_area"].value == "86000.00" and facts["land_area"].extra == {
+        "land_area_in_mu": False
+    }
+    assert facts["year_built"].value == "2005"
+    assert facts["plot_ratio"].value == "2.5"
+    assert facts["property_company"].value == "北京金隅物业管理有限责任公司"
+    assert "green_coverage" not in facts  # 未提供 is no figure
+    assert report.overview.startswith("小区始建于2004年")
+
+
+def test_a_company_named_in_a_sentence_is_offered_and_made_when_new():
+    document = docx.Document()
+    document.add_heading("一、基本情况", level=1)
+    document.add_paragraph("小区建成于1998年，物业服务企业为临沂正直物业服务有限公司。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    nomination = draft_like_linyi()
+    report = read_for(nomination, buffer.getvalue())
+    preview = importing.plan(report, nomination)
+    facts = {f.field: f for f in preview.facts}
+    assert facts["year_built"].found == "1998"
+    assert facts["property_company"].found == "临沂正直物业服务有限公司"
+    assert facts["property_company"].status == importing.NEW
+    take, seen = everything(preview)
+    apply(nomination, report, take, seen)
+    estate = Estate.objects.select_related("property_company").get(pk=nomination.estate_id)
+    assert estate.year_built == 1998
+    assert estate.property_company.name == "临沂正直物业服务有限公司"

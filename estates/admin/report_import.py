@@ -49,7 +49,7 @@ class ReportUploadForm(forms.Form):
             "empty": gettext_lazy("上传的文件是空的，请重新选择报告文件。"),
         },
         help_text=gettext_lazy(
-            "按“基本情况、原则要求（一）至（九）、8个“一”、工作成效”写成的推荐报告。"
+            "按“基本情况、原则要求、8个‘一’、工作成效”写成的推荐报告。"
             "读入前会先显示每一栏将填入的内容，确认后才保存。"
         ),
         widget=forms.ClearableFileInput(

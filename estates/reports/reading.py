@@ -613,7 +613,7 @@ def split_blocks(blocks, criteria, requirements):
 
     def leftover(text, why):
         text = clean_line(text)
-        if text:
+        if re.search(r"\w", text):  # a line of dots or dashes is layout, not text
             report.leftovers.append(Leftover(section_heading, text, why))
 
     for block in blocks:

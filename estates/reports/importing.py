@@ -315,7 +315,9 @@ def apply(report, nomination_id, choices, seen, user, filename, may_change_estat
             outcome.facts.append(fact.label)
         if estate_values:
             if not may_change_estate(estate):
-                raise PermissionDenied(_("您不能修改这个小区的资料，请不要勾选基本情况、概况和亮点。"))
+                raise PermissionDenied(
+                    _("您不能修改这个小区的资料，请不要勾选基本情况、概况和亮点。")
+                )
             outcome.estate_pending = _write_estate(estate, estate_values, user, reason)
         if outcome.filled or outcome.replaced or outcome.facts:
             # Moves the nomination's version: a form opened before this refuses its save

@@ -2,21 +2,25 @@
 
 What the card shows is read here from the estate (its name, place, tagline, and up to three
 figures it knows; never a 0 for an unknown) and drawn by showcase/cover_art.py. Files are kept
-under MEDIA_ROOT/covers/<slug>/, named by a digest of everything drawn: a change of the data
+in the media storage (a folder under MEDIA_ROOT, or object storage that every app server
+shares) under covers/<slug>/, named by a digest of everything drawn: a change of the data
 draws a new file (the old ones are removed), an unchanged estate is drawn once, on the first
 request for it. The views serve them at stable addresses: /estates/<slug>/cover.png (and
 cover-600.png for cards), and cover.jpg, cut from the estate's cover photo.
 """
 
 import functools
+import io
 import logging
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -112,38 +116,60 @@ def cover_content(estate, metrics=None, illustrative=None):
 # Files ---------------------------------------------------------------------------------------
 
 
-def covers_root():
-    return Path(settings.MEDIA_ROOT) / "covers"
+def covers_folder(estate):
+    """The estate's folder in the media storage (a storage name, not a local path)."""
+    return f"covers/{estate.slug}"
 
 
-def _write(path, image, **options):
-    """Write atomically: a request reading the file never sees half of it."""
+def _local_path(name):
+    """The file's path when the media storage is a local folder, else None (object storage)."""
+    try:
+        return Path(default_storage.path(name))
+    except NotImplementedError:
+        return None
+
+
+def _write(name, image, **options):
+    """Store the drawing under `name` (or, should another server have stored it meanwhile,
+    a name beside it); returns the stored name. A request reading the file never sees half
+    of it: a local file is written aside and renamed, an object is whole once stored."""
+    buffer = io.BytesIO()
+    image.save(buffer, **options)
+    path = _local_path(name)
+    if path is None:
+        return default_storage.save(name, ContentFile(buffer.getvalue()))
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=path.suffix)
     try:
         with os.fdopen(handle, "wb") as out:
-            image.save(out, **options)
+            out.write(buffer.getvalue())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return name
 
 
 def _clear_others(folder, keep, suffix):
     """Remove the estate's earlier drawings of one kind (a card's .png, a photo's .jpg)."""
-    for old in folder.glob(f"*{suffix}"):
-        if not old.name.startswith((keep, ".")):
-            old.unlink(missing_ok=True)
+    try:
+        _folders, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for old in names:
+        if old.endswith(suffix) and not old.startswith((keep, ".")):
+            default_storage.delete(f"{folder}/{old}")
 
 
 def card_files(estate, content):
-    """{width: path} of the card of `estate`, drawn now unless this content was drawn before."""
+    """{width: storage name} of the card of `estate`, drawn now unless this content was
+    drawn before."""
     digest = content.digest()
-    folder = covers_root() / estate.slug
-    paths = {width: folder / f"{digest}-{width}.png" for width in CARD_WIDTHS}
-    if not all(path.is_file() for path in paths.values()):
+    folder = covers_folder(estate)
+    names = {width: f"{folder}/{digest}-{width}.png" for width in CARD_WIDTHS}
+    if not all(default_storage.exists(name) for name in names.values()):
         card = draw_card(content)
-        for width, path in paths.items():
+        for width, name in names.items():
             drawn = (
                 card
                 if width == WIDTH
@@ -151,22 +177,24 @@ def card_files(estate, content):
             )
             # A palette of 128 colours: the card is flat colour and anti-aliased text, and
             # a third of the size of a full-colour PNG.
-            _write(path, drawn.quantize(128, dither=Image.Dither.NONE), format="PNG", optimize=True)
+            names[width] = _write(
+                name, drawn.quantize(128, dither=Image.Dither.NONE), format="PNG", optimize=True
+            )
         _clear_others(folder, digest, ".png")
-    return paths
+    return names
 
 
 def photo_file(estate, content, photo):
-    """The share image cut from `photo`, drawn now unless drawn before."""
+    """The storage name of the share image cut from `photo`, drawn now unless drawn before."""
     digest = content.digest(photo.image.name)
-    folder = covers_root() / estate.slug
-    path = folder / f"{digest}-photo.jpg"
-    if not path.is_file():
+    folder = covers_folder(estate)
+    name = f"{folder}/{digest}-photo.jpg"
+    if not default_storage.exists(name):
         with photo.image.storage.open(photo.image.name, "rb") as source:
             picture = draw_photo_cover(source, content)
-        _write(path, picture, format="JPEG", quality=85, optimize=True, progressive=True)
+        name = _write(name, picture, format="JPEG", quality=85, optimize=True, progressive=True)
         _clear_others(folder, digest, ".jpg")
-    return path
+    return name
 
 
 # Addresses -----------------------------------------------------------------------------------
@@ -222,9 +250,9 @@ def _published_estate(slug):
 
 
 def _locate(slug, kind, fresh=False):
-    """The files of a published estate's card ("card") or photo cover ("photo"), as
-    {width: path}, kept in the cache for the current content version: a request for an
-    unchanged estate reads nothing but the version."""
+    """The stored files of a published estate's card ("card") or photo cover ("photo"), as
+    {width: storage name}, kept in the cache for the current content version: a request for
+    an unchanged estate reads nothing but the version."""
     key = f"cover:{page_cache.current_version()}:{kind}:{slug}"
     found = None if fresh else cache.get(key)
     if found is not None:
@@ -235,23 +263,32 @@ def _locate(slug, kind, fresh=False):
         photo = Photo.objects.filter(estate=estate, is_cover=True).first()
         if photo is None:
             raise Http404
-        found = {WIDTH: str(photo_file(estate, content, photo))}
+        found = {WIDTH: photo_file(estate, content, photo)}
     else:
-        found = {width: str(path) for width, path in card_files(estate, content).items()}
+        found = card_files(estate, content)
     cache.set(key, found, settings.PUBLIC_PAGE_CACHE_SECONDS)
     return found
 
 
-def _serve(request, path, content_type, name):
-    tag = f'"{Path(path).stem}"'
+def _serve(request, name, content_type, filename, open_file):
+    """Answer with the file `name` (opened by `open_file` only when the browser's copy is
+    not the current one), tagged by its name, which names what is drawn."""
+    tag = f'"{PurePosixPath(name).stem}"'
     if tag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
-        file = open(path, "rb")  # noqa: SIM115 (FileResponse closes it)
-        response = FileResponse(file, content_type=content_type, filename=name)
+        response = FileResponse(open_file(name), content_type=content_type, filename=filename)
     response["ETag"] = tag
     response["Cache-Control"] = f"public, max-age={MAX_AGE}"
     return response
+
+
+def _open_static(path):
+    return open(path, "rb")  # FileResponse closes it
+
+
+def _open_stored(name):
+    return default_storage.open(name, "rb")
 
 
 @functools.cache
@@ -270,7 +307,8 @@ def card_image(request, slug, width=WIDTH):
     if not fonts_ready():
         _published_estate(slug)
         _warn_once()
-        return _serve(request, finders.find("img/share.png"), "image/png", f"{slug}.png")
+        share = finders.find("img/share.png")
+        return _serve(request, share, "image/png", f"{slug}.png", _open_static)
     return _serve_located(request, slug, "card", width, "image/png")
 
 
@@ -283,7 +321,8 @@ def photo_image(request, slug):
 def _serve_located(request, slug, kind, width, content_type):
     name = f"{slug}.{'jpg' if kind == 'photo' else 'png'}"
     try:
-        return _serve(request, _locate(slug, kind)[width], content_type, name)
+        return _serve(request, _locate(slug, kind)[width], content_type, name, _open_stored)
     except FileNotFoundError:
         # Removed since the cache named it (the estate changed meanwhile): look again.
-        return _serve(request, _locate(slug, kind, fresh=True)[width], content_type, name)
+        stored = _locate(slug, kind, fresh=True)[width]
+        return _serve(request, stored, content_type, name, _open_stored)

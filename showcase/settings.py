@@ -6,7 +6,9 @@ start until it has a real secret key and a list of allowed hosts.
 """
 
 import os
+import re
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 import dj_database_url
@@ -327,6 +329,168 @@ OPEN_DATA_LICENCE = {
     },
 }
 
+MEDIA_STORAGE_HELP = (
+    "s3://BUCKET[/PREFIX]?endpoint=URL&region=NAME&urls=signed|public&expiry=SECONDS"
+    "&domain=HOST[/PATH]&style=path|virtual"
+)
+MEDIA_STORAGE_PARAMETERS = ("endpoint", "region", "urls", "expiry", "domain", "style")
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+# SigV4 signatures live at most a week.
+SIGNED_URL_SECONDS = (60, 7 * 24 * 3600)
+
+
+def media_storage_error(chinese, english):
+    return ImproperlyConfigured(
+        f"DJANGO_MEDIA_STORAGE 设置有误：{chinese}。应写作 {MEDIA_STORAGE_HELP}"
+        "（除存储桶外均可省略；密钥放在 AWS_ACCESS_KEY_ID 和 AWS_SECRET_ACCESS_KEY 中；"
+        "见 docs/deployment.md），留空则照片存在 DJANGO_MEDIA_ROOT 目录。\n"
+        f"DJANGO_MEDIA_STORAGE is invalid: {english}. Expected {MEDIA_STORAGE_HELP} (all but the "
+        "bucket optional; keys go in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; see "
+        "docs/deployment.md), or empty for files under DJANGO_MEDIA_ROOT."
+    )
+
+
+def media_storage_from_url(url, page_cache_seconds):
+    """DJANGO_MEDIA_STORAGE=s3://bucket[/prefix]?… -> (the STORAGES entry of django-storages'
+    S3 backend, the origin the photos' addresses start with).
+
+    endpoint: an S3-compatible service (MinIO, Aliyun OSS, Tencent COS, …), AWS when omitted;
+    urls: signed (default: addresses that expire after `expiry` seconds, 3600 by default; the
+    bucket stays private) or public (plain addresses: the bucket or `domain`, a CDN, must let
+    anyone read); style: path (the default with an endpoint) or virtual (bucket.host) URLs."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "s3":
+        raise media_storage_error(
+            f"只支持 s3:// 开头的地址，这里是 {url!r}",
+            f"only s3:// addresses are supported, got {url!r}",
+        )
+    if "@" in parts.netloc or ":" in parts.netloc:
+        raise media_storage_error(
+            "存储桶名里不能带密钥或端口（密钥放在 AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY，"
+            "服务地址写在 endpoint=）",
+            "the bucket may not carry keys or a port (keys go in AWS_ACCESS_KEY_ID/"
+            "AWS_SECRET_ACCESS_KEY, the service's address in endpoint=)",
+        )
+    bucket = parts.netloc
+    if not BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
+        raise media_storage_error(
+            f"存储桶名 {bucket!r} 不合规则（3–63 个小写字母、数字、点或连字符，"
+            "以字母或数字开头和结尾）",
+            f"bucket name {bucket!r} is not valid (3-63 lowercase letters, digits, dots or "
+            "hyphens, starting and ending with a letter or digit)",
+        )
+    prefix = parts.path.strip("/")
+    if prefix and any(part in ("", ".", "..") for part in prefix.split("/")):
+        raise media_storage_error(
+            f"前缀 {prefix!r} 含有空段、. 或 ..",
+            f"prefix {prefix!r} has an empty, . or .. segment",
+        )
+    try:
+        pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        pairs = [] if not parts.query else [("", parts.query)]
+    params = {}
+    for name, value in pairs:
+        if name not in MEDIA_STORAGE_PARAMETERS:
+            raise media_storage_error(
+                f"不认识参数 {name!r}，可用的参数有 {'、'.join(MEDIA_STORAGE_PARAMETERS)}",
+                f"unknown parameter {name!r}; known: {', '.join(MEDIA_STORAGE_PARAMETERS)}",
+            )
+        if name in params:
+            raise media_storage_error(f"参数 {name} 写了两次", f"parameter {name} is given twice")
+        params[name] = value.strip()
+
+    options = {
+        "bucket_name": bucket,
+        "location": prefix,
+        # Names are never overwritten (Django's rule, which the photos' code relies on).
+        "file_overwrite": False,
+        "default_acl": None,
+        "signature_version": "s3v4",
+        # Every stored name is new for new content (photos, cover cards and PDFs are named by
+        # a random part or a digest): browsers and CDNs may keep a file for good.
+        "object_parameters": {"CacheControl": "public, max-age=31536000"},
+    }
+    endpoint = params.get("endpoint")
+    if endpoint is not None:
+        found = urllib.parse.urlsplit(endpoint)
+        if found.scheme not in ("http", "https") or not found.hostname or found.query:
+            raise media_storage_error(
+                f"endpoint={endpoint!r} 不是 http:// 或 https:// 开头的服务地址",
+                f"endpoint={endpoint!r} is not an http:// or https:// address",
+            )
+        options["endpoint_url"] = endpoint.rstrip("/")
+    region = params.get("region")
+    if region is not None:
+        if not re.fullmatch(r"[a-z0-9-]{2,40}", region):
+            raise media_storage_error(
+                f"region={region!r} 不是区域名（如 cn-north-1、oss-cn-beijing）",
+                f"region={region!r} is not a region name (such as cn-north-1)",
+            )
+        options["region_name"] = region
+    style = params.get("style", "path" if endpoint else "virtual")
+    if style not in ("path", "virtual"):
+        raise media_storage_error(
+            f"style={style!r} 只能是 path 或 virtual", f"style={style!r} must be path or virtual"
+        )
+    options["addressing_style"] = style
+    urls = params.get("urls", "signed")
+    if urls not in ("signed", "public"):
+        raise media_storage_error(
+            f"urls={urls!r} 只能是 signed（带签名、会过期的地址）或 public（公开地址）",
+            f"urls={urls!r} must be signed (expiring addresses) or public",
+        )
+    options["querystring_auth"] = urls == "signed"
+    if urls == "signed":
+        if "domain" in params:
+            raise media_storage_error(
+                "domain= 只能与 urls=public 一起用（签名地址必须用存储服务自己的域名）",
+                "domain= needs urls=public (signed addresses use the storage's own host)",
+            )
+        expiry = params.get("expiry", "3600")
+        low, high = SIGNED_URL_SECONDS
+        if not expiry.isdigit() or not low <= int(expiry) <= high:
+            raise media_storage_error(
+                f"expiry={expiry!r} 应是 {low} 到 {high} 之间的秒数",
+                f"expiry={expiry!r} must be a number of seconds from {low} to {high}",
+            )
+        # A cached page keeps the addresses it was rendered with: they must outlive it.
+        if int(expiry) < 2 * page_cache_seconds:
+            raise media_storage_error(
+                f"expiry={expiry} 秒太短：页面最多缓存 {page_cache_seconds} 秒"
+                "（PUBLIC_PAGE_CACHE_SECONDS），签名地址至少要有它的两倍",
+                f"expiry={expiry} s is too short: pages are cached up to {page_cache_seconds} "
+                "s (PUBLIC_PAGE_CACHE_SECONDS) and signed addresses must last twice that",
+            )
+        options["querystring_expire"] = int(expiry)
+    elif "expiry" in params:
+        raise media_storage_error(
+            "expiry= 只对 urls=signed 有意义", "expiry= applies only to urls=signed"
+        )
+    domain = params.get("domain")
+    if domain is not None:
+        scheme, _, rest = domain.rpartition("://")
+        host = rest.split("/", 1)[0]
+        if scheme not in ("", "http", "https") or not re.fullmatch(r"[\w.-]+(:\d+)?", host):
+            raise media_storage_error(
+                f"domain={domain!r} 应是域名加可选的路径，如 media.example.cn 或 "
+                "https://cdn.example.cn/meihao",
+                f"domain={domain!r} must be a host and optional path, such as media.example.cn",
+            )
+        options["custom_domain"] = rest.rstrip("/")
+        options["url_protocol"] = f"{scheme or 'https'}:"
+
+    if domain is not None:
+        origin = f"{options['url_protocol']}//{options['custom_domain'].split('/', 1)[0]}"
+    elif endpoint is not None:
+        found = urllib.parse.urlsplit(options["endpoint_url"])
+        host = found.netloc if style == "path" else f"{bucket}.{found.netloc}"
+        origin = f"{found.scheme}://{host}"
+    else:
+        origin = f"https://{bucket}.s3.amazonaws.com" if style == "virtual" else None
+    return {"BACKEND": "showcase.storage.MediaStorage", "OPTIONS": options}, origin
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, compressed names need collectstatic, which production runs at deploy time;
@@ -339,6 +503,16 @@ STORAGES = {
         )
     },
 }
+# Photos, their renditions, cover cards and report PDFs: files under MEDIA_ROOT by default;
+# with DJANGO_MEDIA_STORAGE=s3://… on S3-compatible object storage that every app server
+# shares (showcase/storage.py). MEDIA_STORAGE_ORIGIN is where the photos' addresses point
+# (None: this site, or AWS's regional host that depends on the bucket's region).
+MEDIA_STORAGE_URL = os.environ.get("DJANGO_MEDIA_STORAGE", "").strip()
+MEDIA_STORAGE_ORIGIN = None
+if MEDIA_STORAGE_URL:
+    STORAGES["default"], MEDIA_STORAGE_ORIGIN = media_storage_from_url(
+        MEDIA_STORAGE_URL, PUBLIC_PAGE_CACHE_SECONDS
+    )
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

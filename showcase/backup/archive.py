@@ -4,7 +4,8 @@
                            sha256 and size of the dump and of every media file
     signature.json         HMAC-SHA256 of the manifest's bytes (see signing.py)
     database.jsonl         every row of every table (sessions aside), one JSON object a line
-    media/<path>           the files under MEDIA_ROOT, byte for byte
+    media/<path>           the media files (under MEDIA_ROOT, or in the bucket of object
+                           storage, see media.py), byte for byte
 
 ZIP rather than tar: its directory at the end lets the manifest be read first and every
 member be checked (CRC-32 and sha256) before anything is changed, and a truncated file is
@@ -30,7 +31,7 @@ from django.core.management import CommandError
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from . import database, signing
+from . import database, media, signing
 
 FORMAT_NAME = "meihao-jiayuan-backup"
 FORMAT_VERSION = 1
@@ -153,7 +154,8 @@ def create_backup(target, using="default", warn=to_stderr):
         raise BackupError(f"{target} 已存在。为免覆盖已有备份，请换一个文件名或先移走原文件。")
     if not target.parent.is_dir():
         raise BackupError(f"目录 {target.parent} 不存在，请先创建。")
-    if target.resolve().is_relative_to(media_root().resolve()):
+    store = media.current()
+    if store.local and target.resolve().is_relative_to(media_root().resolve()):
         raise BackupError(
             f"不能把备份写在媒体目录 {media_root()} 里：那里的文件可以从网上直接下载，"
             "备份又会把自己也装进去。请换一个目录。"
@@ -193,14 +195,14 @@ def create_backup(target, using="default", warn=to_stderr):
                     "rows": rows,
                 }
                 files = {}
-                for relative, path in media_files(media_root()):
-                    with path.open("rb") as source:
+                for relative, _size, mtime, open_file in store.files():
+                    with open_file() as source:
                         sha256, size = _copy_into(
                             archive,
                             MEDIA_PREFIX + relative,
                             source,
-                            compress=path.suffix.lower() not in STORED_SUFFIXES,
-                            mtime=path.stat().st_mtime,
+                            compress=posixpath.splitext(relative)[1].lower() not in STORED_SUFFIXES,
+                            mtime=mtime,
                         )
                     files[relative] = {"sha256": sha256, "size": size}
                 manifest["media"] = files

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.db import DatabaseError
 
-from . import database
+from . import database, media
 from .archive import (
     DATA,
     MEDIA_PREFIX,
@@ -24,7 +24,6 @@ from .archive import (
     _why,
     cannot_unpack,
     media_files,
-    media_root,
     to_stderr,
 )
 
@@ -228,7 +227,7 @@ def restore_backup(path, using="default", replace=False, allow_unsigned=False, w
                         f"数据库不是空的（{listed}{more}）。恢复会清空并替换全部数据；"
                         "确认要替换时请加上 --replace。未做任何改动。"
                     )
-        swap = MediaSwap(media_root())
+        swap = media.current().swap()
         try:
             dump_path = _unpack(archive, swap.work, swap.incoming)
             try:

@@ -68,7 +68,7 @@ def test_the_ministry_downloads_a_campaigns_reports_as_one_zip(client):
     listing = client.get(
         reverse("admin:estates_nomination_changelist"), {"campaign__id__exact": national.pk}
     ).content.decode()
-    assert "下载推荐报告（Word，ZIP）" in listing
+    assert 'class="report-archive-link"' in listing
     response, names, files = archive(client, campaign__id__exact=national.pk)
     assert names == [
         "北京/01-双旗杆东里.docx",
@@ -103,10 +103,26 @@ def test_only_the_ministry_downloads_a_campaigns_zip_and_only_of_one_campaign(cl
     listing = client.get(
         reverse("admin:estates_nomination_changelist"), {"campaign__id__exact": national.pk}
     ).content.decode()
-    assert "下载推荐报告（Word，ZIP）" not in listing
+    assert "打包下载推荐报告" not in listing
     client.force_login(make_staff("ministry"))
     assert client.get(url).status_code == 403  # every campaign at once is not one download
-    assert (
-        "下载推荐报告（Word，ZIP）"
-        not in client.get(reverse("admin:estates_nomination_changelist")).content.decode()
+    unfiltered = client.get(reverse("admin:estates_nomination_changelist")).content.decode()
+    assert "report-archive-link" not in unfiltered
+
+
+def test_drafts_stay_out_of_the_zip_unless_the_list_asks_for_them(client):
+    client.force_login(make_staff("ministry"))
+    national = Campaign.objects.get(slug="quanguo-2021")
+    Nomination.objects.filter(estate__slug="lijingchangan").update(state=NominationState.DRAFT)
+    _response, names, _files = archive(client, campaign__id__exact=national.pk)
+    assert "北京/03-丽景长安.docx" not in names and len(names) == 3
+    _response, names, _files = archive(
+        client, campaign__id__exact=national.pk, state__exact=NominationState.DRAFT
     )
+    assert names == ["北京/03-丽景长安.docx"]
+
+
+def test_the_list_says_where_the_zip_is_until_a_campaign_is_chosen(client):
+    client.force_login(make_staff("ministry"))
+    listing = client.get(reverse("admin:estates_nomination_changelist")).content.decode()
+    assert "按评选活动筛选后，可在右上角“打包下载推荐报告”" in listing

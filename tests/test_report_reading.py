@@ -79,7 +79,7 @@ def read_for(nomination, data):
 def everything(preview, status=importing.FILL):
     """The keys a clerk who accepts every default would post, and the fingerprints."""
     take = {b.key for b in preview.boxes if b.status == status}
-    take |= {f"fact:{f.field}" for f in preview.facts if f.status == importing.NEW}
+    take |= {f"fact:{f.field}" for f in preview.facts if f.ticked}
     return take, {b.key: b.fingerprint for b in preview.boxes}
 
 
@@ -474,7 +474,9 @@ def test_a_clerk_uploads_previews_and_confirms_through_the_admin(client):
     assert seed_texts(nomination) == seed_texts(seed_linyi())
     # A second click (the back button) is told what the first one did.
     again = client.post(preview_url, data, follow=True)
-    assert "已从《临沂市奥正诚园南区小区推荐材料.docx》读入" in again.content.decode()
+    text = again.content.decode()
+    assert "这份报告已经读入过，没有再读一次" in text
+    assert "已从《临沂市奥正诚园南区小区推荐材料.docx》读入" in text
 
 
 def test_only_a_draft_takes_a_report_and_editors_never(client):
@@ -604,3 +606,81 @@ def test_a_company_named_in_a_sentence_is_offered_and_made_when_new():
     estate = Estate.objects.select_related("property_company").get(pk=nomination.estate_id)
     assert estate.year_built == 1998
     assert estate.property_company.name == "临沂正直物业服务有限公司"
+
+
+def report_of(*parts):
+    """A .docx of (style, text) paragraphs; style None is body text; ("break", a, b) is a
+    paragraph with a line break (Shift+Enter) between a and b; ("photo", caption) a picture."""
+    from PIL import Image
+
+    document = docx.Document()
+    for part in parts:
+        kind = part[0]
+        if kind == "break":
+            paragraph = document.add_paragraph(part[1])
+            paragraph.add_run().add_break()
+            paragraph.add_run(part[2])
+        elif kind == "photo":
+            image = io.BytesIO()
+            Image.new("RGB", (64, 48), (90, 140, 70)).save(image, "JPEG")
+            image.seek(0)
+            document.add_picture(image)
+            document.add_paragraph(part[1])
+        elif kind is None:
+            document.add_paragraph(part[1])
+        else:
+            document.add_paragraph(part[1], style=kind)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_part_the_structure_does_not_have_is_left_over_not_added_to_the_highlights():
+    data = report_of(
+        ("Heading 1", "一、基本情况"),
+        (None, "小区共有住户1 250 户。"),
+        (None, "四、工作成效及亮点"),
+        (None, "新增电动车棚5个。"),
+        ("photo", "图1 小区新增儿童游乐园"),
+        (None, "五、存在问题"),
+        (None, "部分设施老化，停车位不足。"),
+    )
+    report = read_for(draft_like_linyi(), data)
+    assert report.highlights == "新增电动车棚5个。"
+    left = {x.text: x.why for x in report.leftovers}
+    assert "部分设施老化，停车位不足。" in left
+    assert "图1 小区新增儿童游乐园" in left and "图片说明" in left["图1 小区新增儿童游乐园"]
+    assert report.images == 1
+    # A space between thousands is a typist's, not two numbers.
+    assert {f.field: f.value for f in report.facts}["households"] == "1250"
+
+
+def test_line_breaks_and_spaces_inside_a_paragraph_are_tidied_and_words_kept():
+    data = report_of(
+        ("Heading 1", "二、满足“美好家园”小区原则要求情况"),
+        ("Heading 2", "（二）业主大会和业主委员会运行良好"),
+        ("break", "自成立业委会以来，切实维护全体业主利益，监督物业公司", "日常服务落实情况。"),
+        ("break", "社区定期召开恳谈会。", "广泛听取业主的意见。"),
+        (None, "\t配备监控摄像739\u00a0台，  人脸识别32台。  门禁223台。"),
+    )
+    report = read_for(draft_like_linyi(), data)
+    assert report.items[0].text == (
+        "自成立业委会以来，切实维护全体业主利益，监督物业公司日常服务落实情况。\n"
+        "社区定期召开恳谈会。\n广泛听取业主的意见。\n"
+        "配备监控摄像739 台，人脸识别32台。门禁223台。"
+    )
+
+
+def test_estimates_and_another_indicator_are_not_ticked_for_the_clerk():
+    data = report_of(
+        ("Heading 1", "一、基本情况"),
+        (None, "小区占地约300亩，总户数1250余户，绿地率达39.5%。"),
+    )
+    nomination = draft_like_linyi()
+    preview = importing.plan(read_for(nomination, data), nomination)
+    facts = {f.field: f for f in preview.facts}
+    assert "green_coverage" not in facts  # 绿地率 is not 绿化覆盖率
+    assert facts["land_area"].found == "约 300 亩（200000 平方米）"
+    assert facts["households"].found == "约 1250 户"
+    assert facts["land_area"].status == facts["households"].status == importing.NEW
+    assert not facts["land_area"].ticked and not facts["households"].ticked

@@ -201,11 +201,15 @@ class ScopedAdminMixin(PermissionBeforeLookupMixin, FormFieldsMixin):
             kwargs["widget"] = TolerantAutocompleteSelect(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
-        if related is models.Province and role_of(request.user) == Role.PROVINCIAL:
+        own_province = related is models.Province and role_of(request.user) == Role.PROVINCIAL
+        if own_province:
             kwargs["queryset"] = models.Province.objects.filter(pk=province_id_of(request.user))
-        return super().formfield_for_foreignkey(
+        field = super().formfield_for_foreignkey(
             db_field, request, **campaign_part_field(db_field, kwargs)
         )
+        if own_province and field is not None:
+            field.initial = province_id_of(request.user)  # the one choice, chosen already
+        return field
 
     def get_list_filter(self, request):
         # A province filter means nothing to staff who see one province only; every other

@@ -36,6 +36,10 @@ class NominatingCampaignField(forms.ModelChoiceField):
         self.visible_campaigns = queryset
         super().__init__(queryset.filter(phase=CampaignPhase.NOMINATING), **kwargs)
         self.help_text = _("只列出处于“推荐申报”阶段的评选活动：推荐只能在申报期内填写和提交。")
+        # The one round taking nominations is the one meant: chosen already.
+        open_rounds = list(self.queryset.values_list("pk", flat=True)[:2])
+        if len(open_rounds) == 1:
+            self.initial = open_rounds[0]
 
     def to_python(self, value):
         try:

@@ -256,7 +256,13 @@ class NominationAdmin(
 
     def response_add(self, request, obj, post_url_continue=None):
         # Straight to the change page, where the evidence boxes now wait to be filled.
-        self.message_user(request, _("推荐已创建。请逐项填写原则要求和 8个“一” 的材料，再提交。"))
+        self.message_user(
+            request,
+            _(
+                "推荐已创建。请逐项填写原则要求和 8个“一” 的材料，再提交；"
+                "省里已写好 Word 报告的，可在本页上方“推荐报告（Word）”处直接读入。"
+            ),
+        )
         return HttpResponseRedirect(reverse("admin:estates_nomination_change", args=[obj.pk]))
 
     def get_urls(self):
@@ -416,7 +422,7 @@ class NominationAdmin(
     @admin.display(description=_("材料填写情况"))
     def evidence_summary(self, nomination):
         if nomination.pk is None:
-            return _("保存后显示每项原则要求和 8个“一” 的填写框。")
+            return _("保存后显示每项原则要求和 8个“一” 的填写框，也可以读入省里写好的 Word 报告。")
         missing = nomination.missing_evidence()
         if not missing:
             return _("全部已填写。")

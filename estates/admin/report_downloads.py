@@ -10,6 +10,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from .. import models
+from ..enums import NominationState
 from ..reports import pdf
 from ..reports.archive import stream_reports
 from ..reports.writing import (
@@ -108,6 +109,10 @@ class ReportDownloadsMixin:
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:estates_nomination_changelist") + "?e=1")
         nominations = changelist.get_queryset(request)
+        if "state__exact" not in request.GET:
+            # A draft is the province's unfinished work, not a report filed with the ministry:
+            # left out unless the list is filtered to drafts.
+            nominations = nominations.exclude(state=NominationState.DRAFT)
         count = nominations.count()
         if not count:
             messages.warning(request, _("按当前筛选没有推荐，没有可下载的报告。"))
@@ -131,6 +136,8 @@ class ReportDownloadsMixin:
 
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
+        if role_of(request.user) == Role.MINISTRY:
+            extra_context["report_archive_hint"] = True
         if self._archive_campaign(request) is not None:
             query = request.GET.copy()
             query.pop("p", None)

@@ -168,7 +168,11 @@ class ReportImportMixin:
             messages.error(request, _("预览已过期，报告没有读入。请重新上传。"))
             return None, HttpResponseRedirect(upload_url)
         if row.imported_at is not None:
-            messages.info(request, row.outcome or _("这份报告已经读入过了。"))
+            messages.info(
+                request,
+                _("这份报告已经读入过，没有再读一次。上次的结果：%(outcome)s")
+                % {"outcome": row.outcome or "—"},
+            )
             return None, HttpResponseRedirect(
                 reverse("admin:estates_nomination_change", args=[nomination.pk])
             )
@@ -229,7 +233,9 @@ class ReportImportMixin:
                 row = uploads.take(token)
                 if row is None or row.imported_at is not None:
                     messages.info(
-                        request, (row.outcome if row else "") or _("这份报告已经读入过了。")
+                        request,
+                        _("这份报告已经读入过，没有再读一次。上次的结果：%(outcome)s")
+                        % {"outcome": (row.outcome if row else "") or "—"},
                     )
                     return HttpResponseRedirect(change_url)
                 outcome = importing.apply(

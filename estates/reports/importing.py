@@ -69,6 +69,12 @@ class FactPlan:
     value: object = None
     extra: dict = field(default_factory=dict)
     error: str = ""
+    about: bool = False  # "约…" in the report: offered, never ticked for the clerk
+
+    @property
+    def ticked(self):
+        """Ticked in the preview: a figure the estate lacks, given exactly."""
+        return self.status == NEW and not self.about
 
 
 @dataclass
@@ -193,15 +199,19 @@ def _fact_plan(fact, estate):
         status = NEW
     else:
         status = DIFFERS
+    found = _display_value(fact.field, value, fact.extra)
+    if fact.about and not found.startswith(_("约")):
+        found = _("约 %(value)s") % {"value": found}
     return FactPlan(
         fact.field,
         label,
-        _display_value(fact.field, value, fact.extra),
+        found,
         _display(estate, fact.field),
         fact.source,
         status,
         value,
         dict(fact.extra),
+        about=fact.about,
     )
 
 

@@ -75,6 +75,7 @@ class Fact:
     value: str  # as JSON: a Decimal or int as text, a company's name
     source: str
     extra: dict = field(default_factory=dict)  # land_area_in_mu, floor_area_is_approximate
+    about: bool = False  # the report gives it as about so much (约, 余, 多): offered unticked
 
 
 @dataclass
@@ -291,14 +292,36 @@ def _text_of(element):
             elif tag == W + "tab":
                 parts.append("\t")
             elif tag in (W + "br", W + "cr"):
-                parts.append("\n")
+                # A page or column break is layout; a line break (Shift+Enter, or text pasted
+                # from a PDF) is resolved in join_breaks().
+                if child.get(W + "type") in (None, "textWrapping"):
+                    parts.append(LINE_BREAK)
             elif tag == W + "noBreakHyphen":
                 parts.append("-")
             else:
                 walk(child)
 
     walk(element)
-    return "".join(parts)
+    return join_breaks("".join(parts))
+
+
+LINE_BREAK = "\u2028"
+
+
+def join_breaks(text):
+    """A line break after the end of a sentence starts a new paragraph; one in the middle of a
+    sentence was only where a line ended (a PDF pasted, Shift+Enter): the text runs on."""
+
+    def resolve(match):
+        before, after = match.group(1), match.group(2)
+        if re.match(r"[。！？；：!?;:]", before):
+            return before + "\n" + after
+        if re.match(r"[A-Za-z0-9]", before) and re.match(r"[A-Za-z0-9]", after):
+            return before + " " + after
+        return before + after
+
+    text = re.sub(rf"(.?)[{_SPACES}]*{LINE_BREAK}[{_SPACES}]*(.?)", resolve, text)
+    return text.replace(LINE_BREAK, "")
 
 
 def _style_chain(style):
@@ -416,6 +439,10 @@ def clean_line(text):
     English keyboard next to Chinese characters in full width (，；：！？（）), as GB/T 15834 has
     it — between digits or Latin letters it stays ("1,250", "Wi-Fi: on")."""
     text = text.strip(_SPACES)
+    # A tab, a no-break space or a run of spaces inside a line is one space; a zero-width
+    # space or a byte-order mark is nothing.
+    text = re.sub(r"[\u200b\ufeff]", "", text)
+    text = re.sub(r"[ \t\u3000\u00a0\u2002\u2003\u2009\u202f]+", " ", text)
 
     def full_width(match):
         before = text[match.start() - 1] if match.start() else ""
@@ -424,7 +451,9 @@ def clean_line(text):
             return _HALF_WIDTH[match.group(1)]
         return match.group(0)
 
-    return _PUNCTUATION.sub(full_width, text)
+    text = _PUNCTUATION.sub(full_width, text)
+    # No space beside full-width punctuation ("。 然后" → "。然后").
+    return re.sub(r" ?([，。；：！？、“”‘’（）《》]) ?", r"\1", text)
 
 
 def clean_text(lines):
@@ -485,8 +514,13 @@ def _looks_like_heading(block):
     return block.heading_level is not None or block.bold or block.numbered
 
 
-def _section_of(block):
-    """Which part of the report a paragraph opens, or None."""
+_TOP_MARK = re.compile(rf"^\s*([{_NUM}]+)、")
+
+
+def _section_of(block, next_number=None):
+    """Which part of the report a paragraph opens, or None. `next_number`: the number the
+    next part of the report would have (五 after 四): a short paragraph so numbered opens a
+    part of its own even without a keyword ("五、存在问题"), which no box takes."""
     text = block.text.strip(_SPACES)
     if not text or len(normalized(text)) > HEADING_MAX:
         return None
@@ -500,6 +534,10 @@ def _section_of(block):
     for section, pattern in _KEYWORDS:
         if pattern.search(text):
             return section
+    top = _TOP_MARK.match(text)
+    in_sequence = top is not None and _number(top.group(1)) == next_number
+    if in_sequence and not re.search(r"[。；;]", text.rstrip("。 ")):
+        return "other"
     return None if not marked or block.heading_level != 1 else "other"
 
 
@@ -590,6 +628,7 @@ def split_blocks(blocks, criteria, requirements):
     current = None  # [kind, number, heading, lines, by_number]
     collected = {structure.BASIC: [], structure.RESULTS: []}
     results_closed = False
+    next_number = None  # of the report's next part (一、二、…), once one is seen
     taken = {CRITERIA: set(), ACTIVITIES: set()}
     unmatched_lines = []
 
@@ -628,8 +667,11 @@ def split_blocks(blocks, criteria, requirements):
                 results_closed = True
             leftover(block.text, _("表格未读入"))
             continue
-        found = _section_of(block)
+        found = _section_of(block, next_number)
         if found:
+            top = _TOP_MARK.match(block.text)
+            if top and _number(top.group(1)):
+                next_number = _number(top.group(1)) + 1
             close_item()
             close_unmatched()
             section = found
@@ -643,6 +685,9 @@ def split_blocks(blocks, criteria, requirements):
             continue
         text = block.text
         if not text.strip(_SPACES):
+            continue
+        if _is_caption(block, text):
+            leftover(text, _("图片说明，未读入；照片请在小区资料中上传"))
             continue
         if section in (CRITERIA, ACTIVITIES):
             candidate = _item_candidate(block, boxes[section].values())
@@ -693,6 +738,17 @@ def split_blocks(blocks, criteria, requirements):
     return report
 
 
+_CAPTION = re.compile(rf"^\s*[（(]?\s*图\s*[\d{_NUM}]+[\s　.．:：、)）-]|^\s*[（(]?图为")
+
+
+def _is_caption(block, text):
+    """A photo's caption ("图1 小区新增儿童游乐园", Word's 题注 style): it goes with the photo."""
+    style = (block.style or "").lower()
+    if style in ("caption", "题注"):
+        return True
+    return len(text.strip()) <= 60 and bool(_CAPTION.match(text))
+
+
 def _box_for(candidate, titles, taken):
     """(number, by_number) of the free box a heading goes to, or (None, False)."""
     scores = {n: similarity(candidate.title, t) for n, t in titles.items() if n not in taken}
@@ -707,7 +763,8 @@ def _box_for(candidate, titles, taken):
 # ---------------------------------------------------------------------------------------------
 # Basic facts.
 
-_NUMBER = r"(\d+(?:[,，]\d{3})*(?:\.\d+)?)"
+# Thousands may be set apart by a comma or a space ("1,250", "1 250"), as typists do.
+_NUMBER = r"(?<![\d.])(\d{1,3}(?:[,，  \u2009\u202f]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _ABOUT = r"(约|近|逾|超过|余|大约)?"
 MU = Decimal(2000) / Decimal(3)  # square metres in a 亩
 CENT = Decimal("0.01")
@@ -715,7 +772,7 @@ CENT = Decimal("0.01")
 
 def _decimal(text):
     try:
-        return Decimal(text.replace(",", "").replace("，", ""))
+        return Decimal(re.sub(r"[,，\s\u2009\u202f]", "", text))
     except InvalidOperation:
         return None
 
@@ -735,7 +792,10 @@ def _area(number, wan, unit):
 
 
 _FACT_PATTERNS = (
-    ("households", re.compile(rf"{_ABOUT}{_NUMBER}\s*(万)?\s*户(?![型籍口主])")),
+    (
+        "households",
+        re.compile(rf"{_ABOUT}\s*{_NUMBER}\s*(万)?\s*(余|多)?\s*户(?![型籍口主])"),
+    ),
     (
         "land_area",
         re.compile(
@@ -752,7 +812,7 @@ _FACT_PATTERNS = (
     (
         "green_coverage",
         re.compile(
-            r"绿(?:化覆盖|化|地)率(?:为|达|达到|高达|约为|约|超过)?\s*(\d+(?:\.\d+)?)\s*[%％]"
+            r"绿化(?:覆盖)?率(?:为|达|达到|高达|约为|约|超过)?\s*(约)?\s*(\d+(?:\.\d+)?)\s*[%％]"
         ),
     ),
     (
@@ -790,13 +850,13 @@ def _text_facts(text):
 def _fact_from_match(name, match, source):
     groups = match.groups()
     if name == "households":
-        about, number, wan = groups
+        about, number, wan, more = groups
         value = _decimal(number)
         if value is None or (value != value.to_integral() and not wan):
             return None
         if wan:
             value *= 10000
-        return Fact(name, str(int(value)), source)
+        return Fact(name, str(int(value)), source, about=bool(about or more))
     if name in ("land_area", "floor_area"):
         about, number, wan, unit = groups
         value, in_mu = _area(number, wan, unit)
@@ -805,10 +865,15 @@ def _fact_from_match(name, match, source):
         extra = {"land_area_in_mu": in_mu} if name == "land_area" else {}
         if name == "floor_area":
             extra["floor_area_is_approximate"] = bool(about)
-        return Fact(name, str(value), source, extra)
-    if name in ("plot_ratio", "green_coverage"):
+        # The estate records "约" of its floor area, not of its land area.
+        return Fact(name, str(value), source, extra, about=bool(about) and name == "land_area")
+    if name == "plot_ratio":
         value = _decimal(groups[0])
         return None if value is None else Fact(name, str(value), source)
+    if name == "green_coverage":
+        about, number = groups
+        value = _decimal(number)
+        return None if value is None else Fact(name, str(value), source, about=bool(about))
     if name == "year_built":
         return Fact(name, next(g for g in groups if g), source)
     if name == "property_company":
@@ -821,7 +886,8 @@ _TABLE_LABELS = (
     ("land_area", re.compile(r"占地")),
     ("floor_area", re.compile(r"建筑面积")),
     ("plot_ratio", re.compile(r"容积率")),
-    ("green_coverage", re.compile(r"绿(?:化覆盖|化|地)率")),
+    # 绿地率 is another indicator than 绿化覆盖率, and not offered for it.
+    ("green_coverage", re.compile(r"绿化(?:覆盖)?率")),
     ("year_built", re.compile(r"建成|竣工|交付")),
     ("property_company", re.compile(r"物业(?:服务)?(?:企业|公司|单位)|物业服务")),
 )
@@ -865,18 +931,21 @@ def _table_fact(name, label, value, source):
         extra = {"land_area_in_mu": in_mu} if name == "land_area" else {}
         if name == "floor_area":
             extra["floor_area_is_approximate"] = bool(about)
-        return Fact(name, str(area), source, extra)
+        return Fact(name, str(area), source, extra, about=bool(about) and name == "land_area")
     match = re.search(_NUMBER, value)
     if not match:
         return None
     number = _decimal(match.group(1))
     if number is None:
         return None
+    about = bool(re.search(r"约|近|余|多", value))
     if name == "households":
         if "万" in value[match.end() : match.end() + 2]:
             number *= 10000
-        return Fact(name, str(int(number)), source) if number == number.to_integral() else None
-    return Fact(name, str(number), source)
+        if number != number.to_integral():
+            return None
+        return Fact(name, str(int(number)), source, about=about)
+    return Fact(name, str(number), source, about=about)
 
 
 def _first_of_each(facts):

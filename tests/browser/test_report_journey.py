@@ -168,7 +168,7 @@ def test_clerk_reads_the_provinces_report_and_the_ministry_downloads_the_campaig
     log_in(page, site, "ministry-desk")
     page.goto(site + f"/admin/estates/nomination/?campaign__id__exact={nomination.campaign_id}")
     with page.expect_download() as download:
-        page.get_by_role("link", name="下载推荐报告（Word，ZIP）").click()
+        page.get_by_role("link", name="打包下载推荐报告").click()
     with zipfile.ZipFile(download.value.path()) as archive:
         names = archive.namelist()
         assert names == ["山东/奥正诚园北区.docx"]  # no place in the province's list yet

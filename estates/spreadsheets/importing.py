@@ -107,17 +107,13 @@ def _shown(value):
 def run_import(resource, dataset, dry_run=False):
     """Import the dataset; write nothing at all if any row has a problem.
 
-    Returns (result, problems)."""
+    One pass: the rows are checked as they are written, in one transaction that is rolled
+    back when any row has a problem (or for a dry run). Returns (result, problems)."""
     with transaction.atomic():
         result = resource.import_data(
-            dataset, dry_run=True, raise_errors=False, collect_failed_rows=True
+            dataset, dry_run=dry_run, raise_errors=False, collect_failed_rows=True
         )
         problems = result.problems
         if problems or dry_run:
-            return result, problems
-    with transaction.atomic():
-        result = resource.import_data(dataset, dry_run=False, raise_errors=False)
-        problems = result.problems
-        if problems:
             transaction.set_rollback(True)
     return result, problems

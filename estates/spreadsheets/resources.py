@@ -5,17 +5,19 @@ reported as "第 N 行「列」：…" naming the spreadsheet row (the header is
 Provincial staff import rows of their own province only.
 """
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from diff_match_patch import diff_match_patch
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from import_export import fields, resources
-from import_export.results import Error
+from import_export.results import Error, RowResult
 from simple_history.utils import bulk_create_with_history
 
 from .. import models
@@ -24,7 +26,7 @@ from ..models.constraints import FORM_LIMITS
 from ..models.estates import name_key
 from ..publication import refresh_latest_metrics
 from ..roles import Role, province_id_of, role_of
-from . import cells
+from . import batches, cells
 from .cells import CellError
 from .importing import describe
 from .layout import Columns, lay_out
@@ -37,6 +39,7 @@ from .widgets import (
     LookupWidget,
     ParsingWidget,
     ProvinceWidget,
+    RegionWidget,
     choice_widget,
 )
 
@@ -142,6 +145,11 @@ class PreviewDiff(resources.Diff):
     }
 
     def as_html(self):
+        # Worked out when the preview shows it: an import run from the command line, or
+        # confirmed, shows no cells, and 10,000 rows of diffs cost a third of its time.
+        return DiffCells(self)
+
+    def cells(self):
         dmp = diff_match_patch()
         cells_html = []
         for before, after in zip(self.left, self.right, strict=False):
@@ -170,6 +178,33 @@ class PreviewDiff(resources.Diff):
                 )
             )
         return cells_html
+
+
+class DiffCells(Sequence):
+    """A row's diff cells (PreviewDiff.cells), made on first use."""
+
+    def __init__(self, diff):
+        self.diff = diff
+        self.made = None
+
+    def _cells(self):
+        if self.made is None:
+            self.made, self.diff = self.diff.cells(), None
+        return self.made
+
+    def __getitem__(self, index):
+        return self._cells()[index]
+
+    def __len__(self):
+        return len(self._cells())
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(self._cells())
 
 
 def _shown(value):
@@ -280,8 +315,13 @@ class ScopedResource(resources.ModelResource):
         return row_result
 
     def validate_instance(self, instance, import_validation_errors=None, **kwargs):
-        # A value outside a check constraint's bounds is a problem of its column (the
-        # constraint alone would report it for the whole row, naming no column).
+        errors = self.limit_errors(instance, import_validation_errors)
+        super().validate_instance(instance, errors, **kwargs)
+
+    def limit_errors(self, instance, import_validation_errors=None):
+        """The row's errors so far, and each value outside a check constraint's bounds as a
+        problem of its column (the constraint alone would report it for the whole row,
+        naming no column)."""
         errors = dict(import_validation_errors or {})
         for constraint in instance._meta.constraints:
             field, bounds = FORM_LIMITS.get(constraint.name, (None, {}))
@@ -292,7 +332,7 @@ class ScopedResource(resources.ModelResource):
                 MinValueValidator(bounds["min_value"])(value)
             except ValidationError as error:
                 errors[field] = error.error_list
-        super().validate_instance(instance, errors, **kwargs)
+        return errors
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         """A row that changes nothing is left as it is, unsaved, and counted as 未变 (a save
@@ -464,6 +504,11 @@ class EstateResource(ScopedResource):
         skip_unchanged = False
         use_transactions = True
         clean_model_instances = True
+        # Rows are read and checked a batch at a time (prepare_batch) and new estates
+        # inserted a batch at a time (bulk_create): no savepoint per row, the queries of a
+        # batch do not grow with its rows. A changed estate is saved in its row (save_instance).
+        use_bulk = True
+        batch_size = batches.BATCH_ROWS
 
     def __init__(self, user=None, **kwargs):
         super().__init__(user=user, **kwargs)
@@ -505,29 +550,152 @@ class EstateResource(ScopedResource):
             .order_by("province__display_order", "name_pinyin", "pk")
         )
 
+    EXPORT_CHUNK = 2000  # estates read at a time, and their latest values in one query
+
+    def export_rows(self, queryset):
+        """Each estate of `queryset`, in with_latest()'s order, as export_resource() of it
+        writes it, streamed: the estates' columns read as plain values a chunk at a time (a
+        server-side cursor), and the chunk's latest metric values in one query of the kept
+        Metric.is_latest rather than subqueries per estate and value.
+        (tests/test_export_stream.py compares the two on every column.)"""
+        fields_ = self.get_export_fields()
+        paths, plan = ["pk"], []
+        for field in fields_:
+            method = field.get_dehydrate_method(self.get_field_name(field))
+            if callable(method) or hasattr(self, method):
+                raise ValueError(f"export_rows cannot dehydrate {field.column_name}")
+            if isinstance(field, MetricDateField):
+                plan.append(("date", field.code))
+            elif field.attribute.startswith("latest_"):
+                plan.append(("value", (field.attribute.removeprefix("latest_"), field.widget)))
+            elif isinstance(field.widget, (RegionWidget, CompanyWidget)):
+                paths.append(f"{field.attribute}__name")
+                plan.append(("named", len(paths) - 1))
+            else:
+                paths.append(field.attribute)
+                render = None if _plain_render(field.widget) else field.widget.render
+                plan.append(("field", (len(paths) - 1, render)))
+        kinds = {kind.pk: kind.code for kind in self.metric_types}
+        rows = (
+            queryset.order_by("province__display_order", "name_pinyin", "pk")
+            .values_list(*paths)
+            .iterator(chunk_size=self.EXPORT_CHUNK)
+        )
+        for chunk in _chunks(rows, self.EXPORT_CHUNK):
+            latest = {}
+            values = models.Metric.objects.filter(
+                estate_id__in=[row[0] for row in chunk], is_latest=True, metric_type__in=kinds
+            ).values_list("estate_id", "metric_type_id", "value", "date", "date_precision")
+            for estate, kind, value, day, precision in values.order_by():
+                latest[estate, kinds[kind]] = (value, day, precision)
+            for row in chunk:
+                out = []
+                for how, what in plan:
+                    if how == "field":
+                        index, render = what
+                        out.append(row[index] if render is None else render(row[index]))
+                    elif how == "named":
+                        out.append(row[what] or "")
+                    elif how == "value":
+                        code, widget = what
+                        found = latest.get((row[0], code))
+                        out.append(widget.render(found[0] if found else None))
+                    else:
+                        found = latest.get((row[0], what))
+                        out.append(cells.show_period(*(found[1:] if found else (None, None))))
+                yield out
+
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self._seen = set()
         self._city_names = {}  # city pk: {name key: (name, slug, is public)} of its estates
         self._new_values = set()  # estates given new metric values by this import
+        self._prepared = 0  # rows of the dataset whose batch is prepared
+        self._by_slug = {}  # slug: estate, of the slugs the prepared rows give
+        self._new_slugs = set()  # slugs rows gave for new estates
+        self._slugs = batches.Slugs()
+        self._waiting = {}  # row number: its result, of the new estates not yet inserted
+        self.fields["property_company"].widget.known = {}
+
+    def prepare_batch(self, row_number):
+        """Before the first row of each batch of BATCH_ROWS rows: what its rows look up, in
+        one query per look-up for the batch: the estates their 网址标识 name, the names already
+        in their cities, the slugs their names would have, their companies."""
+        if not row_number or row_number <= self._prepared:
+            return
+        dataset = self.layout.dataset
+        start = row_number - 1
+        rows = [
+            dict(zip(dataset.headers, values, strict=False))
+            for values in dataset[start : start + batches.BATCH_ROWS]
+        ]
+        self._prepared = start + len(rows)
+        given = {cells.normalize(row.get("网址标识")) for row in rows} - {""}
+        given -= set(self._by_slug)
+        if given:
+            # With their latest metric values, so the preview shows what a column changes
+            # (and an unchanged value is seen as unchanged).
+            found = self.with_latest(self.importable_estates()).filter(slug__in=given)
+            self._by_slug |= {estate.slug: estate for estate in found}
+        new = [row for row in rows if cells.is_blank(row.get("网址标识"))]
+        self._read_city_names(new)
+        names = []
+        for row in new:
+            try:
+                names.append(self.fields["name"].clean(row))
+            except (KeyError, ValueError, ValidationError):
+                continue  # the 小区名称 column reports it
+        self._slugs.prepare([name for name in names if name])
+        if "物业服务企业" in dataset.headers:
+            self.fields["property_company"].widget.prepare(row.get("物业服务企业") for row in rows)
+
+    def _read_city_names(self, rows):
+        """The names of the estates in these rows' cities, one query for the cities not yet
+        read."""
+        cities = set()
+        for row in rows:
+            try:
+                city = self.fields["city"].clean(row)
+            except (KeyError, ValueError, ValidationError):
+                continue  # the 城市 column reports its own problem
+            if city.pk not in self._city_names:
+                cities.add(city.pk)
+        if not cities:
+            return
+        for pk in cities:
+            self._city_names[pk] = {}
+        names = self.importable_estates().filter(city__in=cities)
+        for city, name, slug, published in names.values_list(
+            "city_id", "name", "slug", "is_published"
+        ):
+            self._city_names[city][name_key(name)] = (name, slug, published)
 
     def get_instance(self, instance_loader, row):
         slug = cells.normalize(row.get("网址标识"))
         if not slug:
             return None  # a new estate: the slug is made from the name
-        # With its latest metric values, so the preview shows what a column changes (and an
-        # unchanged value is seen as unchanged).
-        estate = self.with_latest(self.importable_estates()).filter(slug=slug).first()
+        if slug in self._new_slugs:
+            raise ValidationError({"网址标识": f"文件中网址标识“{slug}”出现了不止一次"})
+        if slug not in self._by_slug and self._prepared == 0:
+            # Rows imported without a batch (a single row): looked up alone.
+            found = self.with_latest(self.importable_estates()).filter(slug=slug).first()
+            if found is not None:
+                self._by_slug[slug] = found
+        estate = self._by_slug.get(slug)
         if estate is None and self.import_province_id() is not None:
             # Provincial staff do not choose addresses (their form has no such field): a slug
             # they give names one of their estates, or nothing.
             raise ValidationError(
                 {"网址标识": f"没有网址标识为“{slug}”的小区；新增小区请不要填写网址标识"}
             )
+        if estate is None:
+            self._new_slugs.add(slug)
+            self._slugs.reserve(slug)
         return estate
 
     def before_import_row(self, row, **kwargs):
         super().before_import_row(row, **kwargs)
+        self.prepare_batch(kwargs.get("row_number"))
         name = cells.normalize(row.get("小区名称"))
         city = cells.normalize(row.get("城市"))
         key = (name_key(name), city)
@@ -560,7 +728,7 @@ class EstateResource(ScopedResource):
             city = self.fields["city"].clean(row)
         except (ValueError, ValidationError):
             return {}  # the 城市 column reports its own problem
-        if city.pk not in self._city_names:
+        if city.pk not in self._city_names:  # a row read without its batch
             names = self.importable_estates().filter(city=city)
             self._city_names[city.pk] = {
                 name_key(name): (name, slug, published)
@@ -597,9 +765,96 @@ class EstateResource(ScopedResource):
                 setattr(instance, f"latest_{kind.code}_precision", None)
         super().import_instance(instance, row, **kwargs)
 
+    def validate_instance(self, instance, import_validation_errors=None, **kwargs):
+        """A changed estate is validated as Django validates it. A new one is too, but for
+        what its batch asks at once: its slug is made unique among the estates (Slugs) and
+        its check constraints are asked when its batch is inserted (bulk_create); and the
+        province, city and company this import read from the database are not asked for
+        again."""
+        if instance.pk is not None:
+            return super().validate_instance(instance, import_validation_errors, **kwargs)
+        errors = self.limit_errors(instance, import_validation_errors)
+        exclude = set(errors)
+        for name in ("province", "city", "property_company"):
+            field = instance._meta.get_field(name)
+            related = field.get_cached_value(instance, None)
+            if related is not None and not related._state.adding:
+                exclude.add(name)  # read (or added) by this import, in its transaction
+        try:
+            instance.clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            instance.clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
     def save_instance(self, instance, is_create, row, **kwargs):
+        """A new estate waits for its batch's insert (bulk_create below); a changed one is
+        saved now, with its signals, its values and its history, undone alone if it fails."""
         instance.created_by_import = is_create
-        super().save_instance(instance, is_create, row, **kwargs)
+        self.before_save_instance(instance, row, **kwargs)
+        if is_create:
+            if not instance.slug:
+                instance.slug = self._slugs.slug_for(instance)
+            instance.import_row_number = kwargs.get("row_number")
+            instance.import_row = row
+            self._waiting[instance.import_row_number] = None
+            self.create_instances.append(instance)
+            return
+        with transaction.atomic():
+            self.do_instance_save(instance, is_create)
+            self.after_save_instance(instance, row, **kwargs)
+
+    def import_row(self, row, instance_loader, **kwargs):
+        row_result = super().import_row(row, instance_loader, **kwargs)
+        number = kwargs.get("row_number")
+        if number in self._waiting:
+            self._waiting[number] = row_result
+        return row_result
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """Insert the batch's new estates: their check constraints asked in one query (a row
+        that breaks one is refused as full_clean() would refuse it), the fields Estate.save()
+        keeps filled in, estates and history records and metric values inserted together."""
+        estates, self.create_instances = self.create_instances, []
+        if not estates:
+            return
+        try:
+            refused = batches.constraint_errors(estates, models.Estate)
+            for index, error in refused.items():
+                self._refuse(estates[index], error, result)
+            estates = [estate for index, estate in enumerate(estates) if index not in refused]
+            for estate in estates:
+                batches.fill_kept_fields(estate)
+            bulk_create_with_history(estates, models.Estate, batch_size=batches.BATCH_ROWS)
+            metrics = []
+            for estate in estates:
+                metrics += self.add_values(estate, is_create=True)
+                row_result = self._waiting.pop(estate.import_row_number, None)
+                if row_result is not None:
+                    row_result.object_id = estate.pk
+            if metrics:
+                bulk_create_with_history(metrics, models.Metric, batch_size=batches.BATCH_ROWS)
+        except Exception as error:  # as import-export's own bulk_create: the import fails
+            self.handle_import_error(result, error, raise_errors)
+
+    def _refuse(self, instance, error, result):
+        """A row found wrong only when its batch was inserted: counted and reported as the
+        rows refused when they were read."""
+        number = instance.import_row_number
+        row_result = self._waiting.pop(number, None)
+        if row_result is None:
+            return
+        if any(counted is row_result for counted in result.rows):
+            result.totals[row_result.import_type] -= 1
+            result.totals[RowResult.IMPORT_TYPE_INVALID] += 1
+            result.append_invalid_row(number, instance.import_row, error)
+        # (Otherwise it is the row just read, which import-export counts next.)
+        row_result.import_type = RowResult.IMPORT_TYPE_INVALID
+        row_result.validation_error = error
 
     def new_values(self, instance, is_create=False):
         """{metric type: (value, date, precision)} of the metric columns that differ from the
@@ -646,21 +901,29 @@ class EstateResource(ScopedResource):
         return new
 
     def after_save_instance(self, instance, row, **kwargs):
+        added = self.add_values(instance, is_create=instance.created_by_import)
+        if added:
+            bulk_create_with_history(added, models.Metric)
+
+    def add_values(self, instance, is_create=False):
         """A metric column that differs from the estate's latest value adds a value of its
         数据截至日期 (of the import's day when none is given: so dated, it is the latest, as the
-        clerk who typed it means), or corrects the value the estate already has of that date."""
-        given = self.new_values(instance, is_create=instance.created_by_import)
+        clerk who typed it means), or corrects the value the estate already has of that date.
+        Returns the values to add (the corrections are saved here)."""
+        given = self.new_values(instance, is_create=is_create)
         if not given:
-            return
-        dated = {
-            (metric.metric_type_id, metric.date): metric
-            for metric in models.Metric.objects.filter(
-                estate=instance,
-                sequence=0,
-                metric_type__in=list(given),
-                date__in=[day for _value, day, _precision in given.values() if day],
-            )
-        }
+            return []
+        dated = {}
+        if not is_create:  # a new estate has no values yet
+            dated = {
+                (metric.metric_type_id, metric.date): metric
+                for metric in models.Metric.objects.filter(
+                    estate=instance,
+                    sequence=0,
+                    metric_type__in=list(given),
+                    date__in=[day for _value, day, _precision in given.values() if day],
+                )
+            }
         added = []
         for kind, (value, day, precision) in given.items():
             metric = dated.get((kind.pk, day))
@@ -680,9 +943,8 @@ class EstateResource(ScopedResource):
             metric.value, metric.date_precision = value, precision
             metric.full_clean()
             metric.save()
-        if added:
-            bulk_create_with_history(added, models.Metric)
         self._new_values.add(instance.pk)
+        return added
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
@@ -691,6 +953,22 @@ class EstateResource(ScopedResource):
         estates = sorted(self._new_values)
         for start in range(0, len(estates), 2000):
             refresh_latest_metrics(estates[start : start + 2000])
+
+
+def _plain_render(widget):
+    """Whether the widget writes a value as it is (numbers stay numbers, text stays text)."""
+    return type(widget) is ParsingWidget and widget.render_value is None
+
+
+def _chunks(rows, size):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class EstateWidget(LookupWidget):

@@ -94,16 +94,58 @@ class CityWidget(RegionWidget):
 
 
 class CompanyWidget(widgets.Widget):
-    """A company by name; a name not yet in the registry is added with the import."""
+    """A company by name; a name not yet in the registry is added with the import.
 
-    def clean(self, value, row=None, **kwargs):
+    An import finds (and adds) the companies of a batch of rows at once (`prepare`); a name
+    it was not told of is looked up on its own."""
+
+    def __init__(self):
+        super().__init__()
+        self.known = {}  # name: company, of the rows read so far
+
+    @staticmethod
+    def name_of(value):
         text = cells.normalize(value)
         if not text:
             return None
         limit = models.PropertyCompany._meta.get_field("name").max_length
         if len(text) > limit:
             raise CellError(f"企业名称最多 {limit} 个字（现在 {len(text)} 个）")
-        company, _created = models.PropertyCompany.objects.get_or_create(name=text)
+        return text
+
+    def prepare(self, values):
+        """Find the companies these cells name, adding those not yet in the registry: two
+        queries (four when some are new), however many rows."""
+        names = set()
+        for value in values:
+            try:
+                name = self.name_of(value)
+            except CellError:
+                continue  # its row reports it
+            if name and name not in self.known:
+                names.add(name)
+        if not names:
+            return
+        companies = models.PropertyCompany.objects
+        found = {company.name: company for company in companies.filter(name__in=names)}
+        missing = names - set(found)
+        if missing:
+            # Another import adding the same name at the same time is no error: its row is
+            # found again below.
+            companies.bulk_create(
+                [models.PropertyCompany(name=name) for name in sorted(missing)],
+                ignore_conflicts=True,
+            )
+            found |= {company.name: company for company in companies.filter(name__in=missing)}
+        self.known |= found
+
+    def clean(self, value, row=None, **kwargs):
+        text = self.name_of(value)
+        if not text:
+            return None
+        company = self.known.get(text)
+        if company is None:
+            company, _created = models.PropertyCompany.objects.get_or_create(name=text)
         return company
 
     def render(self, value, obj=None, **kwargs):

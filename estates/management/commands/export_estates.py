@@ -1,12 +1,21 @@
+import datetime
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from estates.models import Campaign, Estate, Province
-from estates.spreadsheets.formats import csv_text, is_percent_header, xlsx_cell
+from estates.spreadsheets.cells import defuse, xml_text
+from estates.spreadsheets.formats import (
+    csv_text,
+    decimal_places,
+    is_percent_header,
+    xlsx_cell,
+)
 from estates.spreadsheets.resources import EstateResource
 
 PROGRESS_EVERY = 1000
@@ -38,10 +47,7 @@ class Command(BaseCommand):
             estates = estates.filter(province__slug=province)
         resource = EstateResource()
         headers = resource.get_export_headers()
-        rows = (
-            resource.export_resource(estate)
-            for estate in resource.with_latest(estates).iterator(chunk_size=2000)
-        )
+        rows = resource.export_rows(estates)
         total = estates.count()
         writer = write_csv_stream if path.suffix.lower() == ".csv" else write_xlsx_stream
         written = writer(path, headers, self.progress(rows, total))
@@ -67,9 +73,21 @@ def write_csv_stream(path, headers, rows):
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([csv_text(header) for header in headers])
         for row in rows:
-            writer.writerow([csv_text(v, p) for v, p in zip(row, places, strict=True)])
+            writer.writerow([_csv_cell(v, p) for v, p in zip(row, places, strict=True)])
             count += 1
     return count
+
+
+def _csv_cell(value, places):
+    """csv_text(value, places), the common cells without its detour through Decimal."""
+    if value is None:
+        return ""
+    kind = type(value)
+    if kind is str:
+        return defuse(value)
+    if kind is int:
+        return str(value)
+    return csv_text(value, places)
 
 
 def write_xlsx_stream(path, headers, rows):
@@ -83,10 +101,58 @@ def write_xlsx_stream(path, headers, rows):
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
-    percent = [is_percent_header(h) for h in headers]
+    cells = XlsxCells(sheet, [is_percent_header(h) for h in headers])
     count = 0
     for row in rows:
-        sheet.append([xlsx_cell(sheet, v, p) for v, p in zip(row, percent, strict=True)])
+        sheet.append(cells.row(row))
         count += 1
     workbook.save(path)
     return count
+
+
+class XlsxCells:
+    """A row's cells as formats.xlsx_cell writes them, made cheaply: a value openpyxl writes
+    the same way by itself (a number without places, text that is neither a formula nor
+    holds characters XML cannot carry) goes as it is; a styled cell (a percentage, a number
+    with places) is one cell object per column and format, filled anew for each row.
+    (A write-only sheet writes each row as it is appended, so a cell can be filled again.)"""
+
+    def __init__(self, sheet, percent):
+        self.sheet = sheet
+        self.percent = percent
+        self.styled = {}  # (column, number format): a cell
+
+    def row(self, values):
+        return [
+            self.cell(column, value, is_percent)
+            for column, (value, is_percent) in enumerate(zip(values, self.percent, strict=True))
+        ]
+
+    def cell(self, column, value, is_percent):
+        kind = type(value)
+        if value is None or (kind is int and not is_percent):
+            return value
+        if kind is str:
+            if value.startswith("=") or xml_text(value) != value:
+                return xlsx_cell(self.sheet, value, is_percent)
+            return value
+        if kind is bool:
+            return "是" if value else "否"
+        if kind in (int, float, Decimal):
+            if is_percent:
+                value, number_format = Decimal(str(value)) / 100, "0.00%"
+            else:
+                places = decimal_places(value)
+                if not places:
+                    return value
+                number_format = "0." + "0" * places
+        elif isinstance(value, datetime.date):
+            number_format = "yyyy-mm-dd"
+        else:
+            return xlsx_cell(self.sheet, value, is_percent)
+        cell = self.styled.get((column, number_format))
+        if cell is None:
+            cell = self.styled[column, number_format] = WriteOnlyCell(self.sheet)
+            cell.number_format = number_format
+        cell.value = value
+        return cell

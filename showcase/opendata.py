@@ -8,6 +8,7 @@ the published data and then served from disk (showcase/snapshots.py).
 """
 
 import csv
+import datetime
 import io
 import json
 from collections import defaultdict
@@ -41,6 +42,7 @@ from estates.models.estates import MU_PER_SQUARE_METRE
 from estates.numbers import plain_number, two_places
 from estates.spreadsheets.cells import defuse, xml_text
 
+from . import statistics
 from .cache import cached_page
 from .snapshots import serve_snapshot
 from .views import selected_nominations
@@ -579,7 +581,10 @@ def licence():
 @cached_page
 def data_page(request):
     kinds = list(MetricType.objects.all())
-    updated = last_updated()
+    # When the data changed and how many estates it has: kept with the statistics' figures
+    # (showcase/statistics.py), not aggregated again for each reader.
+    figures = statistics.current_figures(request.content_version)
+    updated = figures["updated"] and datetime.datetime.fromisoformat(figures["updated"])
     return render(
         request,
         "showcase/data.html",
@@ -591,7 +596,7 @@ def data_page(request):
             "mechanism_types": MechanismType.objects.all(),
             "estate_types": EstateType.choices,
             "honor_levels": HonorLevel.choices,
-            "count": Estate.objects.published().count(),
+            "count": sum(row[1] for row in figures["provinces"]),
             "licence": licence(),
             "updated": updated and timezone.localtime(updated),
             "updated_text": updated

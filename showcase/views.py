@@ -6,7 +6,7 @@ from itertools import groupby
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,7 +17,6 @@ from estates.enums import (
     CampaignLevel,
     CampaignPhase,
     EstateType,
-    NominationState,
 )
 from estates.models import (
     Activity,
@@ -38,6 +37,7 @@ from estates.numbers import two_places
 from . import charts, covers, statistics, tilemap, viewcounts
 from .cache import cached_page, current_version, kept_query
 from .forms import EstateFilterForm
+from .kept import with_the_figures
 from .presenters import EstateProfile, Narrative, estate_facts, metric_series
 from .templatetags.showcase import display_number
 
@@ -217,13 +217,26 @@ def _estate_profile(request, slug):
     return response
 
 
+@with_the_figures
+def selected_counts():
+    """{campaign id: estates it selected} of the public campaigns: a count of every public
+    nomination, so worked out once per content version (showcase/kept.py)."""
+    return dict(
+        selected_nominations()
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .values_list("campaign", "n")
+    )
+
+
 @require_safe
 @cached_page
 def campaign_list(request):
-    campaigns = public_campaigns().select_related("province", "city")
-    campaigns = campaigns.annotate(
-        selected_count=Count("nominations", filter=Q(nominations__state=NominationState.SELECTED))
-    )
+    counts = selected_counts()
+    campaigns = list(public_campaigns().select_related("province", "city"))
+    for campaign in campaigns:
+        campaign.selected_count = counts.get(campaign.pk, 0)
     ordered = sorted(campaigns, key=lambda c: (LEVEL_ORDER[c.level], -c.year, c.slug))
     groups = [
         (level, list(items))
@@ -317,38 +330,80 @@ def province_feature(request, slug, province_slug):
 @require_safe
 @cached_page
 def mechanism_list(request):
-    published = Estate.objects.published().values("pk")
-    kinds = MechanismType.objects.annotate(
-        estate_count=Count(
-            "mechanisms__estate", filter=Q(mechanisms__estate__in=published), distinct=True
-        )
-    ).order_by("display_order", "name")
+    # Published estates per kind, kept ready after each change (showcase/statistics.py).
+    counts = dict(statistics.current_figures(request.content_version)["mechanisms"])
+    kinds = list(MechanismType.objects.order_by("display_order", "name"))
+    for kind in kinds:
+        kind.estate_count = counts.get(kind.pk, 0)
     return render(request, "showcase/mechanism_list.html", {"kinds": kinds})
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count (one the site keeps ready) instead of counting."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self.count = count
+
+
+def mark_illustrative(estates):
+    """Set `is_illustrative` on these estates (as Estate.objects.with_illustrative() does) with
+    one query about them alone: as an annotation of a page of a long list, PostgreSQL reads
+    every public nomination to answer it."""
+    real = set(
+        Nomination.objects.public()
+        .filter(estate__in=[estate.pk for estate in estates], campaign__is_illustrative=False)
+        .order_by()
+        .values_list("estate_id", flat=True)
+    )
+    for estate in estates:
+        estate.is_illustrative = estate.pk not in real
+    return estates
+
+
 @require_safe
-@cached_page
+@cached_page(params=("page",))
 def mechanism_detail(request, slug):
     kind = get_object_or_404(MechanismType, slug=slug)
-    mechanisms = (
-        Mechanism.objects.filter(
-            mechanism_type=kind, estate__in=Estate.objects.published().values("pk")
-        )
-        .select_related("estate__province", "estate__city")
-        .order_by("estate__province_order", "estate__name_pinyin", "estate_id", "display_order")
-    )
-    illustrative = set(
+    # The estates using it a page at a time, in the estate list's order. The page's keys
+    # first, from the list's index alone (a deep page sorts thousands of rows: only their
+    # keys), then its estates; how many use it is kept with the statistics.
+    keys = (
         Estate.objects.published()
-        .using_mechanism(kind)
-        .with_illustrative()
-        .filter(is_illustrative=True)
+        .filter(pk__in=Mechanism.objects.filter(mechanism_type=kind).values("estate_id"))
+        .order_by("province_order", "name_pinyin", "pk")
         .values_list("pk", flat=True)
     )
-    estates = []
-    for estate, items in groupby(mechanisms, key=lambda m: m.estate):
-        estate.is_illustrative = estate.pk in illustrative
-        estates.append((estate, list(items)))
-    return render(request, "showcase/mechanism_detail.html", {"kind": kind, "estates": estates})
+    counts = dict(statistics.current_figures(request.content_version)["mechanisms"])
+    page = CountedPaginator(keys, ESTATES_PER_PAGE, counts.get(kind.pk, 0)).get_page(
+        request.GET.get("page")
+    )
+    estates = (
+        Estate.objects.published()
+        .filter(pk__in=list(page.object_list))
+        .select_related("province", "city")
+        .prefetch_related(
+            Prefetch(
+                "mechanisms",
+                queryset=Mechanism.objects.filter(mechanism_type=kind).order_by(
+                    "display_order", "pk"
+                ),
+                to_attr="kind_mechanisms",
+            )
+        )
+        .order_by("province_order", "name_pinyin", "pk")
+    )
+    return render(
+        request,
+        "showcase/mechanism_detail.html",
+        {
+            "kind": kind,
+            "page": page,
+            "estates": mark_illustrative(list(estates)),
+            # A later page is its own address; page 1 is the page without a number.
+            "canonical_query": f"page={page.number}" if page.number > 1 else "",
+        },
+    )
 
 
 @require_safe

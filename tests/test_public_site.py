@@ -198,6 +198,86 @@ def test_mechanism_catalogue_counts_published_estates(client):
     assert "未发布的开放日" not in detail.text()
 
 
+def mechanism_page_estates(tree):
+    """The profile addresses a mechanism page lists, in its order."""
+    return [
+        section.find("h2").find("a").attrs["href"]
+        for section in tree.find_all("section", class_="mechanism-use")
+    ]
+
+
+def pager(tree):
+    """The pager as (tag, rel, text, href) of its parts."""
+    nav = tree.find("nav", class_="pager")
+    return [
+        (part.tag, part.attrs.get("rel"), part.clean_text(), part.attrs.get("href"))
+        for part in nav.children
+        if not isinstance(part, str)
+    ]
+
+
+def test_mechanism_page_lists_its_estates_a_page_at_a_time_as_the_estate_list(client):
+    grow(24)  # each uses the first three kinds of mechanism
+    kind = MechanismType.objects.all()[0]
+    users = Estate.objects.published().using_mechanism(kind).count()
+    assert users > 20
+    url = reverse("showcase:mechanism_detail", args=[kind.slug])
+    listed_url = reverse("showcase:estate_list") + f"?mechanism={kind.slug}"
+    first, second = page(client, url), page(client, url + "?page=2")
+    # The estate list filtered by the mechanism: the same estates, order and page size.
+    for tree, number in [(first, 1), (second, 2)]:
+        cards = page(client, f"{listed_url}&page={number}").find(class_="estate-cards")
+        assert mechanism_page_estates(tree) == [a.attrs["href"] for a in cards.find_all("a")]
+    assert len(mechanism_page_estates(first)) == 20
+    assert len(mechanism_page_estates(second)) == users - 20
+    assert first.find("p", class_="meta").clean_text() == f"{users} 个入选小区采用"
+    # The estate list's pager, its links without the list's filters.
+    listed_second = page(client, f"{listed_url}&page=2")
+    assert pager(second) == [
+        (tag, rel, text, href.replace(f"mechanism={kind.slug}&", "") if href else None)
+        for tag, rel, text, href in pager(listed_second)
+    ]
+    assert pager(first) == [
+        ("span", None, "第 1 页，共 2 页", None),
+        ("a", "next", "下一页", "?page=2"),
+    ]
+    assert pager(second) == [
+        ("a", "prev", "上一页", "?page=1"),
+        ("span", None, "第 2 页，共 2 页", None),
+    ]
+    # A later page is its own address, with its number in the title.
+    assert second.find("link", rel="canonical").attrs["href"] == f"http://testserver{url}?page=2"
+    assert first.find("link", rel="canonical").attrs["href"] == f"http://testserver{url}"
+    assert "（第 2 页）" in second.find("title").clean_text()
+    assert "第" not in first.find("title").clean_text()
+    # A number past the end is the last page, anything else the first.
+    assert mechanism_page_estates(page(client, url + "?page=99")) == (
+        mechanism_page_estates(second)
+    )
+    assert mechanism_page_estates(page(client, url + "?page=x")) == (mechanism_page_estates(first))
+    english = page(client, f"/en{url}?page=2")
+    assert mechanism_page_estates(english) == [
+        f"/en{href}" for href in mechanism_page_estates(second)
+    ]
+    assert english.find("link", rel="canonical").attrs["href"] == (
+        f"http://testserver/en{url}?page=2"
+    )
+
+
+def test_mechanism_page_marks_an_estate_public_only_through_an_example_round(client):
+    kind = MechanismType.objects.get(slug="dangjianyinling")
+    tree = page(client, reverse("showcase:mechanism_detail", args=[kind.slug]))
+    marked = {
+        section.find("h2").find("a").attrs["href"]: "示例" in section.find("h2").clean_text()
+        for section in tree.find_all("section", class_="mechanism-use")
+    }
+    assert marked == {
+        estate.get_absolute_url(): estate.is_illustrative
+        for estate in Estate.objects.published().with_illustrative()
+    }
+    assert sum(marked.values()) == 1  # the Linyi estate of the illustrative Shandong round
+
+
 def test_stats_with_no_known_value_of_a_headline_metric(client):
     """A new site, or a registry where no published estate gives its fee collection."""
     from estates.models import Metric

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast seed lint format migrate check messages bench bench-tools bench-smoke load clean fonts
+.PHONY: run test test-fast seed lint format migrate check messages bench bench-tools bench-smoke load cluster cluster-tools clean fonts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -91,6 +91,22 @@ bench-tools:
 # fails on any error, lost view or lost save. Writes bench/load.md (needs wrk).
 load: $(VENV)/.installed-test bench-tools
 	$(BIN)/python bench/load.py
+
+# The cluster test: nginx in front of two gunicorn app servers sharing PostgreSQL, a Redis of
+# its own (the page cache) and moto as S3 (the media), all started here and stopped at the end;
+# the load test through nginx, a photo uploaded on one server shown by the other, an edit saved
+# on one seen on the other within a second. Writes bench/cluster.md; CLUSTER_ARGS="--seconds 12"
+# for a short run.
+cluster: $(VENV)/.installed-test bench-tools cluster-tools
+	$(BIN)/python bench/cluster.py $(CLUSTER_ARGS)
+
+# Debian's nginx and redis-server (only their programs are used, with configurations of the
+# test's own), installed when missing.
+cluster-tools:
+	@command -v nginx >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || { \
+		echo "Installing nginx and redis-server for the cluster test"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		apt-get install -y -qq nginx redis-server >/dev/null; }
 
 bench-smoke: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py --smoke

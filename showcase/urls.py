@@ -2,14 +2,12 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from estates.admin import site as admin_site
 
 from . import covers, views
-from .cache import cached_page
-from .sitemaps import SITEMAPS
+from .sitemaps import sitemap_index, sitemap_section
 
 # Chinese pages live at the contract's URLs (/estates/…); English ones under /en/.
 urlpatterns = [
@@ -23,7 +21,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
-    path("sitemap.xml", cached_page(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    # An index of the section files, each within the sitemap protocol's limits.
+    path("sitemap.xml", sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemap_section, name="sitemap_section"),
     # Each published estate's cover, the same image in every language (showcase/covers.py).
     path("estates/<slug:slug>/cover.png", covers.card_image, name="estate_cover"),
     path(

@@ -234,6 +234,8 @@ SITE_ROUTES = {
     "healthz": "page",
     "robots.txt": "page",
     "sitemap.xml": "page",
+    # The sitemap index's section files (showcase/sitemaps.py).
+    "sitemap-<slug:section>.xml": "sitemap_section",
     # Each published estate's cover (showcase/covers.py), one address for every language.
     "estates/<slug:slug>/cover.png": "cover",
     "estates/<slug:slug>/cover-600.png": "cover",
@@ -1057,7 +1059,8 @@ def public_asks(world, user, kind, route):
         "showcase:data_csv": public_names + public_slugs,
         "showcase:data_xlsx": public_names + public_slugs,
         "showcase:feed": public_names,
-        "sitemap": public_slugs,
+        # The index lists the section files; the estates' file lists the estates.
+        "sitemap_section estates": public_slugs,
     }
     if kind in ("page", "estate_list"):
         cases.append((name, {}, {}, 200, None))
@@ -1128,6 +1131,12 @@ def public_asks(world, user, kind, route):
                 )
             )
         shows["feature am-camp-published beijing"] = [ESTATES["pub_bj"][0]]
+    elif kind == "sitemap_section":
+        from showcase.sitemaps import SITEMAPS
+
+        for section in SITEMAPS:
+            cases.append((f"{name} {section}", {"section": section}, {}, 200, None))
+        cases.append((f"{name} missing", {"section": "am-no-such-section"}, {}, 404, None))
     elif kind == "mechanism":
         slug = m.MechanismType.objects.order_by("pk").first().slug
         cases.append(("mechanism", {"slug": slug}, {}, 200, None))

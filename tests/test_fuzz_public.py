@@ -312,7 +312,16 @@ def test_objection_form_field_messages_are_chinese(notice):
 # --- open data and the other public pages ----------------------------------------------------
 
 DATA_FILES = ["/data/estates.json", "/data/estates.csv", "/data/estates.xlsx"]
-PAGES = ["/", "/campaigns/", "/mechanisms/", "/stats/", "/data/", "/feed/", "/sitemap.xml"]
+PAGES = [
+    "/",
+    "/campaigns/",
+    "/mechanisms/",
+    "/stats/",
+    "/data/",
+    "/feed/",
+    "/sitemap.xml",
+    "/sitemap-estates.xml",
+]
 random_params = st.dictionaries(
     st.one_of(st.sampled_from(["format", "page", "q", "callback", "from"]), st.text(max_size=8)),
     JUNK,

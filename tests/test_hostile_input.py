@@ -45,6 +45,7 @@ URLS = [
     "/stats/",
     "/feed/",
     "/sitemap.xml",
+    "/sitemap-estates.xml",
 ]
 
 
@@ -138,6 +139,7 @@ EVERY_PAGE = [
     "/data/",
     "/feed/",
     "/sitemap.xml",
+    "/sitemap-estates.xml",
     "/data/estates.json",
 ]
 

@@ -191,9 +191,10 @@ def test_feed_and_sitemap_stay_well_formed(client, swept):
     expected = xml_read(NOT_IN_XML.sub("", f"{target.name}：{target.tagline}（示例）"))
     assert expected in titles
     assert_no_raw_markup(feed.content.decode(), "feed")
-    sitemap = client.get("/sitemap.xml")
-    assert sitemap.status_code == 200
-    ElementTree.fromstring(sitemap.content)
+    for path in ["/sitemap.xml", "/sitemap-estates.xml"]:
+        sitemap = client.get(path)
+        assert sitemap.status_code == 200
+        ElementTree.fromstring(sitemap.content)
 
 
 def test_open_data_json_keeps_the_text_exactly(client, swept):

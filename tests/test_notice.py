@@ -93,7 +93,15 @@ def test_objection_is_received_with_a_reference(client, notice):
 def test_contact_and_objections_are_never_public(client, notice):
     campaign, nomination = notice
     client.post(url(campaign), objection(nomination, contact="13800001111"))
-    for page in [url(campaign), "/", "/estates/", "/data/estates.json", "/feed/", "/sitemap.xml"]:
+    for page in [
+        url(campaign),
+        "/",
+        "/estates/",
+        "/data/estates.json",
+        "/feed/",
+        "/sitemap.xml",
+        "/sitemap-estates.xml",
+    ]:
         body = client.get(page).getvalue().decode()
         assert "13800001111" not in body
         assert "物业费收缴率数据与实际不符" not in body

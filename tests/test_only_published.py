@@ -40,6 +40,9 @@ PUBLIC_URLS = [
     "/data/estates.xlsx",
     "/feed/",
     "/sitemap.xml",
+    "/sitemap-estates.xml",
+    "/sitemap-campaigns.xml",
+    "/sitemap-provinces.xml",
 ]
 
 

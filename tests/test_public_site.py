@@ -399,17 +399,167 @@ def test_feed_lists_published_estates_newest_first(client):
     assert "草稿小区" not in response.content.decode()
 
 
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def sitemap_files(client):
+    """The addresses the index lists, each file's path and query."""
+    from urllib.parse import urlsplit
+    from xml.etree import ElementTree
+
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    index = ElementTree.fromstring(response.content)
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    files = []
+    for loc in index.iter(f"{SITEMAP}loc"):
+        parts = urlsplit(loc.text)
+        assert (parts.scheme, parts.netloc) == ("http", "testserver")
+        files.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return files
+
+
+def sitemap_urls(client, path):
+    """[(address, {hreflang: alternate})] of one sitemap file."""
+    from xml.etree import ElementTree
+
+    response = client.get(path)
+    assert response.status_code == 200, path
+    assert response["Content-Type"] == "application/xml"
+    urlset = ElementTree.fromstring(response.content)
+    assert urlset.tag == f"{SITEMAP}urlset"
+    return [
+        (
+            url.find(f"{SITEMAP}loc").text,
+            {link.attrib["hreflang"]: link.attrib["href"] for link in url.findall(f"{XHTML}link")},
+        )
+        for url in urlset.findall(f"{SITEMAP}url")
+    ]
+
+
+def test_sitemap_is_an_index_of_section_files(client):
+    assert sitemap_files(client) == [
+        "/sitemap-pages.xml",
+        "/sitemap-estates.xml",
+        "/sitemap-campaigns.xml",
+        "/sitemap-provinces.xml",
+        "/sitemap-mechanisms.xml",
+    ]
+
+
 def test_sitemap_has_each_public_page_in_both_languages(client):
     hidden = make_estate(name="草稿小区", slug="caogaoxiaoqu")
     nominate(
         hidden, campaign=Campaign.objects.get(slug="quanguo-2021"), state=NominationState.DRAFT
     )
-    body = client.get("/sitemap.xml").content.decode()
-    assert "http://testserver/estates/lijingchangan/" in body
-    assert "http://testserver/en/estates/lijingchangan/" in body
-    assert "http://testserver/campaigns/quanguo-2021/beijing/" in body
-    assert "caogaoxiaoqu" not in body
-    assert body.count("<url>") == 2 * (6 + 5 + 2 + 2 + MechanismType.objects.count())
+    urls = dict(entry for path in sitemap_files(client) for entry in sitemap_urls(client, path))
+    assert urls["http://testserver/estates/lijingchangan/"] == {
+        "zh-hans": "http://testserver/estates/lijingchangan/",
+        "en": "http://testserver/en/estates/lijingchangan/",
+        "x-default": "http://testserver/estates/lijingchangan/",
+    }
+    assert "http://testserver/en/estates/lijingchangan/" in urls
+    assert "http://testserver/campaigns/quanguo-2021/beijing/" in urls
+    assert "http://testserver/en/mechanisms/dangjianyinling/" in urls
+    assert not [url for url in urls if "caogaoxiaoqu" in url]
+    assert len(urls) == 2 * (6 + 5 + 2 + 2 + MechanismType.objects.count())
+
+
+def test_sitemap_estate_file_gives_the_day_each_estate_changed(client):
+    from django.utils import timezone
+
+    estate = Estate.objects.get(slug="lijingchangan")
+    body = client.get("/sitemap-estates.xml").content.decode()
+    day = timezone.localtime(estate.updated_at).date().isoformat()
+    entry = body[body.index("<loc>http://testserver/estates/lijingchangan/</loc>") :]
+    assert entry[: entry.index("</url>")].count(f"<lastmod>{day}</lastmod>") == 1
+
+
+def test_sitemap_section_is_split_into_files_of_at_most_the_limit(client, monkeypatch):
+    from showcase.sitemaps import I18nSitemap
+
+    grow(5)  # ten published estates
+    # Two estates a file, each in two languages.
+    monkeypatch.setattr(I18nSitemap, "limit", 4)
+    estate_files = [f for f in sitemap_files(client) if f.startswith("/sitemap-estates.xml")]
+    assert estate_files == [
+        "/sitemap-estates.xml",
+        *[f"/sitemap-estates.xml?p={n}" for n in range(2, 6)],
+    ]
+    listed = []
+    for path in estate_files:
+        urls = [url for url, _alternates in sitemap_urls(client, path)]
+        assert len(urls) == 4, path
+        listed += urls
+    expected = sorted(
+        f"http://testserver{prefix}{estate.get_absolute_url()}"
+        for estate in Estate.objects.published()
+        for prefix in ("", "/en")
+    )
+    assert sorted(listed) == expected
+    assert client.get("/sitemap-estates.xml?p=6").status_code == 404
+    assert client.get("/sitemap-estates.xml?p=x").status_code == 404
+    assert client.get("/sitemap-nothing.xml").status_code == 404
+
+
+def test_sitemap_files_stay_within_the_protocols_limit():
+    from showcase.sitemaps import SITEMAPS
+
+    for site in SITEMAPS.values():
+        assert site.limit <= 50_000
+        assert site.limit % len(site.languages) == 0
+
+
+def feed_entries(client):
+    """[(title, published), …] of the feed."""
+    from xml.etree import ElementTree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    tree = ElementTree.fromstring(client.get("/feed/").content)
+    return [
+        (entry.findtext(f"{atom}title"), entry.findtext(f"{atom}published"))
+        for entry in tree.iter(f"{atom}entry")
+    ]
+
+
+def test_feed_dates_an_estate_by_its_first_publication(client):
+    import datetime
+
+    from django.utils import timezone
+
+    later = make_campaign(
+        title="2025 全国评选", results_published_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    nominate(Estate.objects.get(slug="lijingchangan"), campaign=later)  # selected again
+    nominate(make_estate(name="新入选小区"), campaign=later)
+    entries = feed_entries(client)
+    assert [title for title, _published in entries][:2] == [
+        "新入选小区",
+        "奥正诚园南区：沂蒙红管家 服务三六五（示例）",
+    ]
+    national = Campaign.objects.get(slug="quanguo-2021").results_published_at
+    published = dict(entries)
+    assert published["丽景长安：用心服务，温暖业主"].startswith(national.date().isoformat())
+
+
+def test_feed_has_the_fifty_newest_in_order_across_publication_days(client):
+    grow(48)  # 25 in the Shandong round of 2023 and 28 in the national one of 2022
+    expected = [
+        estate.slug
+        for estate in Estate.objects.published()
+        .published_since()
+        .order_by("-published_at", "name_pinyin", "pk")[:50]
+    ]
+    response = client.get("/feed/")
+    from xml.etree import ElementTree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    links = [
+        entry.find(f"{atom}link").attrib["href"]
+        for entry in ElementTree.fromstring(response.content).iter(f"{atom}entry")
+    ]
+    assert links == [f"http://testserver/estates/{slug}/" for slug in expected]
 
 
 def test_robots_txt(client):
@@ -516,6 +666,11 @@ PAGES = [
     "/data/estates.xlsx",
     "/feed/",
     "/sitemap.xml",
+    "/sitemap-pages.xml",
+    "/sitemap-estates.xml",
+    "/sitemap-campaigns.xml",
+    "/sitemap-provinces.xml",
+    "/sitemap-mechanisms.xml",
 ]
 
 

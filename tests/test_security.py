@@ -59,6 +59,7 @@ def assert_security_headers(response, where):
         "/data/estates.json",
         "/feed/",
         "/sitemap.xml",
+        "/sitemap-estates.xml",
         "/en/",
         "/estates/no-such-estate/",
         "/admin/login/",

@@ -19,11 +19,16 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from . import signals
+from .enums import RESULTS_PUBLIC_PHASES, CampaignPhase, NominationState
 from .search import search_keys
+
+# A round is public from its notice period on.
+PUBLIC_CAMPAIGN_PHASES = frozenset({CampaignPhase.NOTICE, *RESULTS_PUBLIC_PHASES})
 
 
 def refresh_publication(estate_ids=None):
-    """Recompute is_published for these estates (all when None); returns the rows updated."""
+    """Recompute is_published for these estates (all when None); returns the rows updated.
+    An estate that comes onto or off the public site is announced by name (its pages)."""
     from .models import Estate
     from .models.estates import published_nominations
 
@@ -33,7 +38,13 @@ def refresh_publication(estate_ids=None):
     flag = models.Exists(published_nominations(models.OuterRef("pk")))
     # Only rows whose flag is wrong are written, so a refresh of a large campaign is cheap
     # when nothing changed.
-    return estates.exclude(is_published=flag).update(is_published=flag)
+    wrong = estates.exclude(is_published=flag)
+    slugs = list(wrong.values_list("slug", flat=True))
+    if not slugs:
+        return 0
+    rows = Estate.objects.filter(slug__in=slugs).update(is_published=flag)
+    announce_public_change(reason="publication", estate_slugs=slugs)
+    return rows
 
 
 def refresh_province_order(province_ids=None):
@@ -60,10 +71,100 @@ def refresh_search_keys(estates):
     return len(changed)
 
 
-def announce_public_change(reason="rows"):
+def announce_public_change(reason="rows", estate_slugs=None):
     """Queryset updates and bulk creates send no model signals: announce the change (the site
-    moves its page cache on, showcase/cache.py)."""
-    signals.public_data_changed.send(sender=None, reason=reason)
+    moves its page cache on, showcase/cache.py). `estate_slugs`: the estates whose own pages
+    the change reaches, besides the pages that list or count estates; None for every page."""
+    signals.public_data_changed.send(sender=None, reason=reason, estate_slugs=estate_slugs)
+
+
+# What a saved or deleted row reaches on the public site (public_reach()).
+EVERY_PAGE = "every page"
+
+# Rows the public never sees, nor anything computed from them.
+PRIVATE_MODELS = (
+    "nominationtransition",
+    "review",
+    "reviewscore",
+    "notification",
+    "pendingchange",
+    "staffprofile",
+    "importupload",
+)
+ESTATE_ROW_MODELS = ("mechanism", "metric", "keyfigure", "activity", "honor", "photo")
+CAMPAIGN_PART_MODELS = ("criterion", "activityrequirement", "provincequota", "campaignphasechange")
+
+
+def public_reach(instance):
+    """Which public pages show a row that was just saved or deleted:
+
+    - None: none (a draft, an unpublished estate, a nomination in review, a private row);
+    - a set of estate slugs: those estates' own pages, and the pages that list or count
+      estates (an empty set: only those);
+    - EVERY_PAGE: every page (campaigns, criteria, catalogues, regions — rarely changed, and
+      shown on every profile).
+
+    So a province saving drafts all day changes no public page, and an edit of one published
+    estate leaves every other estate's page as it was (showcase/cache.py)."""
+    from .models import Campaign, Estate, Nomination
+
+    name = instance._meta.model_name
+    if name in PRIVATE_MODELS or not getattr(instance, "affects_public_pages", True):
+        return None
+    if name == "estate":
+        if not instance.is_published:
+            return None
+        return {instance.slug, getattr(instance, "slug_before_save", None)} - {None, ""}
+    if name in ESTATE_ROW_MODELS:
+        estates = {instance.estate_id, getattr(instance, "loaded_estate_id", None)} - {None}
+        return _published_slugs(estates)
+    if name == "nomination":
+        phase = (
+            Campaign.objects.filter(pk=instance.campaign_id).values_list("phase", flat=True).first()
+        )
+        if phase in RESULTS_PUBLIC_PHASES:
+            # Selected or no longer: the estate's page shows it, or goes.
+            return set(Estate.objects.filter(pk=instance.estate_id).values_list("slug", flat=True))
+        return set() if phase == CampaignPhase.NOTICE else None  # the notice page's list
+    if name in ("criterionevidence", "activityevidence"):
+        shown = Nomination.objects.filter(
+            pk=instance.nomination_id,
+            state=NominationState.SELECTED,
+            campaign__phase__in=RESULTS_PUBLIC_PHASES,
+        ).values_list("estate__slug", flat=True)
+        return set(shown) or None
+    if name == "objection":
+        return set()  # the notice page
+    if name in CAMPAIGN_PART_MODELS or name == "campaign":
+        # A round is public from its notice on; before that no page shows it or its parts.
+        campaign_id = instance.pk if name == "campaign" else instance.campaign_id
+        phase = Campaign.objects.filter(pk=campaign_id).values_list("phase", flat=True).first()
+        if name == "campaign":
+            phase = instance.phase
+        if phase in PUBLIC_CAMPAIGN_PHASES:
+            return EVERY_PAGE
+        if name == "campaignphasechange" and instance.from_phase in PUBLIC_CAMPAIGN_PHASES:
+            return EVERY_PAGE
+        return None
+    if name == "propertycompany":
+        served = Estate.objects.published().filter(property_company_id=instance.pk)
+        return set(served.values_list("slug", flat=True)) or None
+    return EVERY_PAGE
+
+
+def _published_slugs(estate_ids):
+    from .models import Estate
+
+    slugs = Estate.objects.published().filter(pk__in=estate_ids).values_list("slug", flat=True)
+    return set(slugs) or None
+
+
+def _estate_slug_before(sender, instance, raw=False, **kwargs):
+    """Before an estate's save: its address until now, whose cached page must go if it moves."""
+    if instance.pk is not None and instance.is_published:
+        instance.slug_before_save = (
+            sender.objects.filter(pk=instance.pk).values_list("slug", flat=True).first()
+        )
 
 
 def refresh_latest_metrics(estate_ids=None):
@@ -158,7 +259,9 @@ def _names_changed(sender, instance, raw=False, created=False, **kwargs):
 
 
 def connect_signals():
-    from .models import Campaign, City, Metric, Nomination, PropertyCompany, Province
+    from .models import Campaign, City, Estate, Metric, Nomination, PropertyCompany, Province
+
+    pre_save.connect(_estate_slug_before, sender=Estate, dispatch_uid="publication-estate-pre")
 
     pre_save.connect(_metric_moving, sender=Metric, dispatch_uid="publication-metric-pre")
     post_save.connect(_metric_changed, sender=Metric, dispatch_uid="publication-metric")

@@ -1,12 +1,23 @@
-"""Whole-page caching of public pages, invalidated whenever public data changes.
+"""Whole-page caching of public pages, invalidated as narrowly as the change.
 
-Pages are cached under a key that includes the content version stored in the database
-(:class:`showcase.models.ContentVersion`). Any save or delete of a domain row bumps the version,
-so the next request renders afresh; stale entries simply expire. Each process reads the version
-at most every ``PAGE_CACHE_VERSION_SECONDS`` (1 s; reading it was half the cost of a cached
-page) and at once after its own changes, so a change shows on every server within that time.
-Queryset ``update()`` and ``bulk_create()`` send no model signals: the domain announces such
-changes (``estates.signals.public_data_changed``) and ``connect_signals()`` listens.
+Pages are cached under a key that includes a content version stored in the database
+(:class:`showcase.models.ContentVersion`), which moves on with every change the public can
+see — and only those: `estates.publication.public_reach()` says what a saved or deleted row
+reaches, so a draft, a nomination in review or an unpublished estate moves nothing. Pages that
+list or count estates (home, lists, campaigns, mechanisms, statistics, feed, sitemap, open data)
+follow that version. An estate's own page follows two tags instead (:class:`PageTag`): "site",
+moved by changes every page shows (a campaign, a criterion, a catalogue), and "estate:<slug>",
+moved by changes to that estate — so an edit of one estate leaves every other estate's cached
+page in place. Its key also holds a digest of the medians it compares with.
+
+Each process reads the version at most every ``PAGE_CACHE_VERSION_SECONDS`` (1 s) and at once
+after its own changes, and the tags that moved since it last looked only when the version
+moved, so a cached page costs no query of its own. Queryset ``update()`` and
+``bulk_create()`` send no model signals: the domain announces such changes
+(``estates.signals.public_data_changed``) and ``connect_signals()`` listens.
+
+The footer's 更新日期 is the one fact every page shows of the whole registry; it is filled in as
+each page is served (showcase/footer.py), so a cached page never shows an old date.
 
 The key holds the scheme and host (pages contain absolute links built from them), the language,
 and only the query parameters a page reads: any other parameter (a share tracker's
@@ -17,6 +28,7 @@ import hashlib
 import time
 from functools import wraps
 
+from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, models, transaction
@@ -25,10 +37,11 @@ from django.http import HttpResponse
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 
+from estates.publication import EVERY_PAGE, public_reach
 from estates.signals import public_data_changed
 
 from . import statistics
-from .models import ContentVersion
+from .models import ContentVersion, PageTag
 
 VERSION_ROW = 1
 VERSION_SQL = (
@@ -42,6 +55,10 @@ KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
 # The version this process read last and when (time.monotonic()). It is read again once it
 # is PAGE_CACHE_VERSION_SECONDS old, and at once after this process changes anything.
 _last_read = None
+SITE = "site"
+# {tag: version} as this process knows them, complete up to the content version _tags_at.
+_tags = {}
+_tags_at = None
 
 
 def current_version():
@@ -71,13 +88,36 @@ def forget_version():
     statistics.forget()
 
 
-def bump():
+def forget_tags():
+    """Read every tag again on the next request (a restored database, a test's fresh one)."""
+    global _tags_at
+    _tags.clear()
+    _tags_at = None
+
+
+def estate_tag(slug):
+    return f"estate:{slug}"
+
+
+def bump(estate_slugs=EVERY_PAGE):
+    """Move the content version on: the pages that list or count estates render afresh, and
+    the pages of these estates (every estate's, by default)."""
     updated = ContentVersion.objects.filter(pk=VERSION_ROW).update(version=models.F("version") + 1)
     if not updated:
         # A new database counts on from the clock (milliseconds), so it never reuses a number
         # that an earlier database gave to pages in a shared cache or to open-data files.
         ContentVersion.objects.get_or_create(
             pk=VERSION_ROW, defaults={"version": time.time_ns() // 1_000_000}
+        )
+    # The row stays locked until this transaction ends: versions are given in commit order.
+    version = database_version()
+    tags = [SITE] if estate_slugs == EVERY_PAGE else [estate_tag(s) for s in sorted(estate_slugs)]
+    if tags:
+        PageTag.objects.bulk_create(
+            [PageTag(key=key, version=version) for key in tags],
+            update_conflicts=True,
+            unique_fields=["key"],
+            update_fields=["version"],
         )
     forget_version()
     # Again once the change is visible to others: a request in between may have read the
@@ -91,18 +131,43 @@ def bump():
         transaction.on_commit(statistics.refresh_after_commit, robust=True)
 
 
-def _on_change(sender, **kwargs):
+def _on_change(sender, instance=None, **kwargs):
     # A history record is written with the change it records, which has moved the version on.
-    if (
-        sender._meta.app_label == "estates"
-        and not hasattr(sender, "instance_type")
-        and getattr(sender, "affects_public_pages", True)
-    ):
-        bump()
+    if sender._meta.app_label != "estates" or hasattr(sender, "instance_type"):
+        return
+    if sender._meta.apps is not global_apps:
+        # A migration's model of an older schema: every page; the tags' table may not be
+        # there yet at that point of the migrations.
+        tagged = PageTag._meta.db_table in connection.introspection.table_names()
+        bump(EVERY_PAGE if tagged else set())
+    elif isinstance(instance, models.Model):
+        reach = public_reach(instance)
+        if reach is not None:
+            bump(reach)
 
 
-def _on_announced(sender, **kwargs):
-    bump()
+def _on_m2m(sender, instance=None, action="", **kwargs):
+    if action.startswith("post_") and instance is not None:
+        _on_change(type(instance), instance=instance)
+
+
+def _on_announced(sender, estate_slugs=None, **kwargs):
+    bump(EVERY_PAGE if estate_slugs is None else set(estate_slugs))
+
+
+def tag_versions(version):
+    """{tag: version} of the tags that ever moved, as of content version `version`: read in
+    full once per process, then only the tags that moved since."""
+    global _tags_at
+    if _tags_at != version:
+        rows = PageTag.objects.all()
+        if _tags_at is not None:
+            rows = rows.filter(version__gt=_tags_at)
+        for key, moved in rows.values_list("key", "version"):
+            if moved > _tags.get(key, -1):
+                _tags[key] = moved
+        _tags_at = version
+    return _tags
 
 
 def connect_signals():
@@ -110,7 +175,7 @@ def connect_signals():
     public_data_changed.connect(_on_announced, dispatch_uid="showcase-content-announced")
     post_save.connect(_on_change, dispatch_uid="showcase-content-save")
     post_delete.connect(_on_change, dispatch_uid="showcase-content-delete")
-    m2m_changed.connect(_on_change, dispatch_uid="showcase-content-m2m")
+    m2m_changed.connect(_on_m2m, dispatch_uid="showcase-content-m2m")
 
 
 def kept_query(request, params):
@@ -126,10 +191,20 @@ def page_key(request, version, params):
     return f"page:{version}:{get_language()}:{request.method}:{digest}"
 
 
-def cached_page(view=None, *, params=()):
-    """Serve a public GET page from the cache while the content version is unchanged.
+def estate_page_version(version, slug):
+    """What an estate's own page is keyed on: the newer of its tags ("site" and its own), and
+    the medians it compares its figures with."""
+    tags = tag_versions(version)
+    moved = max(tags.get(SITE, 0), tags.get(estate_tag(slug), 0))
+    return f"e{moved}.{statistics.medians_digest(version)}"
 
-    `params` lists the query parameters the page reads; all others are ignored."""
+
+def cached_page(view=None, *, params=(), estate_page=False):
+    """Serve a public GET page from the cache while what it shows is unchanged.
+
+    `params` lists the query parameters the page reads; all others are ignored. An
+    `estate_page` (its `slug` argument names the estate) is kept until that estate or
+    something every page shows changes; any other page until any public change."""
 
     def decorate(view):
         @wraps(view)
@@ -139,7 +214,11 @@ def cached_page(view=None, *, params=()):
             version = current_version()
             # The view reads the kept figures of the same version (showcase/statistics.py).
             request.content_version = version
-            key = page_key(request, version, params)
+            if estate_page:
+                slug = kwargs["slug"] if "slug" in kwargs else args[0]
+                key = page_key(request, estate_page_version(version, slug), params)
+            else:
+                key = page_key(request, version, params)
             hit = cache.get(key)
             if hit is not None:
                 content, headers = hit

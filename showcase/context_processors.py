@@ -40,6 +40,12 @@ def language_url(request, here, code):
     return url
 
 
+def footer_date_mark():
+    from .footer import updated_mark
+
+    return updated_mark()
+
+
 def footer():
     organiser, organiser_lang = settings.SITE_ORGANISER, ""
     if get_language() == "en":
@@ -67,8 +73,8 @@ def footer():
                 settings.SITE_ICP_NUMBER,
             )
         ),
-        # A callable: read only when a template shows it (the admin never does).
-        "updated": last_updated,
+        # Filled in as the page is served (showcase/footer.py), cached or not.
+        "updated_mark": footer_date_mark(),
     }
 
 

@@ -85,3 +85,23 @@ class ObjectionLookupMiss(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class PageTag(models.Model):
+    """The content version at which the pages of one part of the site last changed.
+
+    "site": every page (a campaign, a criterion, a catalogue entry changed); "estate:<slug>":
+    one estate's own pages. A cached profile is keyed on the newer of its two tags, so an
+    edit of one estate leaves every other estate's cached page in place, and a change no
+    public page shows (a draft) moves nothing (showcase/cache.py).
+    """
+
+    key = models.CharField(_("标记"), max_length=120, unique=True)
+    version = models.PositiveBigIntegerField(_("内容版本"), db_index=True)
+
+    class Meta:
+        verbose_name = _("页面标记")
+        verbose_name_plural = _("页面标记")
+
+    def __str__(self):
+        return f"{self.key}@{self.version}"

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost: fills in the footer's date before CommonMiddleware sets Content-Length.
+    "showcase.footer.FooterDateMiddleware",
 ]
 
 ROOT_URLCONF = "showcase.urls"

@@ -22,6 +22,7 @@ The figures carry the shape they were computed in (``FORMAT``): after a release 
 it, the row is computed again rather than read in the old shape.
 """
 
+import hashlib
 import json
 import logging
 
@@ -195,6 +196,22 @@ _read = None
 def forget():
     global _read
     _read = None
+
+
+_digest = None  # (version, digest of its medians) this process worked out last
+
+
+def medians_digest(version):
+    """A short digest of the medians of this version's figures: part of a profile's cache key,
+    so profiles render afresh when the medians they cite change, and only then."""
+    global _digest
+    known = _digest
+    if known is not None and known[0] == version:
+        return known[1]
+    text = json.dumps(current_figures(version)["medians"], sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    _digest = (version, digest)
+    return digest
 
 
 def current_figures(version):

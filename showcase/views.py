@@ -167,7 +167,7 @@ def estate_detail(request, slug):
     return response
 
 
-@cached_page
+@cached_page(estate_page=True)
 def _estate_profile(request, slug):
     estate = get_object_or_404(
         published_estates()

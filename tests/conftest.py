@@ -25,13 +25,15 @@ def _fresh_page_cache():
     """Page cache keys carry the content version, which a rolled-back test reuses."""
     from django.core.cache import cache
 
-    from showcase.cache import forget_version
+    from showcase.cache import forget_tags, forget_version
 
     cache.clear()
     forget_version()
+    forget_tags()
     yield
     cache.clear()
     forget_version()
+    forget_tags()
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from estates.enums import NominationState
-from estates.models import Mechanism, MechanismType, Metric, MetricType, Nomination
+from estates.models import Estate, Mechanism, MechanismType, Metric, MetricType, Nomination
 from showcase import statistics
 from showcase.cache import database_version, forget_version
 from showcase.models import PublicStatistics
@@ -63,9 +63,23 @@ def test_a_transaction_of_many_saves_computes_the_figures_once(
     real = statistics.compute
     monkeypatch.setattr(statistics, "compute", lambda: computed.append(1) or real())
     with django_capture_on_commit_callbacks(execute=True):
+        for estate in Estate.objects.published().order_by("pk")[:3]:
+            estate.households = (estate.households or 0) + 1
+            estate.save()
+    assert computed == [1]
+
+
+def test_saving_an_unpublished_estate_computes_nothing(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    """A province's draft is no public change: the figures are not computed again."""
+    computed = []
+    real = statistics.compute
+    monkeypatch.setattr(statistics, "compute", lambda: computed.append(1) or real())
+    with django_capture_on_commit_callbacks(execute=True):
         for i in range(3):
             make_estate(name=f"批量小区{i}")
-    assert computed == [1]
+    assert computed == []
 
 
 def test_figures_older_than_the_version_are_computed_again_by_the_page(client):

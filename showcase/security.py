@@ -59,7 +59,8 @@ def policy():
         "default-src": ["'self'"],
         "script-src": ["'self'", *(["'unsafe-hashes'", *scripts] if scripts else [])],
         "style-src": ["'self'", *(["'unsafe-hashes'", *styles] if styles else [])],
-        "img-src": ["'self'", "data:"],
+        # Photos on object storage (DJANGO_MEDIA_STORAGE) load from the storage's address.
+        "img-src": ["'self'", "data:", *filter(None, [settings.MEDIA_STORAGE_ORIGIN])],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

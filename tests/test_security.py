@@ -257,3 +257,19 @@ def test_sessions_end(client, staff_user):
     # A browser-session cookie: gone when the browser closes; the server ends it after 8 h.
     assert cookie["expires"] == "" and cookie["max-age"] == ""
     assert cookie["httponly"]
+
+
+def test_photos_on_object_storage_are_allowed_by_the_policy(settings):
+    """With media on object storage the photos' addresses point at the storage: the policy
+    lets images load from there, and from nowhere else."""
+    from showcase.security import policy
+
+    policy.cache_clear()
+    try:
+        settings.MEDIA_STORAGE_ORIGIN = None
+        assert "img-src 'self' data:;" in policy()
+        policy.cache_clear()
+        settings.MEDIA_STORAGE_ORIGIN = "https://photos.example.cn"
+        assert "img-src 'self' data: https://photos.example.cn;" in policy()
+    finally:
+        policy.cache_clear()

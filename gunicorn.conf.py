@@ -35,6 +35,12 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # An empty GUNICORN_ACCESS_LOG turns the access log off (the proxy keeps one).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# The common format, and whether the page came from the page cache (hit or miss; "-" for
+# what it does not keep): the load test reads the hit ratio from it.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-page-cache}o)s'
+)
+
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 

@@ -173,6 +173,31 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def cache_answers(log_path, paths, start=0):
+    """{page: {"hit": n, "miss": n}} of the 200 answers to each path in gunicorn's access
+    log from byte `start` on (the log's last field is the page cache's X-Page-Cache)."""
+    counts = {name: {"hit": 0, "miss": 0} for name in paths}
+    patterns = {
+        name: re.compile(r'"GET ' + re.escape(path) + r' HTTP/1\.1" 200 .* (hit|miss)$')
+        for name, path in paths.items()
+    }
+    with open(log_path, encoding="utf-8", errors="replace") as log:
+        log.seek(start)
+        for line in log:
+            for name, pattern in patterns.items():
+                found = pattern.search(line.rstrip("\n"))
+                if found:
+                    counts[name][found.group(1)] += 1
+    return counts
+
+
+def warm_up(base, pages, rounds=3):
+    """Each page requested a few times by each worker's threads, as readers do before a run."""
+    for _ in range(rounds * 4):
+        for path in pages.values():
+            urllib.request.urlopen(base + path, timeout=60).read()
+
+
 def answered(log_path, path):
     """Requests for `path` that the server answered with 200, from gunicorn's access log."""
     pattern = re.compile(r'"GET ' + re.escape(path) + r' HTTP/1\.1" 200 ')
@@ -192,20 +217,26 @@ def run(database, seconds, connections, workdir):
         f"{ADMIN_PASSWORD!r}); "
         "p = Estate.objects.published().order_by('pk'); "
         "profile = p[p.count() // 2]; edited = p.exclude(pk=profile.pk).first(); "
+        "draft = Estate.objects.filter(is_published=False).order_by('pk').first(); "
         "print(json.dumps({'slug': profile.slug, 'views': profile.view_count, "
-        "'edited': edited.pk, 'history': edited.history.count()}))",
+        "'edited': edited.pk, 'history': edited.history.count(), 'draft': draft.pk, "
+        "'edited_slug': edited.slug}))",
     )
     pages = dict(PAGES, profile=f"/estates/{info['slug']}/")
+    # The edited estate's own page, read alongside: the one profile an edit should render.
+    edited_page = {"edited profile": f"/estates/{info['edited_slug']}/"}
     log_path = Path(workdir) / f"access-{database}.log"
     each = max(1, connections // len(pages))
-    with serve.gunicorn(env, workers=2, access_log=log_path) as base:
-        editor = AdminEditor(base, info["edited"])
-        editor.start()
-        results = {}
+
+    def load(base, editor, results, phase_seconds, pages=pages):
+        each = max(1, connections // len(pages))
 
         def drive(name, path):
-            results[name] = serve.wrk(base + path, connections=each, seconds=seconds, threads=1)
+            results[name] = serve.wrk(
+                base + path, connections=each, seconds=phase_seconds, threads=1
+            )
 
+        editor.start()
         drivers = [threading.Thread(target=drive, args=item) for item in pages.items()]
         for driver in drivers:
             driver.start()
@@ -213,6 +244,23 @@ def run(database, seconds, connections, workdir):
             driver.join()
         editor.stop.set()
         editor.join(timeout=120)
+
+    with serve.gunicorn(env, workers=2, access_log=log_path) as base:
+        # First a province's clerk saves a draft (an estate nobody sees) again and again:
+        # after the warm-up, readers should meet cached pages only.
+        warm_up(base, pages)
+        drafts_from = log_path.stat().st_size
+        draft_editor = AdminEditor(base, info["draft"])
+        draft_results = {}
+        load(base, draft_editor, draft_results, max(5, seconds // 2))
+        drafts_to = log_path.stat().st_size
+        # Then an editor changes one published estate again and again.
+        editor = AdminEditor(base, info["edited"])
+        results = {}
+        load(base, editor, results, seconds, {**pages, **edited_page})
+        # Its own page, once more after the last save: rendered afresh, with the last save.
+        last = urllib.request.urlopen(base + edited_page["edited profile"], timeout=60)
+        edited_shows_last = editor.saved[-1] in last.read().decode() if editor.saved else False
     # gunicorn has stopped gracefully: everything it accepted has been answered and logged.
     after = shell(
         env,
@@ -223,7 +271,28 @@ def run(database, seconds, connections, workdir):
         "'tagline': e.tagline}))",
     )
     profile_answered = answered(log_path, pages["profile"])
+    with open(log_path, "rb") as log:
+        log.seek(drafts_from)
+        drafts_log = Path(workdir) / f"access-{database}-drafts.log"
+        drafts_log.write_bytes(log.read(drafts_to - drafts_from))
+    during_drafts = cache_answers(drafts_log, pages)
+    during_edits = cache_answers(log_path, {**pages, **edited_page}, start=drafts_to)
+    hits = sum(c["hit"] for c in during_drafts.values())
+    misses = sum(c["miss"] for c in during_drafts.values())
+    hit_ratio = hits / (hits + misses) if hits + misses else 0.0
     problems = []
+    if hit_ratio < 0.99:
+        problems.append(f"cache hit ratio while drafts were saved {hit_ratio:.4f} < 0.99")
+    problems += [f"draft clerk: {failure}" for failure in draft_editor.failures]
+    if not draft_editor.saved:
+        problems.append("draft clerk: no draft was saved")
+    if during_edits["profile"]["miss"] > 2:
+        problems.append(
+            f"another estate's page rendered {during_edits['profile']['miss']} times "
+            "while one estate was edited"
+        )
+    if editor.saved and not edited_shows_last:
+        problems.append("the edited estate's page does not show its last save")
     for name, figures in results.items():
         if figures["socket_errors"] or figures["non_2xx_3xx"]:
             problems.append(
@@ -251,6 +320,12 @@ def run(database, seconds, connections, workdir):
         "profile_views_counted": counted,
         "admin_saves": len(editor.saved),
         "admin_saves_in_history": after["history"] - info["history"],
+        "draft_saves": len(draft_editor.saved),
+        "draft_seconds": max(5, seconds // 2),
+        "cache_during_drafts": during_drafts,
+        "hit_ratio_during_drafts": hit_ratio,
+        "draft_pages": draft_results,
+        "cache_during_edits": during_edits,
         "problems": problems,
     }
 
@@ -287,6 +362,35 @@ def report(runs):
             f"{run_['profile_views_counted']:,} | {run_['admin_saves']} | "
             f"{run_['admin_saves_in_history']} | {'; '.join(run_['problems']) or 'none'} |"
         )
+    lines += [
+        "",
+        "**The page cache under writes.** Before the run above, for "
+        f"{runs[0]['draft_seconds']} s after a warm-up, a province's clerk saved a draft estate "
+        "(one the public does not see) again and again while readers asked for the same pages: "
+        "cached answers (X-Page-Cache in gunicorn's access log) out of all. Then, during the run "
+        "above, an editor changed one published estate: which pages rendered afresh (misses) — "
+        "the pages that list or count estates after each save, the edited estate's own page, "
+        "and no other estate's page.",
+        "",
+        "| database | while | page | cached | rendered | hit ratio |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for run_ in runs:
+        for label, key in (
+            ("drafts saved", "cache_during_drafts"),
+            ("one estate edited", "cache_during_edits"),
+        ):
+            for name, c in run_[key].items():
+                total = c["hit"] + c["miss"]
+                ratio = f"{c['hit'] / total:.2%}" if total else "—"
+                lines.append(
+                    f"| {run_['database']} | {label} | {name} | {c['hit']:,} | {c['miss']:,} | "
+                    f"{ratio} |"
+                )
+        lines.append(
+            f"| {run_['database']} | drafts saved ({run_['draft_saves']} saves) | **all pages** | "
+            f"| | **{run_['hit_ratio_during_drafts']:.2%}** |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -311,6 +415,7 @@ def main():
                 f"[{database}] {total:,} requests in {args.seconds} s, "
                 f"profile answered {result['profile_requests_answered']} times and counted "
                 f"{result['profile_views_counted']}, {result['admin_saves']} admin saves, "
+                f"hit ratio while drafts were saved {result['hit_ratio_during_drafts']:.2%}, "
                 f"{len(result['problems'])} problems ({time.monotonic() - started:.0f} s)"
             )
             for problem in result["problems"]:

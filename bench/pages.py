@@ -24,18 +24,24 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count, Q  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
+from django.utils import translation  # noqa: E402
 
 from estates.enums import CampaignPhase  # noqa: E402
-from estates.models import Campaign, Estate, Nomination  # noqa: E402
+from estates.models import Campaign, Estate, MechanismType, Nomination  # noqa: E402
 from showcase.cache import bump, forget_version  # noqa: E402
 from showcase.models import PublicStatistics  # noqa: E402
+from showcase.sitemaps import URLS_PER_FILE, I18nSitemap  # noqa: E402
+from showcase.views import ESTATES_PER_PAGE  # noqa: E402
 
 WARMUP = 3
+ESTATES_PER_SITEMAP_FILE = URLS_PER_FILE // len(I18nSitemap.languages)
 # What a browser sends with every request: the open-data files then come as their gzip copies.
 BROWSER = {"HTTP_USER_AGENT": "bench", "HTTP_HOST": "localhost", "HTTP_ACCEPT_ENCODING": "gzip"}
 MIN_REQUESTS = 5
@@ -43,7 +49,9 @@ TIME_BUDGET = 20  # seconds per page
 
 
 def public_pages():
-    """(name, url) of each page type, picked from the data so every size has them."""
+    """(name, url) of every public page of the URL contract, picked from the data so every size
+    has them (tests/test_bench_covers_public_urls.py fails when a public route is missing).
+    A page the data has nothing for (a cover photo, a campaign on notice) is left out."""
     published = Estate.objects.published()
     count = published.count()
     estate = published.order_by("pk")[count // 2]
@@ -61,10 +69,28 @@ def public_pages():
         .order_by("estate__province__display_order")
         .first()
     )
+    on_notice = (
+        Campaign.objects.filter(phase=CampaignPhase.NOTICE).order_by("-year", "slug").first()
+    )
+    # The kind of mechanism the most published estates use: the longest mechanism page.
+    kind = (
+        MechanismType.objects.annotate(
+            users=Count(
+                "mechanisms__estate",
+                filter=Q(mechanisms__estate__is_published=True),
+                distinct=True,
+            )
+        )
+        .order_by("-users", "pk")
+        .first()
+    )
+    with_photo = published.filter(photos__is_cover=True).order_by("pk").first()
     # A two-character name part, the most common length of a Chinese search.
     word = estate.name[:2]
     initials = estate.name_initials[:2]
-    return [
+    estates_files = (count + ESTATES_PER_SITEMAP_FILE - 1) // ESTATES_PER_SITEMAP_FILE
+    mechanism = reverse("showcase:mechanism_detail", args=[kind.slug])
+    pages = [
         ("home", reverse("showcase:home")),
         ("list", reverse("showcase:estate_list")),
         ("list page 50", reverse("showcase:estate_list") + "?page=50"),
@@ -76,14 +102,49 @@ def public_pages():
             + f"?province={estate.province.slug}&type={estate.estate_type}",
         ),
         ("profile", estate.get_absolute_url()),
+        ("cover card", reverse("estate_cover", args=[estate.slug])),
+        ("cover card, small", reverse("estate_cover_small", args=[estate.slug])),
+        ("campaigns", reverse("showcase:campaign_list")),
         ("campaign", reverse("showcase:campaign_detail", args=[campaign.slug])),
         (
             "province feature",
             reverse("showcase:province_feature", args=[campaign.slug, province]),
         ),
+        ("mechanisms", reverse("showcase:mechanism_list")),
+        ("mechanism", mechanism),
+        ("mechanism page 2", mechanism + "?page=2"),
+        ("mechanism, last page", mechanism + f"?page={-(-kind.users // ESTATES_PER_PAGE)}"),
         ("stats", reverse("showcase:stats")),
+        ("data page", reverse("showcase:data")),
         ("open data JSON", reverse("showcase:data_json")),
+        ("open data CSV", reverse("showcase:data_csv")),
+        ("open data XLSX", reverse("showcase:data_xlsx")),
+        ("feed", reverse("showcase:feed")),
+        ("sitemap index", reverse("sitemap")),
+        (
+            "sitemap estates file",
+            reverse("sitemap_section", args=["estates"]) + f"?p={max(1, estates_files // 2)}",
+        ),
+        ("robots.txt", reverse("robots_txt")),
+        ("healthz", reverse("healthz")),
     ]
+    if with_photo is not None:
+        pages.append(("cover photo", reverse("estate_photo_cover", args=[with_photo.slug])))
+    if on_notice is not None:
+        pages.append(("notice", reverse("showcase:campaign_notice", args=[on_notice.slug])))
+        pages.append(
+            ("objection lookup", reverse("showcase:objection_lookup", args=[on_notice.slug]))
+        )
+    # The English site: the same views under /en/.
+    with translation.override("en"):
+        pages.append(("profile, English", estate.get_absolute_url()))
+        pages.append(
+            (
+                "mechanism page 2, English",
+                reverse("showcase:mechanism_detail", args=[kind.slug]) + "?page=2",
+            )
+        )
+    return pages
 
 
 def admin_pages():
@@ -164,15 +225,26 @@ def main():
     results = {}
     if args.only != "admin":
         client = Client(**BROWSER)
-        for name, url in public_pages():
+        # Addresses in the default language: a request for an English page leaves English
+        # active in this thread.
+        with translation.override(settings.LANGUAGE_CODE):
+            pages = public_pages()
+            # Pages whose first request after a change pays for something kept for the next:
+            # the open-data file (built once per change of the published data, then served as
+            # a file), and what showcase/kept.py works out once per content version (the
+            # campaigns' counts, the province features the sitemap index counts).
+            first_after_a_change = [
+                ("open data JSON", reverse("showcase:data_json")),
+                ("campaigns", reverse("showcase:campaign_list")),
+                ("sitemap index", reverse("sitemap")),
+            ]
+        for name, url in pages:
             results[name] = {"url": url, **measure(client, url, args.requests)}
-        # The open-data file is built once per change of the published data, then served as
-        # a file: its first request after a change pays for building it.
-        url = reverse("showcase:data_json")
-        results["open data JSON, first after a change"] = {
-            "url": url,
-            **measure(client, url, args.requests, before_each=bump),
-        }
+        for name, url in first_after_a_change:
+            results[f"{name}, first after a change"] = {
+                "url": url,
+                **measure(client, url, args.requests, before_each=bump),
+            }
         # Not a page: the writer's cost, after each change, of the stats page's figures.
         results["stats figures, refreshed after a change"] = {
             "url": "",

@@ -5,14 +5,16 @@ reported as "第 N 行「列」：…" naming the spreadsheet row (the header is
 Provincial staff import rows of their own province only.
 """
 
+import operator
 from collections.abc import Sequence
 from decimal import Decimal
 
 from diff_match_patch import diff_match_patch
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.db import models as django_models
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import FilteredRelation, Prefetch, Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -550,60 +552,90 @@ class EstateResource(ScopedResource):
             .order_by("province__display_order", "name_pinyin", "pk")
         )
 
-    EXPORT_CHUNK = 2000  # estates read at a time, and their latest values in one query
+    EXPORT_CHUNK = 2000  # rows read from the database at a time
 
     def export_rows(self, queryset):
         """Each estate of `queryset`, in with_latest()'s order, as export_resource() of it
-        writes it, streamed: the estates' columns read as plain values a chunk at a time (a
-        server-side cursor), and the chunk's latest metric values in one query of the kept
-        Metric.is_latest rather than subqueries per estate and value.
+        writes it, streamed: one query, read a chunk at a time (a server-side cursor), of the
+        estates' columns as plain values with each metric type's latest value joined through
+        the kept Metric.is_latest, rather than subqueries per estate and value.
         (tests/test_export_stream.py compares the two on every column.)"""
-        fields_ = self.get_export_fields()
-        paths, plan = ["pk"], []
-        for field in fields_:
+        paths, copied, rendered, periods = ["pk"], [], [], []
+        joins = {}
+        for position, field in enumerate(self.get_export_fields()):
             method = field.get_dehydrate_method(self.get_field_name(field))
             if callable(method) or hasattr(self, method):
                 raise ValueError(f"export_rows cannot dehydrate {field.column_name}")
+            copied.append(0)  # filled below unless copied from the row as it is
             if isinstance(field, MetricDateField):
-                plan.append(("date", field.code))
+                joins[field.code] = f"latest_value_{field.code}"
+                paths += [f"{joins[field.code]}__date", f"{joins[field.code]}__date_precision"]
+                periods.append((position, len(paths) - 2))
             elif field.attribute.startswith("latest_"):
-                plan.append(("value", (field.attribute.removeprefix("latest_"), field.widget)))
+                code = field.attribute.removeprefix("latest_")
+                joins[code] = f"latest_value_{code}"
+                # As the value's field stores it (a Decimal of its places): as render() writes it.
+                paths.append(f"{joins[code]}__value")
+                copied[position] = len(paths) - 1
             elif isinstance(field.widget, (RegionWidget, CompanyWidget)):
                 paths.append(f"{field.attribute}__name")
-                plan.append(("named", len(paths) - 1))
+                rendered.append((position, len(paths) - 1, _name_or_blank))
             else:
                 paths.append(field.attribute)
-                render = None if _plain_render(field.widget) else field.widget.render
-                plan.append(("field", (len(paths) - 1, render)))
-        kinds = {kind.pk: kind.code for kind in self.metric_types}
+                if _plain_render(field.widget):
+                    copied[position] = len(paths) - 1
+                else:
+                    rendered.append((position, len(paths) - 1, field.widget.render))
+        kinds = {kind.code: kind.pk for kind in self.metric_types}
+        latest = {
+            name: FilteredRelation(
+                "metrics",
+                condition=Q(metrics__is_latest=True, metrics__metric_type_id=kinds[code]),
+            )
+            for code, name in joins.items()
+        }
+        take = operator.itemgetter(*copied) if len(copied) > 1 else lambda row: (row[copied[0]],)
         rows = (
-            queryset.order_by("province__display_order", "name_pinyin", "pk")
+            queryset.annotate(**latest)
+            .order_by("province__display_order", "name_pinyin", "pk")
             .values_list(*paths)
             .iterator(chunk_size=self.EXPORT_CHUNK)
         )
-        for chunk in _chunks(rows, self.EXPORT_CHUNK):
-            latest = {}
-            values = models.Metric.objects.filter(
-                estate_id__in=[row[0] for row in chunk], is_latest=True, metric_type__in=kinds
-            ).values_list("estate_id", "metric_type_id", "value", "date", "date_precision")
-            for estate, kind, value, day, precision in values.order_by():
-                latest[estate, kinds[kind]] = (value, day, precision)
-            for row in chunk:
-                out = []
-                for how, what in plan:
-                    if how == "field":
-                        index, render = what
-                        out.append(row[index] if render is None else render(row[index]))
-                    elif how == "named":
-                        out.append(row[what] or "")
-                    elif how == "value":
-                        code, widget = what
-                        found = latest.get((row[0], code))
-                        out.append(widget.render(found[0] if found else None))
-                    else:
-                        found = latest.get((row[0], what))
-                        out.append(cells.show_period(*(found[1:] if found else (None, None))))
-                yield out
+        show_period = cells.show_period
+        previous = None
+        for row in rows:
+            if row[0] == previous:
+                continue  # a second value marked latest (for a moment): the estate once
+            previous = row[0]
+            out = list(take(row))
+            for position, index, render in rendered:
+                out[position] = render(row[index])
+            for position, index in periods:
+                day = row[index]
+                out[position] = None if day is None else show_period(day, row[index + 1])
+            yield out
+
+    def export_kinds(self):
+        """What each export column holds, for a writer that converts only what needs it:
+        "text" (may look like a formula), "bool", or "plain" (numbers, dates, None; for a
+        number column, a DecimalField's values with its places)."""
+        kinds = []
+        for field in self.get_export_fields():
+            if isinstance(field, MetricDateField) or field.attribute.startswith("latest_"):
+                kinds.append("plain")
+                continue
+            model_field = self._meta.model._meta.get_field(field.attribute)
+            if isinstance(field.widget, (RegionWidget, CompanyWidget)) or not _plain_render(
+                field.widget
+            ):
+                kinds.append("text")
+            elif isinstance(model_field, django_models.BooleanField):
+                kinds.append("bool")
+            elif isinstance(model_field, (django_models.CharField, django_models.TextField)):
+                kinds.append("text")
+            else:
+                kinds.append("plain")
+        return kinds
 
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
@@ -955,20 +987,13 @@ class EstateResource(ScopedResource):
             refresh_latest_metrics(estates[start : start + 2000])
 
 
+def _name_or_blank(name):
+    return name or ""
+
+
 def _plain_render(widget):
     """Whether the widget writes a value as it is (numbers stay numbers, text stays text)."""
     return type(widget) is ParsingWidget and widget.render_value is None
-
-
-def _chunks(rows, size):
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 class EstateWidget(LookupWidget):

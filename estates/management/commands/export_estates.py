@@ -9,7 +9,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from estates.models import Campaign, Estate, Province
-from estates.spreadsheets.cells import defuse, xml_text
+from estates.spreadsheets.cells import FORMULA_STARTS, NOT_IN_XML, defuse, xml_text
 from estates.spreadsheets.formats import (
     csv_text,
     decimal_places,
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         rows = resource.export_rows(estates)
         total = estates.count()
         writer = write_csv_stream if path.suffix.lower() == ".csv" else write_xlsx_stream
-        written = writer(path, headers, self.progress(rows, total))
+        written = writer(path, headers, self.progress(rows, total), resource.export_kinds())
         self.stdout.write(self.style.SUCCESS(f"已导出 {written} 个小区到 {path}"))
 
     def progress(self, rows, total):
@@ -62,35 +62,58 @@ class Command(BaseCommand):
             sys.stderr.write("\n")
 
 
-def write_csv_stream(path, headers, rows):
+def write_csv_stream(path, headers, rows, kinds=None):
     import csv
 
     # Streamed, so a column's places cannot be read ahead: each value keeps its field's places
     # (a DecimalField's values carry them), percentages at least two, as formats.write_csv.
     places = [2 if is_percent_header(header) else None for header in headers]
+    kinds = kinds or ["any"] * len(headers)
+    # The csv module writes None as empty, numbers and dates with str() (a DecimalField's
+    # value with its places, at least two in a percentage column): the text csv_text() gives.
+    # Text that may look like a formula, and yes/no, are converted here.
+    text = [i for i, kind in enumerate(kinds) if kind == "text"]
+    yes_no = [i for i, kind in enumerate(kinds) if kind == "bool"]
+    other = [i for i, kind in enumerate(kinds) if kind == "any"]
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow([csv_text(header) for header in headers])
         for row in rows:
-            writer.writerow([_csv_cell(v, p) for v, p in zip(row, places, strict=True)])
+            if count == 0 and not _plain_as_csv_text(row, kinds, places):
+                text, yes_no, other = [], [], list(range(len(headers)))
+            for index in text:
+                value = row[index]
+                if value and value[0] in _FORMULA_FIRST:
+                    row[index] = defuse(value)
+            for index in yes_no:
+                value = row[index]
+                if value is not None:
+                    row[index] = "是" if value else "否"
+            for index in other:
+                row[index] = csv_text(row[index], places[index])
+            writer.writerow(row)
             count += 1
     return count
 
 
-def _csv_cell(value, places):
-    """csv_text(value, places), the common cells without its detour through Decimal."""
-    if value is None:
-        return ""
-    kind = type(value)
-    if kind is str:
-        return defuse(value)
-    if kind is int:
-        return str(value)
-    return csv_text(value, places)
+def _plain_as_csv_text(row, kinds, places):
+    """Whether the first row's plain values are written by the csv module as csv_text() writes
+    them. They are, for values read from the database's columns (a DecimalField's keep its
+    places); the first row is checked, and should it differ every cell goes through
+    csv_text()."""
+    return all(
+        ("" if value is None else str(value)) == csv_text(value, p)
+        for value, p, kind in zip(row, places, kinds, strict=True)
+        if kind == "plain"
+    )
 
 
-def write_xlsx_stream(path, headers, rows):
+# What a text that a spreadsheet program may run as a formula begins with (cells.defuse).
+_FORMULA_FIRST = {"'"} | {start[0] for start in FORMULA_STARTS}
+
+
+def write_xlsx_stream(path, headers, rows, kinds=None):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("小区")
     sheet.freeze_panes = "A2"
@@ -101,7 +124,7 @@ def write_xlsx_stream(path, headers, rows):
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
-    cells = XlsxCells(sheet, [is_percent_header(h) for h in headers])
+    cells = XlsxCells(sheet, [is_percent_header(h) for h in headers], kinds)
     count = 0
     for row in rows:
         sheet.append(cells.row(row))
@@ -117,20 +140,32 @@ class XlsxCells:
     with places) is one cell object per column and format, filled anew for each row.
     (A write-only sheet writes each row as it is appended, so a cell can be filled again.)"""
 
-    def __init__(self, sheet, percent):
+    def __init__(self, sheet, percent, kinds=None):
         self.sheet = sheet
         self.percent = percent
         self.styled = {}  # (column, number format): a cell
+        # Text columns: only a text that starts with "=" or holds what XML cannot carry is
+        # made a cell; the others' values all go through cell().
+        kinds = kinds or ["any"] * len(percent)
+        self.text = [i for i, kind in enumerate(kinds) if kind == "text"]
+        self.other = [i for i, kind in enumerate(kinds) if kind != "text"]
 
     def row(self, values):
-        return [
-            self.cell(column, value, is_percent)
-            for column, (value, is_percent) in enumerate(zip(values, self.percent, strict=True))
-        ]
+        for column in self.text:
+            value = values[column]
+            if not value:
+                values[column] = None  # an empty text is an empty cell, not a cell of ""
+            elif value[0] == "=" or NOT_IN_XML.search(value):
+                values[column] = xlsx_cell(self.sheet, value, False)
+        for column in self.other:
+            value = values[column]
+            if value is not None:
+                values[column] = self.cell(column, value, self.percent[column])
+        return values
 
     def cell(self, column, value, is_percent):
         kind = type(value)
-        if value is None or (kind is int and not is_percent):
+        if kind is int and not is_percent:
             return value
         if kind is str:
             if value.startswith("=") or xml_text(value) != value:

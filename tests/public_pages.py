@@ -1,9 +1,9 @@
 """Every public page of the URL contract, with the seed's examples, in both languages: the list
 the site-wide checks walk (tests/test_html_validity.py, tests/browser/test_public_pages.py).
 
-Two pages need data the seed does not have: a campaign on public notice (open_notice()) and a
-second page of the estate list (grow_to_a_second_page(), which adds synthetic estates and so
-changes the other pages: check it last).
+Some pages need data the seed does not have: a campaign on public notice (open_notice()) and a
+second page of the estate list and of a mechanism's page (grow_to_a_second_page(), which adds
+synthetic estates and so changes the other pages: check them last).
 """
 
 import datetime
@@ -54,6 +54,11 @@ PAGES = [
 ]
 # Only after grow_to_a_second_page().
 SECOND_PAGE = ("estates-page-2", "/estates/?page=2", 200)
+SECOND_PAGES = [
+    SECOND_PAGE,
+    # The grown estates use the first kinds of mechanism, 党建引领 among them.
+    (f"mechanism-{MECHANISMS[0]}-page-2", f"/mechanisms/{MECHANISMS[0]}/?page=2", 200),
+]
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,8 @@ def open_notice():
 
 
 def grow_to_a_second_page():
-    """Enough published estates for the estate list to have a second page."""
+    """Enough published estates for the estate list, and the first mechanism's page, to have
+    a second page."""
     from estates.models import Estate
     from showcase.views import ESTATES_PER_PAGE
 

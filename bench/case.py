@@ -58,6 +58,64 @@ def export_floor(path):
     return count
 
 
+def export_floor_full(path):
+    """The floor of the export's own columns (not run by bench/run.py; for comparison): the
+    same values as export_estates writes, each latest metric value joined through
+    Metric.is_latest, handed to a plain csv / openpyxl writer as they come."""
+    from django.db.models import FilteredRelation, Q
+
+    resource = EstateResource()
+    kinds = {kind.code: kind.pk for kind in resource.metric_types}
+    paths, joins = [], {}
+    for field in resource.get_export_fields():
+        attribute = field.attribute
+        if attribute.startswith("latest_"):
+            code = attribute.removeprefix("latest_").removesuffix("_date")
+            joins[code] = FilteredRelation(
+                "metrics",
+                condition=Q(
+                    metrics__is_latest=True,
+                    metrics__metric_type_id=kinds[code],
+                ),
+            )
+            paths.append(
+                f"{code}_value__date" if attribute.endswith("_date") else f"{code}_value__value"
+            )
+        elif attribute in ("province", "city", "property_company"):
+            paths.append(f"{attribute}__name")
+        else:
+            paths.append(attribute)
+    rows = (
+        Estate.objects.annotate(**{f"{code}_value": join for code, join in joins.items()})
+        .order_by("province__display_order", "name_pinyin", "pk")
+        .values_list(*paths)
+        .iterator(chunk_size=2000)
+    )
+    return _write_plain(path, resource.get_export_headers(), rows)
+
+
+def _write_plain(path, headers, rows):
+    count = 0
+    if path.endswith(".csv"):
+        import csv
+
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(headers)
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        return count
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("estates")
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(list(row))
+        count += 1
+    workbook.save(path)
+    return count
+
+
 def import_app(path):
     fmt = SafeXLSX if path.endswith(".xlsx") else SafeCSV
     dataset = fmt().create_dataset(Path(path).read_bytes())
@@ -89,6 +147,7 @@ def import_floor(path):
 CASES = {
     "export_app": export_app,
     "export_floor": export_floor,
+    "export_floor_full": export_floor_full,
     "import_app": import_app,
     "import_floor": import_floor,
 }

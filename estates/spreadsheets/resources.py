@@ -698,6 +698,13 @@ class EstateResource(ScopedResource):
             for values in dataset[start : start + batches.BATCH_ROWS]
         ]
         self._prepared = start + len(rows)
+        # A row with a NUL in a cell is refused on its own (before_import_row); PostgreSQL
+        # cannot even be asked about its values.
+        rows = [
+            row
+            for row in rows
+            if not any(isinstance(value, str) and "\x00" in value for value in row.values())
+        ]
         given = {cells.normalize(row.get("网址标识")) for row in rows} - {""}
         given -= set(self._by_slug)
         if given:

@@ -258,7 +258,9 @@ def run(database, seconds, connections, workdir):
         editor = AdminEditor(base, info["edited"])
         results = {}
         load(base, editor, results, seconds, {**pages, **edited_page})
-        # Its own page, once more after the last save: rendered afresh, with the last save.
+        # Its own page, once more after the last save: rendered afresh, with the last save,
+        # on every server within the second each takes to read the content version again.
+        time.sleep(1.5)
         last = urllib.request.urlopen(base + edited_page["edited profile"], timeout=60)
         edited_shows_last = editor.saved[-1] in last.read().decode() if editor.saved else False
     # gunicorn has stopped gracefully: everything it accepted has been answered and logged.

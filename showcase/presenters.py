@@ -8,7 +8,7 @@ from django.utils.translation import get_language, override, pgettext
 from django.utils.translation import gettext as _
 
 from estates.models.profile import metric_order_key
-from estates.numbers import plain_number, two_places
+from estates.numbers import floor_area_text, land_area_text
 
 from . import charts
 from .templatetags.showcase import display_number
@@ -42,37 +42,6 @@ def built_text(estate):
     if estate.year_built is not None:
         return _("%(year)s年") % {"year": estate.year_built}
     return estate.construction_period or None
-
-
-def area_text(square_metres, approximate=False):
-    """'约34万平方米' as the sources write large areas; exact digits when 万 would round.
-    English has no 万: it shows the square metres with thousands separators."""
-    if _english():
-        digits = f"{square_metres:,.0f}" if approximate else f"{square_metres.normalize():,f}"
-        text = _("%(value)s平方米") % {"value": digits}
-    elif square_metres >= 10000 and (approximate or square_metres % 100 == 0):
-        value = two_places(square_metres / 10000)
-        text = _("%(value)s万平方米") % {"value": plain_number(value)}
-    else:
-        text = _("%(value)s平方米") % {"value": plain_number(square_metres)}
-    return _("约%(text)s") % {"text": text} if approximate else text
-
-
-def land_area_text(estate):
-    if estate.land_area is None:
-        return None
-    if estate.land_area_in_mu:
-        return _("%(mu)s亩（%(area)s）") % {
-            "mu": plain_number(estate.land_area_mu),
-            "area": area_text(estate.land_area, approximate=True),
-        }
-    return area_text(estate.land_area)
-
-
-def floor_area_text(estate):
-    if estate.floor_area is None:
-        return None
-    return area_text(estate.floor_area, approximate=estate.floor_area_is_approximate)
 
 
 def estate_facts(estate):

@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..models.campaigns import title_begins_with_year
 from ..models.profile import metric_order_key
-from ..numbers import plain_number, two_places
+from ..numbers import floor_area_text, land_area_text, plain_number, two_places
 from . import structure, typography
 
 # What the report says for a fact its sources do not give: never 0, never a blank cell.
@@ -186,27 +186,6 @@ def _number(value, unit=""):
     return UNKNOWN if value is None else f"{plain_number(two_places(value))}{unit}"
 
 
-def _area(square_metres, approximate=False):
-    """ "约34万平方米" as the sources write large areas; exact digits when 万 would round."""
-    if square_metres >= 10000 and (approximate or square_metres % 100 == 0):
-        text = _("%(value)s万平方米") % {"value": plain_number(two_places(square_metres / 10000))}
-    else:
-        text = _("%(value)s平方米") % {"value": plain_number(two_places(square_metres))}
-    return _("约%(text)s") % {"text": text} if approximate else text
-
-
-def _land_area(estate):
-    if estate.land_area is None:
-        return UNKNOWN
-    if estate.land_area_in_mu:
-        # The source's own figure in 亩; the square metres are converted from it.
-        return _("%(mu)s亩（%(area)s）") % {
-            "mu": plain_number(estate.land_area_mu),
-            "area": _area(estate.land_area, approximate=True),
-        }
-    return _area(estate.land_area)
-
-
 def _location(estate):
     parts = [estate.province.name]
     if estate.city.name != estate.province.name:
@@ -230,16 +209,12 @@ def basic_facts(nomination):
     else:
         year = estate.year_built
         built = (_("建成年份"), UNKNOWN if year is None else _("%(year)s年") % {"year": year})
-    floor = estate.floor_area
     return [
         (_("所在地区"), _location(estate)),
         (_("小区类型"), estate.get_estate_type_display() or UNKNOWN),
         built,
-        (_("占地面积"), _land_area(estate)),
-        (
-            _("总建筑面积"),
-            UNKNOWN if floor is None else _area(floor, estate.floor_area_is_approximate),
-        ),
+        (_("占地面积"), land_area_text(estate) or UNKNOWN),
+        (_("总建筑面积"), floor_area_text(estate) or UNKNOWN),
         (_("户数"), _number(estate.households, _("户"))),
         (_("楼栋"), _buildings(estate)),
         (_("容积率"), _number(estate.plot_ratio)),

@@ -37,25 +37,7 @@ def export_app(path):
 def export_floor(path):
     """The least the same work needs: the columns straight from the database to a file."""
     rows = Estate.objects.values_list(*FLOOR_COLUMNS).iterator(chunk_size=2000)
-    count = 0
-    if path.endswith(".csv"):
-        import csv
-
-        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(FLOOR_COLUMNS)
-            for row in rows:
-                writer.writerow(row)
-                count += 1
-        return count
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("estates")
-    sheet.append(FLOOR_COLUMNS)
-    for row in rows:
-        sheet.append(list(row))
-        count += 1
-    workbook.save(path)
-    return count
+    return _write_plain(path, FLOOR_COLUMNS, rows)
 
 
 def export_floor_full(path):

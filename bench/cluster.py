@@ -42,7 +42,16 @@ from pathlib import Path
 
 import boto3
 import serve
-from load import ADMIN_PASSWORD, ADMIN_USER, PAGES, AdminEditor, FormFields, answered, shell
+from load import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    PAGES,
+    AdminEditor,
+    FormFields,
+    answered,
+    edit_problems,
+    shell,
+)
 from PIL import Image
 from run import PYTHON, ROOT, database_env, manage, postgres_available
 
@@ -511,15 +520,7 @@ def run(seconds, connections, estates, rounds, workers, workdir):
         problems.append(f"profile views counted {counted}, requests answered {sum(per_server)}")
     if not all(per_server):
         problems.append(f"nginx sent the profile to one server only: {per_server}")
-    problems += [f"admin: {failure}" for failure in editor.failures]
-    if not editor.saved:
-        problems.append("admin: no edit was saved")
-    if after["history"] - info["history"] != len(editor.saved):
-        problems.append(
-            f"admin: {len(editor.saved)} saves, {after['history'] - info['history']} in history"
-        )
-    if editor.saved and after["tagline"] != editor.saved[-1]:
-        problems.append(f"admin: the estate holds {after['tagline']!r}, not the last save")
+    problems += edit_problems(editor, info, after)
     return {
         "servers": 2,
         "workers_per_server": workers,

@@ -198,6 +198,22 @@ def warm_up(base, pages, rounds=3):
             urllib.request.urlopen(base + path, timeout=60).read()
 
 
+def edit_problems(editor, info, after):
+    """What went wrong with the admin's edits: a failed save, a save missing from the history,
+    an estate not holding the last save. `info` and `after`: the estate's history count (and
+    tagline) before and after the run."""
+    problems = [f"admin: {failure}" for failure in editor.failures]
+    if not editor.saved:
+        problems.append("admin: no edit was saved")
+    if after["history"] - info["history"] != len(editor.saved):
+        problems.append(
+            f"admin: {len(editor.saved)} saves, {after['history'] - info['history']} in history"
+        )
+    if editor.saved and after["tagline"] != editor.saved[-1]:
+        problems.append(f"admin: the estate holds {after['tagline']!r}, not the last save")
+    return problems
+
+
 def answered(log_path, path):
     """Requests for `path` that the server answered with 200, from gunicorn's access log."""
     pattern = re.compile(r'"GET ' + re.escape(path) + r' HTTP/1\.1" 200 ')
@@ -304,15 +320,7 @@ def run(database, seconds, connections, workdir):
     counted = after["views"] - info["views"]
     if counted != profile_answered:
         problems.append(f"profile views counted {counted}, requests answered {profile_answered}")
-    problems += [f"admin: {failure}" for failure in editor.failures]
-    if not editor.saved:
-        problems.append("admin: no edit was saved")
-    if after["history"] - info["history"] != len(editor.saved):
-        problems.append(
-            f"admin: {len(editor.saved)} saves, {after['history'] - info['history']} in history"
-        )
-    if editor.saved and after["tagline"] != editor.saved[-1]:
-        problems.append(f"admin: the estate holds {after['tagline']!r}, not the last save")
+    problems += edit_problems(editor, info, after)
     return {
         "database": database,
         "seconds": seconds,

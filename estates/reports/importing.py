@@ -48,6 +48,7 @@ class BoxPlan:
     heading: str = ""
     by_number: bool = False
     status: str = ABSENT
+    row: object = None  # the evidence row, for a requirement's or an activity's box
 
     @property
     def fingerprint(self):
@@ -149,6 +150,7 @@ def plan(report, nomination, estate=None):
                     heading=item.heading if item else "",
                     by_number=item.by_number if item else False,
                     status=_status(row.text, new),
+                    row=row,
                 )
             )
     texts = {"overview": report.overview, "highlights": report.highlights}
@@ -288,12 +290,6 @@ def apply(report, nomination_id, choices, seen, user, filename, may_change_estat
             )
         estate = nomination.estate
         current = plan(report, nomination, estate)
-        rows = {}
-        criteria, activities = evidence_rows(nomination)
-        for row in criteria:
-            rows[f"{CRITERIA}:{row.pk}"] = row
-        for row in activities:
-            rows[f"{ACTIVITIES}:{row.pk}"] = row
         estate_values = {}
         for box in current.boxes:
             if not box.changes:
@@ -309,7 +305,7 @@ def apply(report, nomination_id, choices, seen, user, filename, may_change_estat
             if box.group == "estate":
                 estate_values[box.key.split(":", 1)[1]] = box.new
                 continue
-            row = rows[box.key]
+            row = box.row
             row.text = box.new
             row._change_reason = reason
             row.save(update_fields=["text"])

@@ -24,6 +24,8 @@ from estates.models import (
     Campaign,
     CriterionEvidence,
     Estate,
+    Honor,
+    KeyFigure,
     Mechanism,
     MechanismType,
     Metric,
@@ -169,28 +171,57 @@ def estate_detail(request, slug):
 
 @cached_page(estate_page=True)
 def _estate_profile(request, slug):
+    # Each list in the order its model's Meta gives within one estate, named here: a model's
+    # ordering by its estate or nomination would join the estate and campaign tables and make
+    # the compiler resolve their own orderings, for rows that all belong to one estate.
     estate = get_object_or_404(
         published_estates()
         .select_related("property_company")
         .prefetch_related(
-            Prefetch("mechanisms", queryset=Mechanism.objects.select_related("mechanism_type")),
-            Prefetch("metrics", queryset=Metric.objects.select_related("metric_type")),
-            Prefetch("activities", queryset=Activity.objects.select_related("requirement")),
-            "key_figures",
-            "honors",
-            "photos",
+            Prefetch(
+                "mechanisms",
+                queryset=Mechanism.objects.select_related("mechanism_type").order_by(
+                    "display_order", "pk"
+                ),
+            ),
+            Prefetch(
+                "metrics",
+                queryset=Metric.objects.select_related("metric_type").order_by(
+                    "metric_type__display_order", "date", "sequence", "pk"
+                ),
+            ),
+            Prefetch(
+                "activities",
+                queryset=Activity.objects.select_related("requirement").order_by(
+                    "display_order", "pk"
+                ),
+            ),
+            Prefetch("key_figures", queryset=KeyFigure.objects.order_by("display_order", "pk")),
+            Prefetch("honors", queryset=Honor.objects.order_by("-year", "pk")),
+            Prefetch("photos", queryset=Photo.objects.order_by("display_order", "pk")),
             Prefetch(
                 "nominations",
                 queryset=selected_nominations()
                 .select_related("campaign")
+                .order_by(
+                    "-campaign__year",
+                    "campaign__level",
+                    "campaign__slug",
+                    "province_sequence",
+                    "pk",
+                )
                 .prefetch_related(
                     Prefetch(
                         "criterion_evidence",
-                        queryset=CriterionEvidence.objects.select_related("criterion"),
+                        queryset=CriterionEvidence.objects.select_related("criterion").order_by(
+                            "criterion__number"
+                        ),
                     ),
                     Prefetch(
                         "activity_evidence",
-                        queryset=ActivityEvidence.objects.select_related("requirement"),
+                        queryset=ActivityEvidence.objects.select_related("requirement").order_by(
+                            "requirement__number"
+                        ),
                     ),
                 ),
                 to_attr="public_nominations",

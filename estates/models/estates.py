@@ -8,7 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ..enums import EstateType
+from ..enums import EstateType, choice_label
 from ..numbers import two_places
 from ..pinyin import full_pinyin, pinyin_initials, pinyin_slug
 from ..search import search_keys
@@ -381,6 +381,9 @@ class Estate(Versioned, CheckedModel):
 
     def __str__(self):
         return self.name
+
+    def get_estate_type_display(self):
+        return choice_label(EstateType, self.estate_type)
 
     def save(self, *args, **kwargs):
         self.name_pinyin = full_pinyin(self.name)

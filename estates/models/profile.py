@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from simple_history.models import HistoricalRecords
 
-from ..enums import ActivityCategory, Approximation, DatePrecision, HonorLevel
+from ..enums import ActivityCategory, Approximation, DatePrecision, HonorLevel, choice_label
 from ..images import STORAGE_FAILED_MESSAGE, STORAGE_FULL_MESSAGE
 from ..numbers import plain_number
 from ..validators import validate_not_future_date, validate_not_future_year
@@ -443,6 +443,9 @@ class Activity(ApproximateDate):
     def __str__(self):
         return self.title
 
+    def get_category_display(self):
+        return choice_label(ActivityCategory, self.category)
+
 
 class Honor(CheckedModel):
     """An honor the estate or its property service received."""
@@ -467,6 +470,9 @@ class Honor(CheckedModel):
 
     def __str__(self):
         return self.title
+
+    def get_level_display(self):
+        return choice_label(HonorLevel, self.level)
 
 
 def photo_upload_to(instance, filename):

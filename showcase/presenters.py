@@ -88,11 +88,12 @@ SHINGLE = 5
 # Words that tie a sentence to the one before it; left dangling when that one is left out.
 LEADING_CONNECTIVE = re.compile(r"^(并且|并|同时[，,]?|此外[，,]?|另外[，,]?|而且|且|还)")
 SENTENCE_END = "。！？!?；;"
-PUNCTUATION = set("，。、；：！？,.;:!?“”‘’\"'（）()《》〈〉【】[]—-·… \u3000\t")
+PUNCTUATION = "，。、；：！？,.;:!?“”‘’\"'（）()《》〈〉【】[]—-·… \u3000\t"
+_UNPUNCTUATED = str.maketrans("", "", PUNCTUATION)
 
 
 def _shingles(text):
-    chars = "".join(char for char in text if char not in PUNCTUATION)
+    chars = text.translate(_UNPUNCTUATED)
     if len(chars) <= SHINGLE:
         return {chars} if chars else set()
     return {chars[i : i + SHINGLE] for i in range(len(chars) - SHINGLE + 1)}
@@ -123,7 +124,9 @@ class Narrative:
         self.told = set()
 
     def coverage(self, text):
-        shingles = _shingles(text)
+        return self._coverage(_shingles(text))
+
+    def _coverage(self, shingles):
         return len(shingles & self.told) / len(shingles) if shingles else 1.0
 
     def paragraphs(self, text):
@@ -133,9 +136,15 @@ class Narrative:
         kept = []
         for paragraph in (line.strip() for line in text.splitlines()):
             said = sentences(paragraph)
-            new = [s for s in said if self.coverage(s) < self.REPEATED]
-            for sentence in new:
-                self.told |= _shingles(sentence)
+            # Each sentence is judged against what was told before this paragraph.
+            fresh = [
+                (sentence, shingles)
+                for sentence in said
+                if self._coverage(shingles := _shingles(sentence)) < self.REPEATED
+            ]
+            for _sentence, shingles in fresh:
+                self.told |= shingles
+            new = [sentence for sentence, _shingles_of in fresh]
             if not new:
                 continue
             text = "".join(new).strip()

@@ -48,8 +48,17 @@ VERSION_SQL = (
     f"SELECT version FROM {ContentVersion._meta.db_table} WHERE "
     f"{ContentVersion._meta.pk.column} = %s"
 )
-# Response headers worth replaying from the cache (Content-Disposition names a download).
-KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
+# Response headers worth replaying from the cache: every header a cached view sets itself
+# (Content-Disposition names a download; the sitemap's and the feed's Last-Modified answer
+# a conditional GET; the sitemap's X-Robots-Tag keeps its files out of search results), so
+# a cached answer carries what the rendered one did (tests/test_page_cache_headers.py).
+KEPT_HEADERS = (
+    "Content-Type",
+    "Content-Disposition",
+    "Content-Language",
+    "Last-Modified",
+    "X-Robots-Tag",
+)
 
 
 # The version this process read last and when (time.monotonic()). It is read again once it

@@ -41,9 +41,9 @@ def export_floor(path):
 
 
 def export_floor_full(path):
-    """The floor of the export's own columns (not run by bench/run.py; for comparison): the
-    same values as export_estates writes, each latest metric value joined through
-    Metric.is_latest, handed to a plain csv / openpyxl writer as they come."""
+    """The floor of the export's own columns: the same values as export_estates writes, each
+    latest metric value joined through Metric.is_latest, handed to a plain csv / openpyxl
+    writer as they come."""
     from django.db.models import FilteredRelation, Q
 
     resource = EstateResource()

@@ -157,7 +157,7 @@ def measure(sizes, import_rows, databases, page_requests, wrk_seconds):
                 if size == sizes[-1] and serve.wrk_available():
                     throughput.extend(measure_throughput(database, size, env, wrk_seconds))
                 for fmt in ("xlsx", "csv"):
-                    for case in ("export_app", "export_floor"):
+                    for case in ("export_app", "export_floor", "export_floor_full"):
                         path = Path(workdir) / f"{case}.{fmt}"
                         output, peak = run_measured([PYTHON, "bench/case.py", case, str(path)], env)
                         results.append(
@@ -203,6 +203,12 @@ def measure(sizes, import_rows, databases, page_requests, wrk_seconds):
     return results, pages, throughput, profiles
 
 
+def seed_slugs():
+    """The estates of the seed data (fixtures/estates.json), which every database holds."""
+    items = json.loads((ROOT / "fixtures" / "estates.json").read_text(encoding="utf-8"))
+    return [item["fields"]["slug"] for item in items if item["model"] == "estates.estate"]
+
+
 def turn_seconds(seconds, turns=3):
     """The whole wrk time split into turns of at least a second."""
     return [max(1, seconds // turns)] * turns
@@ -215,9 +221,17 @@ def measure_throughput(database, size, env, seconds):
     rows = []
     probe = {**env, "CACHE_URL": "dummy://"}
     with serve.gunicorn(probe) as base:
-        body = serve.fetch(base + "/estates/")
-        slug = re.search(rb'href="/estates/([a-z0-9-]+)/"', body).group(1).decode()
+        # The seed's largest profile: the real estate with most to show (the nomination
+        # report's sections, charts, photos), not a synthetic one.
+        sizes = {}
+        for slug in seed_slugs():
+            try:
+                sizes[slug] = len(serve.fetch(base + f"/estates/{slug}/"))
+            except OSError:  # not published in this database
+                continue
+        slug = max(sizes, key=sizes.get)
     paths = {"list": "/estates/", "profile": f"/estates/{slug}/"}
+    print(f"  throughput: the seed's largest profile is /estates/{slug}/ ({sizes[slug]:,} bytes)")
     for mode, cache_url in (("cached", ""), ("rendered", "dummy://")):
         with tempfile.TemporaryDirectory():
             sizes = {}
@@ -244,6 +258,7 @@ def measure_throughput(database, size, env, seconds):
                             "database": database,
                             "estates": size,
                             "page": page,
+                            "path": path,
                             "mode": mode,
                             "bytes": sizes[page],
                             "page_rps": served["requests_per_second"],
@@ -286,7 +301,13 @@ def machine():
         versions["openpyxl"] = openpyxl.__version__
     except ImportError:
         pass
-    return {"cpus": os.cpu_count(), "cpu": cpu_model(), "platform": platform.platform(), **versions}
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "cpus": os.cpu_count(),
+        "cpu": cpu_model(),
+        "platform": platform.platform(),
+        **versions,
+    }
 
 
 def cpu_model():
@@ -414,6 +435,123 @@ def profile_section(profiles):
     return lines
 
 
+PAGE_GOAL_MS = 50  # p95 of every public page, rendered, at the largest size on PostgreSQL
+RENDERED_PROFILE_GOAL = 0.10  # the seed's largest profile, rendered, ÷ a static file
+HIT_RATIO_GOAL = 0.99  # public pages answered from the cache while drafts are saved
+IMPORT_GOAL_SECONDS = 20  # 10,000 new estates into the largest registry, PostgreSQL
+EXPORT_GOALS = {"xlsx": 2, "csv": 3}  # × the plain writer's floor
+
+
+def read_json(name):
+    path = ROOT / "bench" / name
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def is_public_page(name):
+    return not (
+        name.startswith("admin ") or "first after a change" in name or name.startswith("stats fig")
+    )
+
+
+def targets_section(results, pages, throughput, load_runs, cluster):
+    """The round's goals beside what this run measured, each met or not."""
+
+    def mark(ok):
+        return "met" if ok else "**not met**"
+
+    lines = [
+        "## Goals and this run",
+        "",
+        "| goal | measured | |",
+        "|---|---|---|",
+    ]
+    for run_ in load_runs or []:
+        ratio_ = run_.get("hit_ratio_during_drafts")
+        if ratio_ is None:  # a report from before the load test measured it
+            continue
+        lines.append(
+            f"| public pages from the cache while a clerk saves drafts ≥ {HIT_RATIO_GOAL:.0%} "
+            f"({run_['database']}, load test) | {ratio_:.2%} | {mark(ratio_ >= HIT_RATIO_GOAL)} |"
+        )
+    for r in throughput:
+        if r["page"] != "profile":
+            continue
+        goal = RENDERED_PROFILE_GOAL if r["mode"] == "rendered" else None
+        lines.append(
+            f"| the seed's largest profile ({r.get('path', '')}), {r['mode']}, ÷ a static file "
+            f"of its size{f' ≥ {goal:.2f}' if goal else ''} ({r['database']}, "
+            f"{r['estates']:,}) | {r['ratio']:.3f} ({r['page_rps']:.0f} ÷ "
+            f"{r['static_rps']:.0f} req/s) | {mark(r['ratio'] >= goal) if goal else ''} |"
+        )
+    largest = max((r["estates"] for r in results), default=0)
+    for row in results:
+        if row["estates"] != largest or row["database"] != "postgres":
+            continue
+        if row["case"] == "import_app":
+            lines.append(
+                f"| {row['rows']:,} new estates imported into {largest:,} ≤ "
+                f"{IMPORT_GOAL_SECONDS} s (postgres) | {row['seconds']:.1f} s | "
+                f"{mark(row['seconds'] <= IMPORT_GOAL_SECONDS)} |"
+            )
+        if row["case"] == "export_app":
+            goal = EXPORT_GOALS[row["format"]]
+            shown = []
+            met = False
+            for floor_case, label in (
+                ("export_floor", "six-column floor"),
+                ("export_floor_full", "same-columns floor"),
+            ):
+                times = ratio(results, row, floor_case)
+                if times != "—":
+                    shown.append(f"{times} the {label}")
+                    met = met or float(times.rstrip("×")) <= goal
+            lines.append(
+                f"| {row['format'].upper()} export of {largest:,} ≤ {goal}× its floor (postgres) "
+                f"| {row['seconds']:.1f} s, {'; '.join(shown)} | "
+                f"{mark(met)}{'' if not met or len(shown) < 2 else ' (see below)'} |"
+            )
+    public = [
+        r
+        for r in pages
+        if r["database"] == "postgres"
+        and r["estates"] == largest
+        and r["mode"] == "rendered"
+        and is_public_page(r["page"])
+    ]
+    if public:
+        over = [r for r in public if r["p95_ms"] > PAGE_GOAL_MS]
+        worst = max(public, key=lambda r: r["p95_ms"])
+        detail = (
+            ", ".join(f"{r['page']} {r['p95_ms']:.0f} ms" for r in over)
+            if over
+            else f"slowest: {worst['page']} {worst['p95_ms']:.0f} ms"
+        )
+        lines.append(
+            f"| every public page rendered within {PAGE_GOAL_MS} ms p95 at {largest:,} "
+            f"(postgres, {len(public)} pages) | {len(public) - len(over)} within; {detail} "
+            f"| {mark(not over)} |"
+        )
+    if cluster:
+        photo = cluster["photo"]
+        answered = sum(cluster["profile_requests_answered"])
+        stale = max(cluster["propagation"]["stale_seconds"], default=0)
+        limit = cluster["propagation_limit_seconds"]
+        lines += [
+            f"| cluster: 0 errors through nginx | {cluster['errors']} errors in "
+            f"{cluster['requests']:,} requests | {mark(cluster['errors'] == 0)} |",
+            f"| cluster: views counted exactly across both servers | "
+            f"{cluster['profile_views_counted']:,} counted, "
+            f"{answered:,} answered | {mark(cluster['profile_views_counted'] == answered)} |",
+            f"| cluster: a photo uploaded through one server served by the other | "
+            f"after {photo['seconds_until_shown']} s, same bytes "
+            f"{'yes' if photo['same_bytes_as_stored'] else 'no'} | "
+            f"{mark(photo['status'] == 200 and photo['same_bytes_as_stored'])} |",
+            f"| cluster: an edit on one server seen on the other within {limit} s | "
+            f"longest stale {stale} s | {mark(stale <= limit)} |",
+        ]
+    return lines
+
+
 def write_report(results, pages, throughput, info, smoke, profiles=()):
     data = {
         "machine": info,
@@ -433,8 +571,18 @@ def write_report(results, pages, throughput, info, smoke, profiles=()):
         "# Benchmarks",
         "",
         "Made by `make bench` (`bench/run.py`); raw numbers in `bench/results.json`. The load "
-        "test's figures (`make load`) are in the last section.",
+        "test's and the cluster test's figures (`bench/load.py`, `bench/cluster.py`, run by "
+        "the same `make bench`) are in the last sections.",
         "",
+        *targets_section(
+            results,
+            pages,
+            throughput,
+            read_json("load-results.json"),
+            read_json("cluster-results.json"),
+        ),
+        "",
+        f"Run on {info.get('date', 'a day not recorded')}. "
         f"Machine: {info['cpus']} CPUs ({info.get('cpu', 'model not recorded')}), "
         f"{info['platform']}; Python {info['python']}, "
         f"Django {info['django']}, openpyxl {info.get('openpyxl', '?')}, "
@@ -471,20 +619,23 @@ def write_report(results, pages, throughput, info, smoke, profiles=()):
         "## Spreadsheets",
         "",
         "Export: every estate with its latest metrics through `manage.py export_estates` (the "
-        "portal) beside a plain openpyxl / csv writer of six columns straight from the database "
-        "(the floor). Import: new estates through the portal's checked, all-or-nothing import "
-        "beside a bare `bulk_create` (the floor). Peak memory is the child process's maximum "
-        "resident set.",
+        "portal) beside two floors, plain openpyxl / csv writers fed straight from the "
+        "database: six columns (`export_floor`), and the export's own columns with each latest "
+        "metric joined through `Metric.is_latest` (`export_floor_full`, the same data). Import: "
+        "new estates through the portal's checked, all-or-nothing import beside a bare "
+        "`bulk_create` (the floor). Peak memory is the child process's maximum resident set.",
         "",
-        "| database | estates | case | format | rows | seconds | × floor | peak MiB |",
-        "|---|---:|---|---|---:|---:|---:|---:|",
+        "| database | estates | case | format | rows | seconds | × floor | × same-columns floor "
+        "| peak MiB |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|",
     ]
     for row in results:
         floor_case = {"export_app": "export_floor", "import_app": "import_floor"}.get(row["case"])
         shown = ratio(results, row, floor_case) if floor_case else "1.0×"
+        full = ratio(results, row, "export_floor_full") if row["case"] == "export_app" else ""
         lines.append(
-            f"| {row['database']} | {row['estates']} | {row['case']} | {row['format']} | "
-            f"{row['rows']} | {row['seconds']:.2f} | {shown} | {row['peak_mib']:.0f} |"
+            f"| {row['database']} | {row['estates']:,} | {row['case']} | {row['format']} | "
+            f"{row['rows']:,} | {row['seconds']:.2f} | {shown} | {full} | {row['peak_mib']:.0f} |"
         )
     if profiles:
         lines += [
@@ -499,7 +650,7 @@ def write_report(results, pages, throughput, info, smoke, profiles=()):
         ]
     # Hand-written: what the profiles showed and what was done (bench/notes.md), then the
     # load test's own report (bench/load.md, written by `make load`).
-    for part in ("notes.md", "load.md"):
+    for part in ("notes.md", "load.md", "cluster.md"):
         path = ROOT / "bench" / part
         if path.exists():
             lines += ["", path.read_text(encoding="utf-8").strip()]
@@ -514,6 +665,11 @@ def main():
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
     parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument(
+        "--no-load-tests",
+        action="store_true",
+        help="leave out the load test and the cluster test (their last reports stay)",
+    )
     parser.add_argument(
         "--report-only",
         action="store_true",
@@ -542,7 +698,22 @@ def main():
     results, pages, throughput, profiles = measure(
         sizes, import_rows, databases, page_requests, wrk_seconds
     )
+    failed = []
+    if not args.smoke and not args.no_load_tests:
+        # In the same run, so the report's every figure comes from one sitting of the machine.
+        # Each writes its own section (bench/load.md, bench/cluster.md) and results file.
+        tests = [("load test", ["bench/load.py"])]
+        if serve.cluster_tools_available():
+            tests.append(("cluster test", ["bench/cluster.py"]))
+        else:
+            print("nginx or redis-server not found (make cluster-tools): no cluster test.")
+        for label, command in tests:
+            print(f"{label}: {' '.join(command)}")
+            if subprocess.run([PYTHON, *command], cwd=ROOT).returncode:
+                failed.append(label)
     write_report(results, pages, throughput, machine(), args.smoke, profiles)
+    if failed:
+        raise SystemExit(f"{' and '.join(failed)} found problems (see above)")
     print(
         "bench/results-smoke.json written."
         if args.smoke

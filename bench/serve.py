@@ -102,6 +102,11 @@ def wrk_available():
     return shutil.which("wrk") is not None
 
 
+def cluster_tools_available():
+    """What the cluster test runs beside Python: nginx and redis-server (Debian's packages)."""
+    return all(shutil.which(tool) for tool in ("nginx", "redis-server"))
+
+
 def wrk(url, connections=16, seconds=10, threads=2, headers=()):
     """Drive url with wrk; returns requests/s, counts and latency percentiles (ms)."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]

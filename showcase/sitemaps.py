@@ -134,7 +134,7 @@ class EstateSitemap(I18nSitemap):
         return PublishedEstates()
 
     def item_count(self):
-        return sum(row[1] for row in kept_figures()["provinces"])
+        return statistics.published_count(kept_figures())
 
     def location(self, estate):
         # Estate.get_absolute_url() without a reverse() per estate (a test compares the two).

@@ -61,6 +61,11 @@ def province_rows():
     ]
 
 
+def published_count(figures):
+    """How many estates are published, from these figures (the sum of the provinces')."""
+    return sum(row[1] for row in figures["provinces"])
+
+
 def compute():
     """The figures, from the database: a dict of lists of integers, JSON as it is."""
     published = Estate.objects.published()

@@ -82,6 +82,29 @@ def published_by_province(rows):
     return provinces, figures
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count (one the site keeps ready) instead of counting."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self.count = count
+
+
+def mark_illustrative(estates):
+    """Set `is_illustrative` on these estates (as Estate.objects.with_illustrative() does) with
+    one query about them alone: as an annotation of a page of a long list, PostgreSQL reads
+    every public nomination to answer it."""
+    real = set(
+        Nomination.objects.public()
+        .filter(estate__in=[estate.pk for estate in estates], campaign__is_illustrative=False)
+        .order_by()
+        .values_list("estate_id", flat=True)
+    )
+    for estate in estates:
+        estate.is_illustrative = estate.pk not in real
+    return estates
+
+
 LEVEL_ORDER = {CampaignLevel.NATIONAL: 0, CampaignLevel.PROVINCIAL: 1, CampaignLevel.MUNICIPAL: 2}
 
 
@@ -123,14 +146,40 @@ def home(request):
 LIST_PARAMS = ("q", "province", "campaign", "type", "mechanism", "page")
 
 
+# The public list's order, which the index estate_public_list holds.
+LIST_ORDER = ("province_order", "name_pinyin", "pk")
+
+
+def page_of_estates(keys):
+    """The published estates whose keys are `keys` (a page's slice of a list's keys, as a
+    query), in the list's order, with their regions and cover photos: one query, the page's
+    keys read in it from the list's index alone (a deep page passes thousands of rows: only
+    their keys). Each estate is marked 示例 as with_illustrative() says: an estate of the page
+    is looked up by its key (as an annotation of the whole list, PostgreSQL read every public
+    nomination for it)."""
+    return list(
+        published_estates()
+        .filter(pk__in=keys)
+        .prefetch_related(cover_photos())
+        .order_by(*LIST_ORDER)
+    )
+
+
 @require_safe
 @cached_page(params=LIST_PARAMS)
 def estate_list(request):
     form = EstateFilterForm(request.GET)
-    estates = form.filter(published_estates()).order_by("province_order", "name_pinyin", "pk")
-    page = Paginator(estates.prefetch_related(cover_photos()), ESTATES_PER_PAGE).get_page(
-        request.GET.get("page")
+    # The whole list's count is kept with the statistics; a search or filter counts its own.
+    keys = (
+        form.filter(Estate.objects.published()).order_by(*LIST_ORDER).values_list("pk", flat=True)
     )
+    if any(form.cleaned_data.values()):
+        paginator = Paginator(keys, ESTATES_PER_PAGE)
+    else:
+        figures = statistics.current_figures(request.content_version)
+        paginator = CountedPaginator(keys, ESTATES_PER_PAGE, statistics.published_count(figures))
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = page_of_estates(page.object_list)
     filters = kept_query(request, LIST_PARAMS[:-1])
     return render(
         request,
@@ -367,29 +416,6 @@ def mechanism_list(request):
     for kind in kinds:
         kind.estate_count = counts.get(kind.pk, 0)
     return render(request, "showcase/mechanism_list.html", {"kinds": kinds})
-
-
-class CountedPaginator(Paginator):
-    """A paginator told its count (one the site keeps ready) instead of counting."""
-
-    def __init__(self, object_list, per_page, count):
-        super().__init__(object_list, per_page)
-        self.count = count
-
-
-def mark_illustrative(estates):
-    """Set `is_illustrative` on these estates (as Estate.objects.with_illustrative() does) with
-    one query about them alone: as an annotation of a page of a long list, PostgreSQL reads
-    every public nomination to answer it."""
-    real = set(
-        Nomination.objects.public()
-        .filter(estate__in=[estate.pk for estate in estates], campaign__is_illustrative=False)
-        .order_by()
-        .values_list("estate_id", flat=True)
-    )
-    for estate in estates:
-        estate.is_illustrative = estate.pk not in real
-    return estates
 
 
 @require_safe

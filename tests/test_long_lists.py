@@ -1,0 +1,46 @@
+"""The long public lists a page at a time: each page reads only its own rows, and the pages
+together list every row once, in order, with the marks the whole list gives them."""
+
+import pytest
+from django.urls import reverse
+
+from estates.models import Estate
+
+from .growth import grow
+from .html import parse
+
+pytestmark = pytest.mark.django_db
+
+
+def cards(client, url):
+    """[(address, marked 示例)] of the list's cards, and the count the page states."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    tree = parse(response.content)
+    listed = [
+        (card.find("a").attrs["href"], card.find("h3").clean_text().endswith(" 示例"))
+        for card in tree.find_all("li", class_="estate-card")
+    ]
+    return listed, tree.find("p", class_="lead").clean_text()
+
+
+@pytest.mark.parametrize("query", ["", "province=shandong", "q=zengzhang"])
+def test_the_estate_lists_pages_together_list_each_estate_once_in_order(client, monkeypatch, query):
+    from showcase import views
+
+    grow(6)
+    monkeypatch.setattr(views, "ESTATES_PER_PAGE", 3)
+    published = Estate.objects.published().with_illustrative().order_by(*views.LIST_ORDER)
+    if query == "province=shandong":
+        published = published.filter(province__slug="shandong")
+    elif query:
+        published = published.filter(name__startswith="增长小区")
+    expected = [(estate.get_absolute_url(), estate.is_illustrative) for estate in published]
+    assert any(marked for _url, marked in expected) or query == "q=zengzhang"
+    seen = []
+    for number in range(1, -(-len(expected) // 3) + 1):
+        listed, lead = cards(client, f"{reverse('showcase:estate_list')}?{query}&page={number}")
+        assert lead == f"共 {len(expected)} 个入选小区"
+        assert len(listed) == (3 if number * 3 <= len(expected) else len(expected) % 3)
+        seen += listed
+    assert seen == expected

@@ -127,6 +127,12 @@ class Mechanism(models.Model):
         verbose_name = _("治理机制")
         verbose_name_plural = _("治理机制")
         ordering = ["estate", "display_order", "pk"]
+        indexes = [
+            # A mechanism page's estates and the statistics' count per kind: the estates
+            # using a kind, from the index alone (the rows are wide: a kind's estates were
+            # read from thousands of pages of the table).
+            models.Index(fields=["mechanism_type", "estate"], name="mechanism_kind_estate"),
+        ]
 
     def __str__(self):
         return self.title

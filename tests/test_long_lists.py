@@ -18,7 +18,7 @@ def cards(client, url):
     assert response.status_code == 200, url
     tree = parse(response.content)
     listed = [
-        (card.find("a").attrs["href"], card.find("h3").clean_text().endswith(" 示例"))
+        (card.find("a").attrs["href"], card.find("span", class_="example-mark") is not None)
         for card in tree.find_all("li", class_="estate-card")
     ]
     return listed, tree.find("p", class_="lead").clean_text()
@@ -43,4 +43,28 @@ def test_the_estate_lists_pages_together_list_each_estate_once_in_order(client, 
         assert lead == f"共 {len(expected)} 个入选小区"
         assert len(listed) == (3 if number * 3 <= len(expected) else len(expected) % 3)
         seen += listed
+    assert seen == expected
+
+
+def test_a_mechanism_pages_together_list_each_user_once_in_order(client, monkeypatch):
+    from estates.models import MechanismType
+    from showcase import views
+
+    grow(6)  # each uses the first three kinds of mechanism
+    monkeypatch.setattr(views, "ESTATES_PER_PAGE", 3)
+    kind = MechanismType.objects.all()[0]
+    users = Estate.objects.published().using_mechanism(kind).with_illustrative()
+    expected = [
+        (estate.get_absolute_url(), estate.is_illustrative)
+        for estate in users.order_by(*views.LIST_ORDER)
+    ]
+    assert len(expected) > 6 and len(expected) % 3
+    url = reverse("showcase:mechanism_detail", args=[kind.slug])
+    seen = []
+    for number in range(1, -(-len(expected) // 3) + 1):
+        tree = parse(client.get(f"{url}?page={number}").content)
+        seen += [
+            (h2.find("a").attrs["href"], h2.find("span", class_="example-mark") is not None)
+            for h2 in (s.find("h2") for s in tree.find_all("section", class_="mechanism-use"))
+        ]
     assert seen == expected

@@ -68,3 +68,44 @@ def test_a_mechanism_pages_together_list_each_user_once_in_order(client, monkeyp
             for h2 in (s.find("h2") for s in tree.find_all("section", class_="mechanism-use"))
         ]
     assert seen == expected
+
+
+def test_a_sitemap_estate_file_is_what_djangos_own_sitemap_writes(client, rf, monkeypatch):
+    """The estates' file is written straight from their slugs and dates: the same XML as
+    Django's i18n sitemap of the published estates, file by file, and the same headers."""
+    from django.conf import settings
+    from django.contrib.sitemaps import Sitemap
+    from django.contrib.sitemaps.views import sitemap
+
+    from showcase.sitemaps import I18nSitemap
+
+    grow(4)
+    monkeypatch.setattr(I18nSitemap, "limit", 6)  # three estates a file
+
+    class Plain(Sitemap):
+        i18n, alternates, x_default = True, True, True
+        languages = [code for code, _name in settings.LANGUAGES]
+        changefreq = "monthly"
+        limit = 6
+
+        def items(self):
+            return Estate.objects.published().order_by("province_order", "name_pinyin", "pk")
+
+        def lastmod(self, estate):
+            return estate.updated_at
+
+    files = -(-Estate.objects.published().count() // 3)
+    assert files >= 3
+    for number in range(1, files + 2):
+        ours = client.get(f"/sitemap-estates.xml?p={number}")
+        request = rf.get(f"/sitemap-estates.xml?p={number}")
+        if number > files:
+            assert ours.status_code == 404
+            continue
+        django = sitemap(
+            request, {"estates": Plain}, "estates", template_name="showcase/sitemap.xml"
+        )
+        django.render()
+        assert ours.content == django.content
+        for header in ("Content-Type", "Last-Modified", "X-Robots-Tag"):
+            assert ours[header] == django[header]

@@ -25,23 +25,40 @@ def url_entries(urlset):
         return found
 
     zone = timezone.get_current_timezone()
+    days = {}  # the day of each lastmod, in the site's time zone, as Django's date filter
+
+    def day(lastmod):
+        found = days.get(lastmod)
+        if found is None:
+            local = lastmod
+            if isinstance(local, datetime.datetime) and local.tzinfo is not None:
+                local = local.astimezone(zone)
+            found = days[lastmod] = f"<lastmod>{local:%Y-%m-%d}</lastmod>"
+        return found
+
+    # An item's entries in each language may share one list of alternates (EstateSitemap):
+    # written once. Keyed by the list's id; the lists live as long as the urlset.
+    written = {}
+
+    def alternates(links):
+        found = written.get(id(links))
+        if found is None:
+            found = written[id(links)] = "".join(
+                f'<xhtml:link rel="alternate" hreflang="{text(link["lang_code"])}" '
+                f'href="{text(link["location"])}"/>'
+                for link in links
+            )
+        return found
+
     parts = []
     for url in urlset:
         parts.append(f"<url><loc>{text(url['location'])}</loc>")
-        lastmod = url["lastmod"]
-        if lastmod:
-            # The day in the site's time zone, as Django's date filter gives it.
-            if isinstance(lastmod, datetime.datetime) and lastmod.tzinfo is not None:
-                lastmod = lastmod.astimezone(zone)
-            parts.append(f"<lastmod>{lastmod:%Y-%m-%d}</lastmod>")
+        if url["lastmod"]:
+            parts.append(day(url["lastmod"]))
         if url["changefreq"]:
             parts.append(f"<changefreq>{text(url['changefreq'])}</changefreq>")
         if url["priority"]:
             parts.append(f"<priority>{text(url['priority'])}</priority>")
-        for alternate in url["alternates"]:
-            parts.append(
-                f'<xhtml:link rel="alternate" hreflang="{text(alternate["lang_code"])}" '
-                f'href="{text(alternate["location"])}"/>'
-            )
+        parts.append(alternates(url["alternates"]))
         parts.append("</url>\n")
     return mark_safe("".join(parts))  # every value above is escaped

@@ -337,6 +337,15 @@ class Estate(Versioned, CheckedModel):
                 condition=models.Q(is_published=True),
                 name="estate_public_list",
             ),
+            # Every public selection with its estate's province (the kept figures' campaign
+            # counts and province feature pages, showcase/statistics.py): the published
+            # estates' provinces from the index alone, not the wide table.
+            models.Index(
+                fields=["id"],
+                include=["province"],
+                condition=models.Q(is_published=True),
+                name="estate_public_province",
+            ),
         ]
         constraints = [
             year_not_in_future("year_built", "estate_year_built_not_in_future"),

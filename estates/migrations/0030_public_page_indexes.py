@@ -14,4 +14,8 @@ class Migration(migrations.Migration):
             model_name='mechanism',
             index=models.Index(fields=['mechanism_type', 'estate'], name='mechanism_kind_estate'),
         ),
+        migrations.AddIndex(
+            model_name='estate',
+            index=models.Index(condition=models.Q(('is_published', True)), fields=['id'], include=('province',), name='estate_public_province'),
+        ),
     ]

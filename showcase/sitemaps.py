@@ -18,11 +18,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_safe
 
-from estates.models import Campaign, Estate, MechanismType, Nomination
+from estates.models import Campaign, Estate, MechanismType
 
 from . import statistics
 from .cache import cached_page, current_version
-from .kept import with_the_figures
 
 # 500 estates in both languages: about 0.45 MB of XML.
 URLS_PER_FILE = 1000
@@ -203,21 +202,11 @@ class CampaignSitemap(I18nSitemap):
         return reverse("showcase:campaign_detail", kwargs={"slug": campaign.slug})
 
 
-@with_the_figures
-def province_features():
-    """Every (campaign, province) with a feature page: a join of every public nomination with
-    its estate, so read once per content version (showcase/kept.py)."""
-    return list(
-        Nomination.objects.public()
-        .values_list("campaign__slug", "estate__province__slug")
-        .distinct()
-        .order_by("campaign__slug", "estate__province__slug")
-    )
-
-
 class ProvinceFeatureSitemap(I18nSitemap):
     def items(self):
-        return province_features()
+        # Every (campaign, province) with a feature page, kept with the figures: a join of
+        # every public nomination with its estate.
+        return kept_figures()["features"]
 
     def location(self, item):
         campaign, province = item

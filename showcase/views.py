@@ -6,7 +6,7 @@ from itertools import groupby
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -39,7 +39,6 @@ from estates.numbers import two_places
 from . import charts, covers, statistics, tilemap, viewcounts
 from .cache import cached_page, current_version, kept_query
 from .forms import EstateFilterForm
-from .kept import with_the_figures
 from .presenters import EstateProfile, Narrative, estate_facts, metric_series
 from .templatetags.showcase import display_number
 
@@ -315,23 +314,11 @@ def _estate_profile(request, slug):
     return response
 
 
-@with_the_figures
-def selected_counts():
-    """{campaign id: estates it selected} of the public campaigns: a count of every public
-    nomination, so worked out once per content version (showcase/kept.py)."""
-    return dict(
-        selected_nominations()
-        .order_by()
-        .values("campaign")
-        .annotate(n=Count("pk"))
-        .values_list("campaign", "n")
-    )
-
-
 @require_safe
 @cached_page
 def campaign_list(request):
-    counts = selected_counts()
+    # Estates each selected, kept ready after each change (showcase/statistics.py).
+    counts = dict(statistics.current_figures(request.content_version)["campaigns"])
     campaigns = list(public_campaigns().select_related("province", "city"))
     for campaign in campaigns:
         campaign.selected_count = counts.get(campaign.pk, 0)

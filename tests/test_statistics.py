@@ -190,3 +190,46 @@ def test_averages_stay_exact_through_the_stored_row(client, django_capture_on_co
             Metric.objects.create(estate=estate, metric_type=kind, value=value, sequence=1)
     satisfaction = stats_page(client).find("section", **{"aria-labelledby": "metric-satisfaction"})
     assert satisfaction.find("p").clean_text().startswith("3 个小区有此数据，平均 95.01%")
+
+
+def test_campaign_counts_and_feature_pages_are_kept_with_the_figures(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The campaigns page's counts and the sitemap's province feature pages come from the
+    kept figures: the first request after a change reads no nomination."""
+    from django.conf import settings
+
+    from estates.models import Campaign, City
+
+    national = Campaign.objects.get(slug="quanguo-2021")
+    before = national.nominations.filter(state=NominationState.SELECTED).count()
+    linyi = City.objects.get(slug="linyi")
+    with django_capture_on_commit_callbacks(execute=True):
+        # The national round's first estate in Shandong: a new feature page.
+        nominate(make_estate(name="山东新小区", province=linyi.province, city=linyi), national)
+    with monkeypatch.context() as patched:
+        patched.setattr(statistics, "compute", lambda: pytest.fail("a page aggregated"))
+        with CaptureQueriesContext(connection) as queries:
+            tree = page(client, "showcase:campaign_list")
+            index = client.get("/sitemap.xml")
+            features = client.get("/sitemap-provinces.xml").content.decode()
+    assert index.status_code == 200
+    assert not [q for q in queries.captured_queries if "estates_nomination" in q["sql"]]
+    counts = {
+        h3.find("a").attrs["href"]: h3.parent.find("p", class_="meta").clean_text()
+        for h3 in tree.find_all("h3")
+    }
+    assert f"入选 {before + 1} 个小区" in counts["/campaigns/quanguo-2021/"]
+    assert "<loc>http://testserver/campaigns/quanguo-2021/shandong/</loc>" in features
+    assert (
+        f"<loc>http://testserver/{settings.LANGUAGES[1][0]}/campaigns/quanguo-2021/shandong/"
+        in (features)
+    )
+    # A revoked selection leaves both at once.
+    nomination = Nomination.objects.get(estate__name="山东新小区")
+    nomination.state = NominationState.WITHDRAWN
+    nomination.save()
+    cache.clear()
+    assert "quanguo-2021/shandong/" not in client.get("/sitemap-provinces.xml").content.decode()
+    tree = page(client, "showcase:campaign_list")
+    assert f"入选 {before} 个小区" in tree.text()

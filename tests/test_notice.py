@@ -207,3 +207,48 @@ def test_objections_sent_at_once_from_one_client_keep_the_limit():
         thread.join()
     assert sorted(answers) == [200] * 3 + [429] * 7
     assert Objection.objects.filter(nomination=nomination).count() == 3
+
+
+def test_notice_lists_its_estates_a_page_at_a_time_and_the_form_every_one(
+    client, notice, monkeypatch
+):
+    from showcase import notice as notice_view
+
+    campaign, first = notice
+    linyi = City.objects.get(slug="linyi")
+    for i in range(4):
+        Nomination.objects.create(
+            campaign=campaign,
+            estate=make_estate(name=f"公示小区{i}", province=linyi.province, city=linyi),
+            state=NominationState.ON_NOTICE,
+            province_sequence=i + 1,
+        )
+    monkeypatch.setattr(notice_view, "NOTICE_ROWS_PER_PAGE", 2)
+    on_notice = list(
+        Nomination.objects.filter(campaign=campaign, state=NominationState.ON_NOTICE)
+        .order_by("province_sequence", "estate__name_pinyin", "pk")
+        .values_list("pk", "estate__name")
+    )
+    assert len(on_notice) == 5
+    every = [(str(pk), f"山东 · 临沂市 · {name}") for pk, name in on_notice]
+    listed = []
+    for number in (1, 2, 3):
+        tree = parse(client.get(f"{url(campaign)}?page={number}").content)
+        listed += [row.find("th").clean_text() for row in tree.find("tbody").find_all("tr")]
+        assert tree.find("h2", id="list-heading").clean_text() == "拟入选小区（5 个）"
+        assert ("（第" in tree.find("title").clean_text()) == (number > 1)
+        nav = tree.find("nav", class_="pager")
+        assert f"第 {number} 页，共 3 页" in nav.clean_text()
+        # The objection form lists every estate on notice, whichever page is shown.
+        options = tree.find("select", name="nomination").find_all("option")
+        assert [(o.attrs["value"], o.clean_text()) for o in options] == every
+    assert listed == [name for _pk, name in on_notice]
+    # A number past the end is the last page; an objection sent from a later page is taken.
+    last = parse(client.get(f"{url(campaign)}?page=9").content)
+    assert [row.find("th").clean_text() for row in last.find("tbody").find_all("tr")] == [
+        on_notice[-1][1]
+    ]
+    response = client.post(f"{url(campaign)}?page=3", objection(first))
+    assert response.status_code == 200
+    assert Objection.objects.get().nomination == first
+    assert len(parse(response.content).find("tbody").find_all("tr")) == 1

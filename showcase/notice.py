@@ -16,6 +16,7 @@ campaign the same as one that does not exist, so that nobody can try references 
 
 import unicodedata
 from datetime import timedelta
+from types import SimpleNamespace
 
 from django import forms
 from django.core.paginator import Paginator
@@ -28,7 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from estates.enums import RESULTS_PUBLIC_PHASES, CampaignPhase, NominationState, ObjectionState
-from estates.models import Campaign, Nomination, Objection
+from estates.models import Campaign, Nomination, Objection, Province
 from estates.notifications import receive_objection
 
 from .clients import client_hash
@@ -78,20 +79,29 @@ def notice_is_open(campaign, today=None):
 
 
 def objection_form(data, on_notice, choices=None):
-    """The objection form. Its select lists every estate on notice in the notice's order (as
-    ObjectionForm labels them, "山东 · 临沂市 · 名称") from one query of only what the labels
-    show, written in Python (PlainSelect): Django's select renders a template per option, and
-    a notice lists hundreds. `choices`: those of an earlier form of the same request."""
+    """The objection form. Its select lists every estate on notice in the notice's order, as
+    ObjectionForm labels them ("山东 · 临沂市 · 名称"), from one query of the labels' values
+    alone (a notice lists hundreds: as models, a third of the page's time), its options
+    written in Python (PlainSelect: Django's select renders a template per option).
+    `choices`: those of an earlier form of the same request."""
     form = ObjectionForm(data, nominations=on_notice)
     field = form.fields["nomination"]
     if choices is None:
-        rows = on_notice.select_related("estate__province", "estate__city").only(
+        provinces = {}
+        choices = []
+        for pk, name, city, short_name, name_en in on_notice.values_list(
+            "pk",
             "estate__name",
+            "estate__city__name",
             "estate__province__short_name",
             "estate__province__name_en",
-            "estate__city__name",
-        )
-        choices = [(nomination.pk, field.label_from_instance(nomination)) for nomination in rows]
+        ):
+            # What the label reads of the nomination: its estate's name, city and province.
+            province = provinces.get(short_name)
+            if province is None:
+                province = provinces[short_name] = Province(short_name=short_name, name_en=name_en)
+            estate = SimpleNamespace(name=name, city=SimpleNamespace(name=city), province=province)
+            choices.append((pk, field.label_from_instance(SimpleNamespace(estate=estate))))
     field.widget = PlainSelect(attrs=field.widget.attrs, choices=choices)
     field.widget.is_required = field.required
     return form

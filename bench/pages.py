@@ -229,10 +229,11 @@ def main():
         # active in this thread.
         with translation.override(settings.LANGUAGE_CODE):
             pages = public_pages()
-            # Pages whose first request after a change pays for something kept for the next:
-            # the open-data file (built once per change of the published data, then served as
-            # a file), and what showcase/kept.py works out once per content version (the
-            # campaigns' counts, the province features the sitemap index counts).
+            # Pages whose first request after a change may pay for something kept for the
+            # next: the open-data file (built once per change of the published data, then
+            # served as a file), and the statistics' figures the campaigns page and the sitemap
+            # index read (the campaigns' counts, the province features; kept with the figures
+            # by the refresh after a change, showcase/statistics.py).
             first_after_a_change = [
                 ("open data JSON", reverse("showcase:data_json")),
                 ("campaigns", reverse("showcase:campaign_list")),

@@ -115,7 +115,10 @@ class ObjectionForm(forms.Form):
         label=_("对哪个小区提出异议"),
         queryset=Nomination.objects.none(),
         empty_label=None,
-        error_messages={"invalid_choice": _("请从公示名单中选择小区。")},
+        error_messages={
+            "required": _("请选择要提出异议的小区。"),
+            "invalid_choice": _("请从公示名单中选择小区。"),
+        },
     )
     text = forms.CharField(
         label=_("异议内容"),

@@ -78,17 +78,27 @@ def notice_is_open(campaign, today=None):
     )
 
 
-def objection_form(data, on_notice, choices=None):
+def open_notices(today=None):
+    """The campaigns whose notice takes objections today, by the rule of notice_is_open(): a
+    campaign left in the notice phase after its last day is no longer on notice."""
+    today = today or timezone.localdate()
+    return Campaign.objects.filter(
+        phase=CampaignPhase.NOTICE, notice_starts_on__lte=today, notice_ends_on__gte=today
+    )
+
+
+def objection_form(data, on_notice, choices=None, initial=None):
     """The objection form. Its select lists every estate on notice in the notice's order, as
     ObjectionForm labels them ("山东 · 临沂市 · 名称"), from one query of the labels' values
     alone (a notice lists hundreds: as models, a third of the page's time), its options
-    written in Python (PlainSelect: Django's select renders a template per option).
+    written in Python (PlainSelect: Django's select renders a template per option). It opens
+    on "请选择小区", not on the first estate, unless `initial` names one (a row's link).
     `choices`: those of an earlier form of the same request."""
-    form = ObjectionForm(data, nominations=on_notice)
+    form = ObjectionForm(data, nominations=on_notice, initial=initial)
     field = form.fields["nomination"]
     if choices is None:
         provinces = {}
-        choices = []
+        choices = [("", _("请选择小区"))]
         for pk, name, city, short_name, name_en in on_notice.values_list(
             "pk",
             "estate__name",
@@ -119,7 +129,10 @@ def campaign_notice(request, slug):
     page = Paginator(rows.order_by(*order), NOTICE_ROWS_PER_PAGE).get_page(request.GET.get("page"))
     is_open = notice_is_open(campaign)
     # Objections are taken only while the notice is open; the form shows only then.
-    form = objection_form(request.POST or None, on_notice) if is_open else None
+    # A row's "对此提出异议" link names its nomination: the form opens with it chosen.
+    chosen = request.GET.get("nomination", "")
+    initial = {"nomination": chosen} if chosen.isdigit() else None
+    form = objection_form(request.POST or None, on_notice, initial=initial) if is_open else None
     reference, status = None, 200
     if request.method == "POST":
         if not is_open:

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_safe
 
 from estates.enums import (
     CampaignLevel,
-    CampaignPhase,
     EstateType,
 )
 from estates.models import (
@@ -39,6 +38,7 @@ from estates.numbers import two_places
 from . import charts, covers, statistics, tilemap, viewcounts
 from .cache import cached_page, current_version, kept_query
 from .forms import EstateFilterForm
+from .notice import open_notices
 from .presenters import EstateProfile, Narrative, estate_facts, metric_series
 from .templatetags.showcase import display_number
 
@@ -145,7 +145,7 @@ def home(request):
     if current is not None:
         featured = featured.selected_in(current)
     featured = featured.order_by("province_order", "name_pinyin", "pk")[:6]
-    on_notice = Campaign.objects.filter(phase=CampaignPhase.NOTICE).order_by("-year", "slug")
+    on_notice = open_notices().order_by("-year", "slug")
     return render(
         request,
         "showcase/home.html",

@@ -62,7 +62,7 @@ def test_notice_lists_estates_on_notice_with_key_facts(client, notice):
         [cell.clean_text() for cell in row.find_all() if cell.tag in ("td", "th")]
         for row in tree.find("tbody").find_all("tr")
     ]
-    assert rows == [["山东", "临沂市", "公示中小区", "980", "未知", "未知", "未知"]]
+    assert rows == [["山东", "临沂市", "公示中小区", "980", "未知", "未知", "未知", "对此提出异议"]]
     assert "评审中小区" not in tree.text()
     assert "公示期：" in tree.find("p", class_="lead").clean_text()
 
@@ -147,6 +147,7 @@ def test_honeypot_catches_bots(client, notice):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
+        ({"nomination": ""}, "nomination", "请选择要提出异议的小区。"),
         ({"text": ""}, "text", "请填写异议内容。"),
         ({"text": "太短"}, "text", "异议内容至少写 10 个字（现在 2 个）。"),
         ({"text": "长" * 2001}, "text", "异议内容最多 2000 个字（现在 2001 个），请精简后再提交。"),
@@ -181,6 +182,38 @@ def test_home_points_to_the_open_notice(client, notice):
     tree = parse(client.get("/").content)
     link = tree.find("section", class_="notice-call").find("a")
     assert link.attrs["href"] == url(campaign)
+
+
+@pytest.mark.parametrize("first, last", [(1, 5), (-8, -1)], ids=["not yet", "ended"])
+def test_home_lists_no_notice_outside_its_days(client, notice, first, last):
+    # Left in the notice phase after its last day (or moved to it before its first), the
+    # notice page takes no objections; home does not call it 正在公示 either.
+    campaign, _nomination = notice
+    today = timezone.localdate()
+    campaign.notice_starts_on = today + datetime.timedelta(days=first)
+    campaign.notice_ends_on = today + datetime.timedelta(days=last)
+    campaign.save()
+    assert "不受理异议" in client.get(url(campaign)).content.decode()
+    assert parse(client.get("/").content).find("section", class_="notice-call") is None
+
+
+def test_the_form_opens_on_no_estate_and_a_row_link_chooses_its_own(client, notice):
+    campaign, nomination = notice
+    tree = parse(client.get(url(campaign)).content)
+    select = tree.find("select", name="nomination")
+    assert [o.attrs.get("value") for o in select.find_all("option") if "selected" in o.attrs] == [
+        ""
+    ]
+    link = tree.find("tbody").find("a")
+    assert link.clean_text() == "对此提出异议"
+    assert link.attrs["href"] == f"?nomination={nomination.pk}#objection"
+    chosen = parse(client.get(url(campaign) + link.attrs["href"].split("#")[0]).content)
+    options = chosen.find("select", name="nomination").find_all("option")
+    assert [o.attrs["value"] for o in options if "selected" in o.attrs] == [str(nomination.pk)]
+    # The form answers at itself: its errors, or the receipt, where the reader is.
+    assert tree.find("form", class_="objection-form").attrs["action"] == "#objection"
+    answer = parse(client.post(url(campaign), objection(nomination)).content)
+    assert answer.find("section", id="objection").find("div", class_="notice-done")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -241,7 +274,7 @@ def test_notice_lists_its_estates_a_page_at_a_time_and_the_form_every_one(
         assert f"第 {number} 页，共 3 页" in nav.clean_text()
         # The objection form lists every estate on notice, whichever page is shown.
         options = tree.find("select", name="nomination").find_all("option")
-        assert [(o.attrs["value"], o.clean_text()) for o in options] == every
+        assert [(o.attrs["value"], o.clean_text()) for o in options] == [("", "请选择小区"), *every]
     assert listed == [name for _pk, name in on_notice]
     # A number past the end is the last page; an objection sent from a later page is taken.
     last = parse(client.get(f"{url(campaign)}?page=9").content)

@@ -1,5 +1,6 @@
-"""In Chromium: a reader files an objection on the notice page from a phone and keeps the
-reference the receipt shows; the ministry signs in to the admin and handles the objection with
+"""In Chromium: a reader pages to an estate on a notice of sixty, objects from its row's link
+(too briefly first: the error shows where the reader is), and keeps the reference the receipt
+shows; the ministry signs in to the admin and handles the objection with
 a public response beside its internal one; the reader follows the receipt's link to the lookup
 page, types the reference in lower case with spaces, and reads the state and the response —
 and nothing of the objection's text, contact or estate. Screenshots of the receipt, the
@@ -7,11 +8,11 @@ admin's handling form and the lookup page at 390 px, and the lookup page at 1280
 
 import pytest
 
-from estates.enums import ObjectionState
-from estates.models import Objection
+from estates.enums import NominationState, ObjectionState
+from estates.models import City, Nomination, Objection
 
 from .. import public_pages
-from ..builders import make_staff
+from ..builders import make_estate, make_staff
 from .conftest import log_in, screenshot
 from .test_public_pages import axe_problems
 
@@ -34,16 +35,46 @@ def test_a_reader_looks_up_the_ministrys_response(site, browser, phone, desktop)
     make_staff("ministry", username="ministry-wang")
     lookup_path = f"/campaigns/{campaign.slug}/notice/lookup/"
 
-    # --- The reader files an objection from a phone and keeps the reference. --------------
+    # A provincial round puts dozens on notice: the table runs to a second page.
+    linyi = City.objects.get(slug="linyi")
+    for i in range(60):
+        Nomination.objects.create(
+            campaign=campaign,
+            estate=make_estate(name=f"兰山小区{i:02d}", province=linyi.province, city=linyi),
+            state=NominationState.ON_NOTICE,
+            province_sequence=i + 1,
+        )
+
+    # --- The reader finds the estate on page 2 and objects from its row. ------------------
     phone.goto(f"{site}/campaigns/{campaign.slug}/notice/")
-    phone.select_option("#id_nomination", value=str(on_notice.pk))
+    phone.locator("nav.pager a", has_text="下一页").click()
+    row = phone.locator("tbody tr").first
+    estate_name = row.locator("th").inner_text()
+    row.get_by_role("link", name="对此提出异议").click()
+    chosen = phone.locator("#id_nomination option:checked").inner_text()
+    assert chosen.endswith(f" · {estate_name}")
+    assert phone.locator("#id_text").is_visible()  # the link lands at the form
+    # Too short first, as people do: the error is where the reader is, not 50 cards up.
+    phone.fill("#id_text", "数据不对")
+    phone.click(".objection-form [type=submit]")
+    error = phone.locator("#id_text_error")
+    error.wait_for()
+    assert "至少写 10 个字" in error.inner_text()
+    assert error.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight }"
+    )
+    assert phone.locator("#id_nomination option:checked").inner_text() == chosen  # kept
     phone.fill("#id_text", TEXT)
     phone.fill("#id_contact", CONTACT)
     phone.click(".objection-form [type=submit]")
     receipt = phone.locator(".notice-done")
     receipt.wait_for()
+    assert receipt.evaluate("e => e.getBoundingClientRect().top < innerHeight")  # in view
     reference = receipt.locator("strong").inner_text()
-    assert reference == Objection.objects.get().reference
+    objection = Objection.objects.get()
+    assert reference == objection.reference
+    assert objection.nomination.estate.name == estate_name
+    assert objection.nomination != on_notice
     assert "请记下或截图保存这个编号" in receipt.inner_text()
     assert receipt.locator("a").get_attribute("href") == lookup_path
     assert f"网址：{site}{lookup_path}" in receipt.inner_text()
@@ -79,7 +110,7 @@ def test_a_reader_looks_up_the_ministrys_response(site, browser, phone, desktop)
     assert answer.locator("strong").inner_text() == reference
     assert answer.locator(".public-response").inner_text().split("\n") == PUBLIC.split("\n")
     body = phone.inner_text("body")
-    for secret in [TEXT, CONTACT, INTERNAL, on_notice.estate.name]:
+    for secret in [TEXT, CONTACT, INTERNAL, estate_name]:
         assert secret not in body
     assert sideways(phone) <= 0
     assert axe_problems(phone) == []

@@ -108,6 +108,35 @@ def test_paging_keeps_the_query(client):
     assert second.find("nav", class_="pager").find("span").clean_text() == "第 2 页，共 2 页"
 
 
+def test_a_long_list_has_first_and_last_beside_previous_and_next(client, monkeypatch):
+    from showcase import views
+
+    grow(24)
+    monkeypatch.setattr(views, "ESTATES_PER_PAGE", 5)
+    url = reverse("showcase:estate_list")
+    total = -(-Estate.objects.published().filter(name__startswith="增长").count() // 5)
+    assert total >= 5
+
+    def links(number):
+        tree = page(client, f"{url}?q=zengzhang&page={number}")
+        return tree, [(text, href) for tag, _rel, text, href in pager(tree) if tag == "a"]
+
+    middle, middle_links = links(3)
+    assert middle_links == [
+        ("第一页", "?q=zengzhang&page=1"),
+        ("上一页", "?q=zengzhang&page=2"),
+        ("下一页", "?q=zengzhang&page=4"),
+        ("最后一页", f"?q=zengzhang&page={total}"),
+    ]
+    assert "（第 3 页）" in middle.find("title").clean_text()
+    # Next to an end, previous or next is that end already.
+    assert [text for text, _href in links(2)[1]] == ["上一页", "下一页", "最后一页"]
+    assert [text for text, _href in links(total - 1)[1]] == ["第一页", "上一页", "下一页"]
+    first, first_links = links(1)
+    assert [text for text, _href in first_links] == ["下一页", "最后一页"]
+    assert "第" not in first.find("title").clean_text()
+
+
 def test_campaigns_national_first_then_provincial(client):
     tree = page(client, reverse("showcase:campaign_list"))
     headings = [h.clean_text() for h in tree.find("main").find_all("h2")]

@@ -327,7 +327,11 @@ def campaign_list(request):
         (level, list(items))
         for level, items in groupby(ordered, key=lambda c: c.get_level_display())
     ]
-    return render(request, "showcase/campaign_list.html", {"groups": groups})
+    # The notices open today come first: a notice is a round before its results.
+    on_notice = open_notices().order_by("-year", "slug")
+    return render(
+        request, "showcase/campaign_list.html", {"groups": groups, "on_notice": on_notice}
+    )
 
 
 def get_public_campaign(slug):

@@ -184,6 +184,13 @@ def test_home_points_to_the_open_notice(client, notice):
     assert link.attrs["href"] == url(campaign)
 
 
+def test_the_campaigns_page_points_to_the_open_notice_too(client, notice):
+    campaign, _nomination = notice
+    tree = parse(client.get(reverse("showcase:campaign_list")).content)
+    link = tree.find("section", class_="notice-call").find("a")
+    assert link.attrs["href"] == url(campaign)
+
+
 @pytest.mark.parametrize("first, last", [(1, 5), (-8, -1)], ids=["not yet", "ended"])
 def test_home_lists_no_notice_outside_its_days(client, notice, first, last):
     # Left in the notice phase after its last day (or moved to it before its first), the
@@ -194,7 +201,8 @@ def test_home_lists_no_notice_outside_its_days(client, notice, first, last):
     campaign.notice_ends_on = today + datetime.timedelta(days=last)
     campaign.save()
     assert "不受理异议" in client.get(url(campaign)).content.decode()
-    assert parse(client.get("/").content).find("section", class_="notice-call") is None
+    for page in ("/", reverse("showcase:campaign_list")):
+        assert parse(client.get(page).content).find("section", class_="notice-call") is None
 
 
 def test_the_form_opens_on_no_estate_and_a_row_link_chooses_its_own(client, notice):

@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.db import models
 
-from estates.enums import NominationState
-from estates.models import Estate, Metric, Nomination
+from estates.enums import CampaignPhase, NominationState
+from estates.models import Campaign, Estate, Metric, Nomination
+from showcase.notice import notice_is_open
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +52,10 @@ def test_synthetic_campaigns_are_shaped_like_real_rounds():
         assert nomination.estate.nominations.filter(
             state=NominationState.SELECTED, campaign__province=nomination.estate.province
         ).exists()
+    # A round on notice is open today, with its days, as the admin would leave it: the
+    # benchmark measures its page with the objection form.
+    on_notice = Campaign.objects.filter(phase=CampaignPhase.NOTICE)
+    assert on_notice.exists()
+    for campaign in on_notice:
+        campaign.full_clean()
+        assert notice_is_open(campaign)

@@ -1,4 +1,5 @@
 import random
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management import BaseCommand, call_command
@@ -146,6 +147,16 @@ class Command(BaseCommand):
                     "province": province,
                     "phase": phase,
                     "results_published_at": now if phase == CampaignPhase.PUBLISHED else None,
+                    # A round on notice has its days, as the admin requires, around today:
+                    # its page shows the objection form, as a real notice's does.
+                    **(
+                        {
+                            "notice_starts_on": timezone.localdate() - timedelta(days=2),
+                            "notice_ends_on": timezone.localdate() + timedelta(days=5),
+                        }
+                        if phase == CampaignPhase.NOTICE
+                        else {}
+                    ),
                 },
             )
             if created:

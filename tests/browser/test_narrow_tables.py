@@ -51,9 +51,11 @@ def test_notice_list_fits_the_screen(site, browser, width):
 
     cells = page.evaluate(CELLS, ".notice-table tbody th, .notice-table tbody td")
     context.close()
-    assert len(cells) == 7 * Estate.objects.count()
+    # Seven columns, and while the notice is open each row's link to object to its estate.
+    assert len(cells) == 8 * Estate.objects.count()
     assert [cell for cell in cells if cell["beyond"] > 0] == []
     assert "奥正诚园南区" in [cell["text"] for cell in cells]
+    assert [cell["text"] for cell in cells].count("对此提出异议") == Estate.objects.count()
     labels = {cell["label"] for cell in cells}
     assert labels == {None, "省份", "城市", "户数", "满意度", "物业费收缴率", "物业服务企业"}
 

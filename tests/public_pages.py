@@ -116,6 +116,24 @@ def open_notice():
     return campaign, on_notice
 
 
+def more_on_notice(campaign, count, name):
+    """`count` more Linyi estates on the campaign's notice, named `name` with their number
+    (a str.format pattern), in province sequence 1, 2, …"""
+    from estates.enums import NominationState
+    from estates.models import City, Nomination
+
+    from .builders import make_estate
+
+    linyi = City.objects.get(slug="linyi")
+    for i in range(count):
+        Nomination.objects.create(
+            campaign=campaign,
+            estate=make_estate(name=name.format(i), province=linyi.province, city=linyi),
+            state=NominationState.ON_NOTICE,
+            province_sequence=i + 1,
+        )
+
+
 def grow_to_a_second_page():
     """Enough published estates for the estate list, and the first mechanism's page, to have
     a second page."""

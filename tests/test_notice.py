@@ -15,6 +15,7 @@ from estates.models import City, Nomination, Objection
 
 from .builders import campaign_like, make_estate
 from .html import parse
+from .public_pages import more_on_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -256,14 +257,7 @@ def test_notice_lists_its_estates_a_page_at_a_time_and_the_form_every_one(
     from showcase import notice as notice_view
 
     campaign, first = notice
-    linyi = City.objects.get(slug="linyi")
-    for i in range(4):
-        Nomination.objects.create(
-            campaign=campaign,
-            estate=make_estate(name=f"公示小区{i}", province=linyi.province, city=linyi),
-            state=NominationState.ON_NOTICE,
-            province_sequence=i + 1,
-        )
+    more_on_notice(campaign, 4, "公示小区{}")
     monkeypatch.setattr(notice_view, "NOTICE_ROWS_PER_PAGE", 2)
     on_notice = list(
         Nomination.objects.filter(campaign=campaign, state=NominationState.ON_NOTICE)

@@ -8,11 +8,11 @@ admin's handling form and the lookup page at 390 px, and the lookup page at 1280
 
 import pytest
 
-from estates.enums import NominationState, ObjectionState
-from estates.models import City, Nomination, Objection
+from estates.enums import ObjectionState
+from estates.models import Objection
 
 from .. import public_pages
-from ..builders import make_estate, make_staff
+from ..builders import make_staff
 from .conftest import log_in, screenshot
 from .test_public_pages import axe_problems
 
@@ -36,14 +36,7 @@ def test_a_reader_looks_up_the_ministrys_response(site, browser, phone, desktop)
     lookup_path = f"/campaigns/{campaign.slug}/notice/lookup/"
 
     # A provincial round puts dozens on notice: the table runs to a second page.
-    linyi = City.objects.get(slug="linyi")
-    for i in range(60):
-        Nomination.objects.create(
-            campaign=campaign,
-            estate=make_estate(name=f"兰山小区{i:02d}", province=linyi.province, city=linyi),
-            state=NominationState.ON_NOTICE,
-            province_sequence=i + 1,
-        )
+    public_pages.more_on_notice(campaign, 60, "兰山小区{:02d}")
 
     # --- The reader finds the estate on page 2 and objects from its row. ------------------
     phone.goto(f"{site}/campaigns/{campaign.slug}/notice/")

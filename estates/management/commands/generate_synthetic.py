@@ -119,6 +119,13 @@ class Command(BaseCommand):
         by province) and a national round each year that selects about a hundred estates."""
         template = list(Campaign.objects.get(slug="quanguo-2021").criteria.all())
         now = timezone.now()
+        # A round on notice has its days, as the admin requires, around today: its page
+        # shows the objection form, as a real notice's does.
+        today = timezone.localdate()
+        notice_days = {
+            "notice_starts_on": today - timedelta(days=2),
+            "notice_ends_on": today + timedelta(days=5),
+        }
         running = [
             CampaignPhase.NOMINATING,
             CampaignPhase.REVIEWING,
@@ -147,16 +154,7 @@ class Command(BaseCommand):
                     "province": province,
                     "phase": phase,
                     "results_published_at": now if phase == CampaignPhase.PUBLISHED else None,
-                    # A round on notice has its days, as the admin requires, around today:
-                    # its page shows the objection form, as a real notice's does.
-                    **(
-                        {
-                            "notice_starts_on": timezone.localdate() - timedelta(days=2),
-                            "notice_ends_on": timezone.localdate() + timedelta(days=5),
-                        }
-                        if phase == CampaignPhase.NOTICE
-                        else {}
-                    ),
+                    **(notice_days if phase == CampaignPhase.NOTICE else {}),
                 },
             )
             if created:
